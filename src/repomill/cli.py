@@ -1,0 +1,160 @@
+"""The `repomill` command line."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from repomill.config import IndexConfig, load_config
+from repomill.errors import UserError
+
+app = typer.Typer(
+    help="Turn a code repository and its git history into training data for code LLMs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+RepoArg = Annotated[Path, typer.Argument(help="repository or directory to read")]
+RevOpt = Annotated[str | None, typer.Option(help="git revision (default HEAD)")]
+WorkersOpt = Annotated[int | None, typer.Option(help="worker processes (default: cores)")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file")]
+
+
+def user_errors(command):
+    """Turn a UserError into one line on stderr and exit code 2 (no traceback)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except UserError as exc:
+            print(f"repomill: error: {exc}", file=sys.stderr)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _index_config(config: Path | None, **overrides) -> IndexConfig:
+    base = load_config(config).index
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if values.get("workers", 1) < 1:
+        raise UserError("--workers must be at least 1")
+    return base.model_copy(update=values)
+
+
+@app.command()
+@user_errors
+def index(
+    repo: RepoArg,
+    out: Annotated[Path, typer.Option(help="output directory")],
+    rev: RevOpt = None,
+    workers: WorkersOpt = None,
+    config: ConfigOpt = None,
+    quiet: Annotated[bool, typer.Option(help="no progress or summary")] = False,
+) -> None:
+    """Index a repository: chunks, symbols and imports as Parquet, plus a manifest."""
+    from repomill.code.build import build_index
+    from repomill.code.writer import write_index
+    from repomill.sources import open_source
+
+    settings = _index_config(config, rev=rev, workers=workers)
+    source = open_source(repo, settings.rev)
+    out = out.expanduser()
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a directory")
+    built = build_index(source, settings, out, show_progress=not quiet)
+    write_index(out, built.index, built.file_records)
+    built.manifest.write(out)
+    if not quiet:
+        _summary(built.manifest.to_json(), out)
+
+
+def _summary(manifest: dict, out: Path) -> None:
+    counts = manifest["counts"]
+    table = Table(title=f"repomill index → {out}", show_header=False)
+    for key in ("files_listed", "files_indexed", "files_skipped", "chunks", "symbols", "imports"):
+        table.add_row(key.replace("_", " "), str(counts[key]))
+    skipped = {**manifest["stages"]["list_files"]["skipped"],
+               **manifest["stages"]["index_files"]["skipped"]}  # fmt: skip
+    if skipped:
+        table.add_row("skip reasons", ", ".join(f"{k}: {v}" for k, v in sorted(skipped.items())))
+    table.add_row("seconds", f"{manifest['wall_seconds']:.2f}")
+    console.print(table)
+
+
+def _parse_location(location: str) -> tuple[str, int]:
+    path, sep, line = location.rpartition(":")
+    if not sep or not line.isdigit() or int(line) < 1:
+        raise UserError(f"{location!r}: expected PATH:LINE, e.g. src/app.py:42")
+    return path.lstrip("./") if path.startswith("./") else path, int(line)
+
+
+@app.command()
+@user_errors
+def context(
+    repo: RepoArg,
+    location: Annotated[str, typer.Argument(help="PATH:LINE of the code, relative to REPO")],
+    budget: Annotated[int, typer.Option(help="token budget for the context")] = 2048,
+    tokenizer: Annotated[str | None, typer.Option(help="tokenizer (default qwen2.5)")] = None,
+    rev: RevOpt = None,
+    workers: WorkersOpt = None,
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Print the cross-file context of the unit at PATH:LINE."""
+    from repomill.code.build import build_index
+    from repomill.code.context import select_context
+    from repomill.sources import open_source
+    from repomill.tokens import load_tokenizer
+
+    path, line = _parse_location(location)
+    settings = _index_config(config, rev=rev, workers=workers)
+    source = open_source(repo, settings.rev)
+    counter = load_tokenizer(tokenizer)
+    built = build_index(source, settings, None, command="context", show_progress=False)
+    index = built.index
+    if path not in index.language:
+        status = next((r["status"] for r in built.file_records if r["path"] == path), None)
+        why = f"skipped ({status})" if status else "not in the repository"
+        raise UserError(f"{path}: {why}")
+    chunk = index.chunk_at(path, line)
+    if chunk is None:
+        raise UserError(f"{path}:{line}: no code at that line")
+    result = select_context(index, path, chunk["text"], chunk["references"], budget, counter)
+    if as_json:
+        payload = {
+            "chunk": {
+                k: chunk[k] for k in ("chunk_id", "path", "symbol", "start_line", "end_line")
+            },
+            "imports": result.imports,
+            "items": [item.to_json() for item in result.items],
+            "tokens": result.tokens,
+            "dropped": result.dropped,
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    print(f"# context for {chunk['symbol']} ({path}:{chunk['start_line']}-{chunk['end_line']})")
+    print(f"# {result.tokens} tokens ({counter.name}), {len(result.items)} definitions, "
+          f"{result.dropped} dropped for the {budget}-token budget")  # fmt: skip
+    if result.imports:
+        print(f"\n# imports of {path}\n{result.imports}")
+    for item in result.items:
+        print(f"\n# {item.path}:{item.start_line}-{item.end_line} {item.kind} {item.symbol}")
+        print(item.text)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Build the code index of a source: list files, skip by path, index the rest in shards
+(cached, in parallel), then resolve imports over the whole repository."""
+
+from __future__ import annotations
+
+import posixpath
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from repomill.code.index_stage import IndexFilesStage
+from repomill.code.languages import language_for_path
+from repomill.code.repo_index import RepoIndex
+from repomill.code.resolve import PROJECT_FILES
+from repomill.config import IndexConfig
+from repomill.engine import Manifest, make_executor
+from repomill.engine.cache import ShardCache
+from repomill.engine.runner import StageRun, run_stage
+from repomill.engine.sharding import content_defined_shards
+from repomill.sources.files import FileEntry, SourceSpec, list_entries, read_entry
+from repomill.sources.filters import path_skip_reason
+
+MAX_PROJECT_FILE_BYTES = 1_000_000
+
+
+@dataclass
+class BuiltIndex:
+    index: RepoIndex
+    file_records: list[dict[str, Any]]
+    manifest: Manifest
+
+
+def plan_files(
+    source: SourceSpec, entries: list[FileEntry], config: IndexConfig
+) -> tuple[list[tuple[FileEntry, str]], list[dict[str, Any]], dict[str, str]]:
+    """(files to index with their language, records of files skipped by path, project
+    files such as go.mod read for import resolution)."""
+    todo: list[tuple[FileEntry, str]] = []
+    skipped: list[dict[str, Any]] = []
+    project: dict[str, str] = {}
+    for entry in entries:
+        name = posixpath.basename(entry.path)
+        if entry.kind != "file":
+            reason = entry.kind  # symlink or submodule
+        else:
+            reason = path_skip_reason(entry.path, entry.size, config.max_file_bytes)
+        language = language_for_path(entry.path)
+        if reason is None and name in PROJECT_FILES and entry.size <= MAX_PROJECT_FILE_BYTES:
+            project[entry.path] = read_entry(source, entry).decode("utf-8", errors="replace")
+        if reason is None and language is None:
+            reason = "unsupported_language"
+        if reason is None:
+            todo.append((entry, language))
+        else:
+            skipped.append({"path": entry.path, "language": language or "", "blob": entry.blob,
+                            "size": entry.size, "status": reason})  # fmt: skip
+    return todo, skipped, project
+
+
+def build_index(
+    source: SourceSpec,
+    config: IndexConfig,
+    out_dir: Path | None,
+    command: str = "index",
+    show_progress: bool = True,
+) -> BuiltIndex:
+    manifest = Manifest(command, config.model_dump(), _describe(source))
+    listing = StageRun("list_files", 1)
+    entries = list_entries(source)
+    todo, skipped, project_files = plan_files(source, entries, config)
+    listing.items_in = len(entries)
+    listing.records_out = len(todo)
+    listing.skipped = Counter(r["status"] for r in skipped)
+    manifest.add(listing)
+
+    stage = IndexFilesStage(source, config.max_chunk_bytes)
+    shards = content_defined_shards(todo, lambda item: item[0].path, average=config.shard_files,
+                                    maximum=4 * config.shard_files)  # fmt: skip
+    cache = ShardCache(out_dir / ".cache" if out_dir is not None else None)
+    executor = make_executor(config.workers)
+    try:
+        records, run = run_stage(stage, shards, executor, cache, show_progress)
+    finally:
+        executor.close()
+    manifest.add(run)
+
+    file_records = sorted(skipped + records, key=lambda r: r["path"])
+    index = RepoIndex(file_records, project_files)
+    manifest.counts = {
+        "files_listed": len(entries),
+        "files_indexed": len(index.files),
+        "files_skipped": len(file_records) - len(index.files),
+        "files_with_parse_errors": sum(1 for r in index.files if r["has_error"]),
+        "chunks": len(index.chunks),
+        "symbols": len(index.symbols),
+        "imports": sum(len(v) for v in index.imports.values()),
+        "imports_resolved": sum(1 for v in index.resolved.values() for r in v if r["resolved"]),
+        "languages": dict(sorted(Counter(r["language"] for r in index.files).items())),
+    }
+    return BuiltIndex(index, file_records, manifest)
+
+
+def _describe(source: SourceSpec) -> dict[str, Any]:
+    return {"root": source.root, "git": source.is_git, "commit": source.commit}

@@ -1,0 +1,136 @@
+"""Cross-file context: the definitions from *other* files that a piece of code uses,
+resolved through its file's imports first and then by unique name, ranked, rendered and
+fitted to a token budget by dropping whole lowest-ranked items."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from repomill.code.languages.base import TYPE_KINDS
+from repomill.code.render import render_symbol
+from repomill.code.repo_index import RepoIndex
+from repomill.tokens import TokenCounter
+
+# How a referenced name was found; higher ranks first.
+NAMED_IMPORT, MODULE_IMPORT, UNIQUE_NAME = 3, 2, 1
+MAX_CANDIDATES = 64
+
+
+@dataclass
+class ContextItem:
+    path: str
+    symbol: str
+    kind: str
+    start_line: int
+    end_line: int
+    text: str
+    how: int  # NAMED_IMPORT, MODULE_IMPORT or UNIQUE_NAME
+    uses: int  # how often the code mentions the name
+    tokens: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "symbol": self.symbol,
+            "kind": self.kind,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "text": self.text,
+        }
+
+
+@dataclass
+class Context:
+    imports: str  # the import statements of the code's own file
+    items: list[ContextItem] = field(default_factory=list)
+    dropped: int = 0  # candidates left out to meet the budget
+    tokens: int = 0
+
+
+def candidates(index: RepoIndex, path: str, code: str, references: list[str]) -> list[ContextItem]:
+    """Every definition in another file that the code's references resolve to, ranked."""
+    seen = index.visibility.get(path)
+    own_names = {s["name"] for s in index.symbols_by_path.get(path, ())}
+    found: dict[tuple[str, str, int], ContextItem] = {}
+    for name in references:
+        for symbol, how in _resolve_name(index, path, name, seen, own_names):
+            key = (symbol["path"], symbol["qualname"], symbol["start_line"])
+            if key not in found:
+                found[key] = _item(index, symbol, how, code, name)
+    ranked = sorted(
+        found.values(),
+        key=lambda i: (-i.how, -i.uses, i.kind not in TYPE_KINDS, i.path, i.start_line),
+    )
+    return ranked[:MAX_CANDIDATES]
+
+
+def _resolve_name(index: RepoIndex, path: str, name: str, seen, own_names: set[str]):
+    if seen is not None and name in seen.named:
+        for target, original in seen.named[name]:
+            defined = [s for s in index.symbols_by_path.get(target, ()) if s["name"] == original]
+            yield from ((s, NAMED_IMPORT) for s in defined if s["top_level"])
+        return
+    if seen is not None:
+        in_modules = [
+            s
+            for target in seen.modules
+            for s in index.symbols_by_path.get(target, ())
+            if s["name"] == name and s["top_level"]
+        ]
+        if in_modules:
+            yield from ((s, MODULE_IMPORT) for s in in_modules)
+            return
+    if name in own_names:
+        return  # a definition of this file shadows any elsewhere
+    elsewhere = [s for s in index.symbols_by_name.get(name, ()) if s["path"] != path]
+    if len(elsewhere) == 1 and elsewhere[0]["kind"] != "impl":
+        yield elsewhere[0], UNIQUE_NAME
+
+
+def _item(index: RepoIndex, symbol: dict, how: int, code: str, name: str) -> ContextItem:
+    members = index.members.get((symbol["path"], symbol["qualname"]), [])
+    return ContextItem(
+        path=symbol["path"],
+        symbol=symbol["qualname"],
+        kind=symbol["kind"],
+        start_line=symbol["start_line"],
+        end_line=symbol["end_line"],
+        text=render_symbol(symbol, members),
+        how=how,
+        uses=len(re.findall(rf"\b{re.escape(name)}\b", code)),
+    )
+
+
+def import_block(index: RepoIndex, path: str) -> str:
+    statements: list[str] = []
+    for raw in index.imports.get(path, ()):
+        if raw["alias"] != "package" and raw["statement"] not in statements:
+            statements.append(raw["statement"])
+    return "\n".join(statements)
+
+
+def select_context(
+    index: RepoIndex,
+    path: str,
+    code: str,
+    references: list[str],
+    budget: int,
+    tokenizer: TokenCounter,
+) -> Context:
+    """The imports of `path` and the ranked definitions `code` uses, within `budget` tokens.
+    Items are kept in rank order until one does not fit; it and all lower ones are dropped."""
+    imports = import_block(index, path)
+    context = Context(imports=imports, tokens=tokenizer.count(imports) if imports else 0)
+    if context.tokens > budget:
+        context.imports, context.tokens = "", 0
+    ranked = candidates(index, path, code, references)
+    for position, item in enumerate(ranked):
+        item.tokens = tokenizer.count(item.text)
+        if context.tokens + item.tokens > budget:
+            context.dropped = len(ranked) - position
+            break
+        context.items.append(item)
+        context.tokens += item.tokens
+    return context

@@ -1,0 +1,48 @@
+"""The `index_files` stage: read each file of a shard, skip what is not indexable (with a
+reason) and index the rest."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from repomill.code.file_index import index_file
+from repomill.engine.stage import ShardResult, Stage
+from repomill.sources.files import FileEntry, SourceSpec, read_entry
+from repomill.sources.filters import content_skip_reason
+
+
+class IndexFilesStage(Stage):
+    name = "index_files"
+    version = 1
+
+    def __init__(self, source: SourceSpec, max_chunk_bytes: int):
+        self.source = source
+        self.max_chunk_bytes = max_chunk_bytes
+
+    def config(self) -> dict[str, Any]:
+        return {"max_chunk_bytes": self.max_chunk_bytes}
+
+    def item_key(self, item: tuple[FileEntry, str]) -> str:
+        entry, language = item
+        return f"{entry.path}\0{entry.blob}\0{language}"
+
+    def process(self, items: list[tuple[FileEntry, str]]) -> ShardResult:
+        records: list[dict[str, Any]] = []
+        skipped: Counter[str] = Counter()
+        for entry, language in items:
+            record = {"path": entry.path, "language": language, "blob": entry.blob,
+                      "size": entry.size}  # fmt: skip
+            try:
+                data = read_entry(self.source, entry)
+            except OSError:  # vanished or unreadable since it was listed
+                reason = "unreadable"
+            else:
+                reason = content_skip_reason(data)
+            if reason is not None:
+                skipped[reason] += 1
+                records.append({**record, "status": reason})
+                continue
+            indexed = index_file(entry.path, language, data, self.max_chunk_bytes)
+            records.append({**record, "status": "indexed", **indexed})
+        return ShardResult(records, skipped)

@@ -1,0 +1,81 @@
+"""What the index needs to know about one language's tree-sitter grammar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+# Kinds whose full text is useful context when small (types rather than behaviour).
+TYPE_KINDS = frozenset(
+    {"class", "struct", "enum", "trait", "interface", "type", "union", "record", "annotation"}
+)
+FUNCTION_KINDS = frozenset({"function", "method"})
+
+
+@dataclass(frozen=True)
+class RawImport:
+    """One import as written in a file, before resolution against the repository."""
+
+    module: str  # the module path / specifier as written ("a.b", "./x", "crate::a::b")
+    names: tuple[tuple[str, str], ...] = ()  # (local name, name in the target module)
+    alias: str | None = None  # local name bound to the whole module, if any
+    wildcard: bool = False
+    level: int = 0  # Python relative-import dots
+    line: int = 0
+
+    def to_json(self) -> dict:
+        return {
+            "module": self.module,
+            "names": [list(n) for n in self.names],
+            "alias": self.alias,
+            "wildcard": self.wildcard,
+            "level": self.level,
+            "line": self.line,
+        }
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    name: str
+    extensions: tuple[str, ...]
+    grammar: Callable[[], object]  # returns the grammar's language capsule
+    # node type -> kind, or a function deciding the kind (None: not a definition)
+    kinds: dict[str, str | Callable[[Node], str | None]]
+    # nodes that wrap definitions (decorators, `export`, `type (...)` groups, `const x = ...`)
+    wrappers: frozenset[str] = frozenset()
+    # nodes between a scope and its members that add no scope of their own
+    transparent: frozenset[str] = frozenset()
+    # definitions whose body holds member definitions; value: the body's field name
+    containers: dict[str, str] = field(default_factory=dict)
+    # sibling nodes that belong to the definition after them (doc comments, attributes)
+    leading: frozenset[str] = frozenset()
+    reference_types: tuple[str, ...] = ("identifier",)
+    # a tree-sitter query whose @import captures are import statements
+    import_query: str = ""
+    extract_imports: Callable[[Node], list[RawImport]] = lambda node: []
+    name_of: Callable[[Node], str | None] = lambda node: _field_text(node, "name")
+    docstring_of: Callable[[Node], str] = lambda node: ""
+    # the type a top-level definition belongs to (Go methods: their receiver type)
+    owner_of: Callable[[Node], str | None] = lambda node: None
+
+
+def node_text(node: Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", errors="replace")
+
+
+def _field_text(node: Node, name: str) -> str | None:
+    child = node.child_by_field_name(name)
+    return node_text(child) if child is not None else None
+
+
+def string_content(node: Node) -> str:
+    """The text of a string literal without its quotes."""
+    text = node_text(node)
+    for quote in ('"""', "'''", '"', "'", "`"):
+        if len(text) >= 2 * len(quote) and text.startswith(quote) and text.endswith(quote):
+            return text[len(quote) : -len(quote)]
+    return text

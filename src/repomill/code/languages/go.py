@@ -1,0 +1,72 @@
+"""Go: functions, methods (qualified by receiver type), type specs; package imports."""
+
+from __future__ import annotations
+
+import tree_sitter_go
+from tree_sitter import Node
+
+from repomill.code.languages.base import LanguageSpec, RawImport, node_text, string_content
+from repomill.code.languages.comments import leading_comment
+
+_COMMENTS = frozenset({"comment"})
+
+
+def _type_kind(node: Node) -> str:
+    value = node.child_by_field_name("type")
+    if value is not None and value.type == "struct_type":
+        return "struct"
+    if value is not None and value.type == "interface_type":
+        return "interface"
+    return "type"
+
+
+def receiver_type(node: Node) -> str | None:
+    """`func (s *Server) Run()` → "Server"."""
+    receiver = node.child_by_field_name("receiver")
+    if receiver is None:
+        return None
+    for identifier in _descendants(receiver, "type_identifier"):
+        return node_text(identifier)
+    return None
+
+
+def _descendants(node: Node, kind: str):
+    for child in node.named_children:
+        if child.type == kind:
+            yield child
+        yield from _descendants(child, kind)
+
+
+def _imports(node: Node) -> list[RawImport]:
+    if node.type == "package_clause":
+        name = node_text(node.named_children[0]) if node.named_child_count else ""
+        return [RawImport(name, alias="package", line=node.start_point.row + 1)]
+    result = []
+    for spec in _descendants(node, "import_spec"):
+        path = string_content(spec.child_by_field_name("path"))
+        name = spec.child_by_field_name("name")
+        alias = node_text(name) if name is not None else path.rsplit("/", 1)[-1]
+        result.append(
+            RawImport(path, alias=alias, wildcard=alias == ".", line=spec.start_point.row + 1)
+        )
+    return result
+
+
+GO = LanguageSpec(
+    name="go",
+    extensions=(".go",),
+    grammar=tree_sitter_go.language,
+    kinds={
+        "function_declaration": "function",
+        "method_declaration": "method",
+        "type_spec": _type_kind,
+        "type_alias": "type",
+    },
+    wrappers=frozenset({"type_declaration"}),
+    leading=_COMMENTS,
+    reference_types=("identifier", "type_identifier", "field_identifier", "package_identifier"),
+    import_query="(import_declaration) @import (package_clause) @import",
+    extract_imports=_imports,
+    docstring_of=lambda node: leading_comment(node, _COMMENTS),
+    owner_of=receiver_type,
+)

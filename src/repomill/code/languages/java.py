@@ -1,0 +1,56 @@
+"""Java: classes, interfaces, enums, records, methods; package and import declarations."""
+
+from __future__ import annotations
+
+import tree_sitter_java
+from tree_sitter import Node
+
+from repomill.code.languages.base import LanguageSpec, RawImport, node_text
+from repomill.code.languages.comments import leading_comment
+
+_COMMENTS = frozenset({"line_comment", "block_comment"})
+
+
+def _imports(node: Node) -> list[RawImport]:
+    line = node.start_point.row + 1
+    path_node = next(
+        (c for c in node.named_children if c.type in ("scoped_identifier", "identifier")), None
+    )
+    path = node_text(path_node)
+    if node.type == "package_declaration":
+        return [RawImport(path, alias="package", line=line)]
+    if any(c.type == "asterisk" for c in node.children):
+        return [RawImport(path, wildcard=True, line=line)]
+    is_static = any(c.type == "static" for c in node.children)
+    module, _, name = path.rpartition(".")
+    if is_static:  # import static a.b.C.m: the class file is a.b.C
+        return [RawImport(module, names=((name, name),), line=line)]
+    return [RawImport(path, names=((name, name),), line=line)]
+
+
+JAVA = LanguageSpec(
+    name="java",
+    extensions=(".java",),
+    grammar=tree_sitter_java.language,
+    kinds={
+        "class_declaration": "class",
+        "interface_declaration": "interface",
+        "enum_declaration": "enum",
+        "record_declaration": "record",
+        "annotation_type_declaration": "annotation",
+        "method_declaration": "method",
+        "constructor_declaration": "method",
+    },
+    transparent=frozenset({"enum_body_declarations"}),
+    containers={
+        "class_declaration": "body",
+        "interface_declaration": "body",
+        "enum_declaration": "body",
+        "record_declaration": "body",
+    },
+    leading=_COMMENTS,
+    reference_types=("identifier", "type_identifier"),
+    import_query="(import_declaration) @import (package_declaration) @import",
+    extract_imports=_imports,
+    docstring_of=lambda node: leading_comment(node, _COMMENTS),
+)

@@ -1,0 +1,139 @@
+"""JavaScript, TypeScript and TSX: declarations, classes, `const f = () => …`, ES imports,
+re-exports and require()."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import tree_sitter_javascript
+import tree_sitter_typescript
+from tree_sitter import Node
+
+from repomill.code.languages.base import LanguageSpec, RawImport, node_text, string_content
+from repomill.code.languages.comments import leading_comment
+
+_FUNCTION_VALUES = frozenset(
+    {"arrow_function", "function_expression", "function", "generator_function"}
+)
+_CLASS_VALUES = frozenset({"class", "class_expression"})
+_COMMENTS = frozenset({"comment"})
+
+
+def _value_kind(node: Node) -> str | None:
+    """`const f = () => …` is a function, `const C = class …` a class; other values are not
+    definitions."""
+    value = node.child_by_field_name("value")
+    if value is None:
+        return None
+    if value.type in _FUNCTION_VALUES:
+        return "function"
+    if value.type in _CLASS_VALUES:
+        return "class"
+    return None
+
+
+def _field_kind(node: Node) -> str | None:
+    return "method" if _value_kind(node) == "function" else None
+
+
+def _imports(node: Node) -> list[RawImport]:
+    line = node.start_point.row + 1
+    if node.type == "call_expression":  # require("x") / import("x")
+        arguments = node.child_by_field_name("arguments")
+        strings = [c for c in arguments.named_children if c.type == "string"] if arguments else []
+        return [RawImport(string_content(strings[0]), line=line)] if strings else []
+    source = node.child_by_field_name("source")
+    if source is None:
+        return []
+    result = RawImport(string_content(source), line=line)
+    names: list[tuple[str, str]] = []
+    for child in node.named_children:
+        if child.type == "import_clause":
+            for part in child.named_children:
+                if part.type == "identifier":  # default import
+                    names.append((node_text(part), "default"))
+                elif part.type == "namespace_import":
+                    result = replace(result, alias=node_text(part.named_children[0]))
+                elif part.type == "named_imports":
+                    names.extend(_specifiers(part, "import_specifier"))
+        elif child.type == "export_clause":
+            names.extend(_specifiers(child, "export_specifier"))
+        elif child.type == "namespace_export" or node_text(child) == "*":
+            result = replace(result, wildcard=True)
+    if node.type == "export_statement" and not names and result.alias is None:
+        result = replace(result, wildcard=True)  # export * from "x"
+    return [replace(result, names=tuple(names))]
+
+
+def _specifiers(node: Node, kind: str) -> list[tuple[str, str]]:
+    pairs = []
+    for spec in node.named_children:
+        if spec.type != kind:
+            continue
+        original = node_text(spec.child_by_field_name("name"))
+        alias = spec.child_by_field_name("alias")
+        pairs.append((node_text(alias) if alias is not None else original, original))
+    return pairs
+
+
+_IMPORT_QUERY = """
+(import_statement) @import
+(export_statement source: (_)) @import
+((call_expression function: (identifier) @_fn arguments: (arguments (string))) @import
+  (#eq? @_fn "require"))
+((call_expression function: (import) arguments: (arguments (string))) @import)
+"""
+
+_KINDS = {
+    "function_declaration": "function",
+    "generator_function_declaration": "function",
+    "class_declaration": "class",
+    "abstract_class_declaration": "class",
+    "method_definition": "method",
+    "interface_declaration": "interface",
+    "type_alias_declaration": "type",
+    "enum_declaration": "enum",
+    "internal_module": "module",
+    "variable_declarator": _value_kind,
+    "public_field_definition": _field_kind,
+    "field_definition": _field_kind,
+}
+_CONTAINERS = {
+    "class_declaration": "body",
+    "abstract_class_declaration": "body",
+    "internal_module": "body",
+    "class": "body",
+}
+
+
+def _name(node: Node) -> str | None:
+    name = node.child_by_field_name("name") or node.child_by_field_name("property")
+    return node_text(name) if name is not None else None
+
+
+def _spec(name: str, extensions: tuple[str, ...], grammar) -> LanguageSpec:
+    return LanguageSpec(
+        name=name,
+        extensions=extensions,
+        grammar=grammar,
+        kinds=_KINDS,
+        wrappers=frozenset({"export_statement", "lexical_declaration", "variable_declaration"}),
+        transparent=frozenset({"expression_statement"}),
+        containers=_CONTAINERS,
+        leading=_COMMENTS,
+        reference_types=(
+            ("identifier", "property_identifier", "shorthand_property_identifier")
+            + (("type_identifier",) if name != "javascript" else ())
+        ),
+        import_query=_IMPORT_QUERY,
+        extract_imports=_imports,
+        name_of=_name,
+        docstring_of=lambda node: leading_comment(node, _COMMENTS),
+    )
+
+
+TYPESCRIPT = _spec(
+    "typescript", (".ts", ".mts", ".cts"), tree_sitter_typescript.language_typescript
+)
+TSX = _spec("tsx", (".tsx",), tree_sitter_typescript.language_tsx)
+JAVASCRIPT = _spec("javascript", (".js", ".jsx", ".mjs", ".cjs"), tree_sitter_javascript.language)

@@ -1,0 +1,71 @@
+"""Python: functions, classes, decorators, docstrings, absolute and relative imports."""
+
+from __future__ import annotations
+
+import tree_sitter_python
+from tree_sitter import Node
+
+from repomill.code.languages.base import LanguageSpec, RawImport, node_text, string_content
+
+
+def _docstring(node: Node) -> str:
+    body = node.child_by_field_name("body")
+    if body is None or body.named_child_count == 0:
+        return ""
+    first = body.named_children[0]
+    if first.type == "expression_statement" and first.named_child_count == 1:
+        inner = first.named_children[0]
+        if inner.type == "string":
+            return string_content(inner).strip()
+    return ""
+
+
+def _dotted(node: Node) -> tuple[str, str]:
+    """(module name, local name) of a dotted_name or aliased_import."""
+    if node.type == "aliased_import":
+        name = node_text(node.child_by_field_name("name"))
+        return name, node_text(node.child_by_field_name("alias"))
+    name = node_text(node)
+    return name, name.split(".")[0]
+
+
+def _imports(node: Node) -> list[RawImport]:
+    line = node.start_point.row + 1
+    if node.type == "import_statement":
+        result = []
+        for child in node.children_by_field_name("name"):
+            module, local = _dotted(child)
+            aliased = child.type == "aliased_import"
+            result.append(RawImport(module, alias=local if aliased else None, line=line))
+        return result
+    # import_from_statement
+    module_node = node.child_by_field_name("module_name")
+    level = 0
+    module = node_text(module_node)
+    if module_node is not None and module_node.type == "relative_import":
+        prefix = next((c for c in module_node.children if c.type == "import_prefix"), None)
+        level = len(node_text(prefix))
+        dotted = next((c for c in module_node.children if c.type == "dotted_name"), None)
+        module = node_text(dotted)
+    if any(c.type == "wildcard_import" for c in node.children):
+        return [RawImport(module, wildcard=True, level=level, line=line)]
+    names = []
+    for child in node.children_by_field_name("name"):
+        original, local = _dotted(child)
+        names.append((local if child.type == "aliased_import" else original, original))
+    return [RawImport(module, names=tuple(names), level=level, line=line)]
+
+
+PYTHON = LanguageSpec(
+    name="python",
+    extensions=(".py", ".pyi"),
+    grammar=tree_sitter_python.language,
+    kinds={"function_definition": "function", "class_definition": "class"},
+    wrappers=frozenset({"decorated_definition"}),
+    containers={"class_definition": "body"},
+    leading=frozenset({"comment"}),
+    reference_types=("identifier",),
+    import_query="(import_statement) @import (import_from_statement) @import",
+    extract_imports=_imports,
+    docstring_of=_docstring,
+)

@@ -1,0 +1,95 @@
+"""Rust: items, impls and traits, `mod` declarations and `use` trees."""
+
+from __future__ import annotations
+
+import tree_sitter_rust
+from tree_sitter import Node
+
+from repomill.code.languages.base import LanguageSpec, RawImport, node_text
+from repomill.code.languages.comments import leading_comment
+
+_LEADING = frozenset({"line_comment", "block_comment", "attribute_item"})
+
+
+def _name(node: Node) -> str | None:
+    if node.type == "impl_item":
+        target = node.child_by_field_name("type")
+        while target is not None and target.type in ("generic_type", "reference_type"):
+            target = target.child_by_field_name("type")
+        if target is not None and target.type == "scoped_type_identifier":
+            target = target.child_by_field_name("name")
+        return node_text(target) or None
+    name = node.child_by_field_name("name")
+    return node_text(name) if name is not None else None
+
+
+def _use_paths(node: Node, prefix: str) -> list[tuple[str, str | None, bool]]:
+    """Flatten a use tree into (path, local alias, is_glob)."""
+    kind = node.type
+    if kind in ("identifier", "crate", "super", "self", "scoped_identifier", "metavariable"):
+        return [(_join(prefix, node_text(node)), None, False)]
+    if kind == "use_as_clause":
+        path = node_text(node.child_by_field_name("path"))
+        return [(_join(prefix, path), node_text(node.child_by_field_name("alias")), False)]
+    if kind == "use_wildcard":
+        inner = node.named_children[0] if node.named_child_count else None
+        return [(_join(prefix, node_text(inner)), None, True)]
+    if kind == "scoped_use_list":
+        path = node.child_by_field_name("path")
+        new_prefix = _join(prefix, node_text(path)) if path is not None else prefix
+        return _use_paths(node.child_by_field_name("list"), new_prefix)
+    if kind == "use_list":
+        return [item for child in node.named_children for item in _use_paths(child, prefix)]
+    return []
+
+
+def _join(prefix: str, path: str) -> str:
+    return f"{prefix}::{path}" if prefix and path else prefix or path
+
+
+def _imports(node: Node) -> list[RawImport]:
+    line = node.start_point.row + 1
+    if node.type == "mod_item":  # `mod foo;` (the query only captures body-less mods)
+        return [RawImport("self::" + node_text(node.child_by_field_name("name")), line=line)]
+    argument = node.child_by_field_name("argument")
+    if argument is None:
+        return []
+    result = []
+    for path, alias, glob in _use_paths(argument, ""):
+        if glob:
+            result.append(RawImport(path, wildcard=True, line=line))
+            continue
+        module, _, name = path.rpartition("::")
+        if name == "self":  # use a::b::{self} imports the module b
+            result.append(RawImport(module, alias=alias or module.rpartition("::")[2], line=line))
+        elif module:
+            result.append(RawImport(module, names=((alias or name, name),), line=line))
+        else:  # `use foo;` of a crate or a module
+            result.append(RawImport(path, alias=alias or path, line=line))
+    return result
+
+
+RUST = LanguageSpec(
+    name="rust",
+    extensions=(".rs",),
+    grammar=tree_sitter_rust.language,
+    kinds={
+        "function_item": "function",
+        "function_signature_item": "function",
+        "struct_item": "struct",
+        "enum_item": "enum",
+        "union_item": "union",
+        "trait_item": "trait",
+        "impl_item": "impl",
+        "mod_item": lambda node: "module" if node.child_by_field_name("body") else None,
+        "type_item": "type",
+        "macro_definition": "macro",
+    },
+    containers={"impl_item": "body", "trait_item": "body", "mod_item": "body"},
+    leading=_LEADING,
+    reference_types=("identifier", "type_identifier", "field_identifier"),
+    import_query="(use_declaration) @import\n(mod_item !body) @import",
+    extract_imports=_imports,
+    name_of=_name,
+    docstring_of=lambda node: leading_comment(node, _LEADING),
+)

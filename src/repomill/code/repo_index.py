@@ -1,0 +1,72 @@
+"""The whole repository's index in memory: files, chunks, symbols, resolved imports, and
+the lookups context selection needs (by path, by name, what each file can see)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from repomill.code.resolve import ImportResolver, RepoLayout
+
+
+@dataclass
+class Visibility:
+    """What one file can see of other files through its imports."""
+
+    # local name -> [(file, name defined there)]
+    named: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    modules: list[str] = field(default_factory=list)  # files whose names are all in reach
+
+
+class RepoIndex:
+    def __init__(self, file_records: list[dict[str, Any]], project_files: dict[str, str]):
+        self.files = [r for r in file_records if r.get("status") == "indexed"]
+        self.language = {r["path"]: r["language"] for r in self.files}
+        self.chunks = [c for r in self.files for c in r["chunks"]]
+        self.symbols = [s for r in self.files for s in r["symbols"]]
+        self.imports: dict[str, list[dict[str, Any]]] = {
+            r["path"]: r["imports"] for r in self.files
+        }
+        self.symbols_by_path: dict[str, list[dict]] = defaultdict(list)
+        self.symbols_by_name: dict[str, list[dict]] = defaultdict(list)
+        self.members: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for symbol in self.symbols:
+            self.symbols_by_path[symbol["path"]].append(symbol)
+            self.symbols_by_name[symbol["name"]].append(symbol)
+            if symbol["parent"]:
+                self.members[(symbol["path"], symbol["parent"])].append(symbol)
+        packages = {
+            path: raw["module"]
+            for path, raws in self.imports.items()
+            for raw in raws
+            if raw["alias"] == "package"
+        }
+        layout = RepoLayout(set(self.language), project_files, packages)
+        self.resolver = ImportResolver(layout)
+        self.resolved: dict[str, list[dict[str, Any]]] = {}
+        self.visibility: dict[str, Visibility] = {}
+        for path, raws in self.imports.items():
+            self._resolve_file(path, raws)
+
+    def _resolve_file(self, path: str, raws: list[dict[str, Any]]) -> None:
+        seen = Visibility()
+        rows = []
+        for raw in raws:
+            resolved = self.resolver.resolve(path, self.language[path], raw)
+            rows.append({**raw, "resolved": resolved.targets})
+            for local, target, original in resolved.names:
+                seen.named.setdefault(local, []).append((target, original))
+            bound = {target for _, target, _ in resolved.names}
+            for target in resolved.targets:
+                if target not in bound and target not in seen.modules and target != path:
+                    seen.modules.append(target)
+        self.resolved[path] = rows
+        self.visibility[path] = seen
+
+    def chunk_at(self, path: str, line: int) -> dict[str, Any] | None:
+        """The smallest chunk of `path` covering `line`."""
+        covering = [
+            c for c in self.chunks if c["path"] == path and c["start_line"] <= line <= c["end_line"]
+        ]
+        return min(covering, key=lambda c: c["end_line"] - c["start_line"], default=None)

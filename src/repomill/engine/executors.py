@@ -1,0 +1,77 @@
+"""Executors run a stage over shards. The local one uses a process pool; a Ray Data
+executor can implement the same interface because stages are picklable plain data."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Protocol
+
+from repomill.engine.stage import ShardResult, Stage
+
+
+class Executor(Protocol):
+    workers: int
+
+    def map(self, stage: Stage, shards: list[list[Any]]) -> Iterator[tuple[int, ShardResult]]:
+        """Yield (shard index, result) as shards finish, in any order."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _process(stage: Stage, items: list[Any]) -> ShardResult:
+    return stage.process(items)
+
+
+class SerialExecutor:
+    """Runs shards in this process: no start-up cost, the right choice for one worker."""
+
+    workers = 1
+
+    def map(self, stage: Stage, shards: list[list[Any]]) -> Iterator[tuple[int, ShardResult]]:
+        for index, items in enumerate(shards):
+            yield index, stage.process(items)
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessExecutor:
+    """A pool of worker processes, started once and reused by every stage of a run.
+
+    At most 2 × workers shards are in flight, so a huge input never queues all its work
+    (and its results) in memory at once."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        # forkserver: workers never inherit the parent's threads (rich's refresh thread).
+        context = multiprocessing.get_context("forkserver")
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+    def map(self, stage: Stage, shards: list[list[Any]]) -> Iterator[tuple[int, ShardResult]]:
+        pending: dict[Future[ShardResult], int] = {}
+        next_index = 0
+        while next_index < len(shards) or pending:
+            while next_index < len(shards) and len(pending) < 2 * self.workers:
+                pending[self._pool.submit(_process, stage, shards[next_index])] = next_index
+                next_index += 1
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield pending.pop(future), future.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def make_executor(workers: int | None) -> Executor:
+    count = default_workers() if workers is None else workers
+    if count < 1:
+        raise ValueError("workers must be at least 1")
+    return SerialExecutor() if count == 1 else ProcessExecutor(count)

@@ -1,0 +1,112 @@
+"""Runs one stage over its shards: cache hits are loaded, misses are computed by the
+executor and stored atomically, and results come back in shard order so output is
+byte-identical however the work was scheduled."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from repomill.engine.cache import ShardCache
+from repomill.engine.executors import Executor
+from repomill.engine.stage import ShardResult, Stage
+
+
+@dataclass
+class StageRun:
+    """Counts and timing of one stage run, as written to the manifest."""
+
+    name: str
+    version: int
+    items_in: int = 0
+    records_out: int = 0
+    shards: int = 0
+    shards_cached: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "items_in": self.items_in,
+            "records_out": self.records_out,
+            "shards": self.shards,
+            "shards_cached": self.shards_cached,
+            "skipped": dict(sorted(self.skipped.items())),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def iter_stage(
+    stage: Stage,
+    shards: list[list[Any]],
+    executor: Executor,
+    cache: ShardCache,
+    run: StageRun,
+    show_progress: bool = True,
+) -> Iterator[ShardResult]:
+    """Yield each shard's result in shard order, filling `run` as it goes."""
+    started = time.perf_counter()
+    run.shards = len(shards)
+    run.items_in = sum(len(s) for s in shards)
+    keys = [stage.shard_key(items) for items in shards]
+    ready: dict[int, ShardResult] = {}
+    missing: list[int] = []
+    for index, key in enumerate(keys):
+        cached = cache.load(stage.name, key)
+        if cached is None:
+            missing.append(index)
+        else:
+            ready[index] = cached
+    run.shards_cached = len(shards) - len(missing)
+
+    progress = Progress(
+        TextColumn(f"[bold]{stage.name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=not show_progress,
+    )
+    with progress:
+        task = progress.add_task(stage.name, total=len(shards), completed=run.shards_cached)
+        computed = executor.map(stage, [shards[i] for i in missing])
+        next_out = 0
+        for position, result in computed:
+            index = missing[position]
+            cache.store(stage.name, keys[index], result)
+            ready[index] = result
+            progress.advance(task)
+            while next_out in ready:
+                yield _account(run, ready.pop(next_out))
+                next_out += 1
+        while next_out in ready:
+            yield _account(run, ready.pop(next_out))
+            next_out += 1
+    run.seconds = time.perf_counter() - started
+
+
+def _account(run: StageRun, result: ShardResult) -> ShardResult:
+    run.records_out += len(result.records)
+    run.skipped.update(result.skipped)
+    return result
+
+
+def run_stage(
+    stage: Stage,
+    shards: list[list[Any]],
+    executor: Executor,
+    cache: ShardCache,
+    show_progress: bool = True,
+) -> tuple[list[dict[str, Any]], StageRun]:
+    """Run a stage to completion and return all its records in shard order."""
+    run = StageRun(stage.name, stage.version)
+    records: list[dict[str, Any]] = []
+    for result in iter_stage(stage, shards, executor, cache, run, show_progress):
+        records.extend(result.records)
+    return records, run

@@ -1,0 +1,87 @@
+"""A source is a list of file entries plus a way to read one. Two kinds exist: a git
+repository read from its objects at a revision, and a plain directory. A SourceSpec is the
+picklable description a worker process needs to read entries itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pygit2
+
+from repomill.errors import UserError
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str  # repository-relative, '/'-separated
+    kind: str  # "file", "symlink" or "submodule"
+    blob: str  # git blob id, or "stat:<size>:<mtime_ns>" for a plain directory
+    size: int
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    root: str  # absolute path of the directory or the git repository
+    is_git: bool
+    commit: str | None = None  # resolved commit id for git sources
+
+
+def open_source(path: str | Path, rev: str | None = None) -> SourceSpec:
+    """Resolve a user-given path (and revision) into a SourceSpec, or raise UserError."""
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise UserError(f"{path}: no such directory")
+    if not root.is_dir():
+        raise UserError(f"{path}: not a directory")
+    root = root.resolve()
+    repo = _git_repository_at(root)
+    if repo is None:
+        if rev is not None:
+            raise UserError(f"{path}: not a git repository (--rev needs one)")
+        return SourceSpec(str(root), is_git=False)
+    return SourceSpec(str(root), is_git=True, commit=resolve_commit(repo, rev or "HEAD", path))
+
+
+def _git_repository_at(root: Path) -> pygit2.Repository | None:
+    """The repository whose work tree (or bare directory) is exactly `root`."""
+    found = pygit2.discover_repository(str(root))
+    if found is None:
+        return None
+    repo = pygit2.Repository(found)
+    top = Path(repo.workdir or repo.path).resolve()
+    return repo if top == root else None
+
+
+def resolve_commit(repo: pygit2.Repository, rev: str, shown_path: str | Path) -> str | None:
+    """The commit id `rev` names; None for HEAD of an empty repository."""
+    if repo.head_is_unborn and rev == "HEAD":
+        return None
+    try:
+        return str(repo.revparse_single(rev).peel(pygit2.Commit).id)
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        raise UserError(f"{shown_path}: unknown revision {rev!r}") from None
+
+
+@lru_cache(maxsize=8)
+def git_repository(root: str) -> pygit2.Repository:
+    """One open repository per worker process and path; a cache, not shared state."""
+    return pygit2.Repository(root)
+
+
+def list_entries(spec: SourceSpec) -> list[FileEntry]:
+    """Every entry of the source, sorted by path."""
+    if spec.is_git:
+        from repomill.sources.git_tree import list_git_entries
+
+        return list_git_entries(git_repository(spec.root), spec.commit)
+    from repomill.sources.directory import list_directory_entries
+
+    return list_directory_entries(Path(spec.root))
+
+
+def read_entry(spec: SourceSpec, entry: FileEntry) -> bytes:
+    if spec.is_git:
+        return git_repository(spec.root)[entry.blob].data
+    return (Path(spec.root) / entry.path).read_bytes()
