@@ -5,6 +5,7 @@ processes."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import Counter
 from typing import Any
@@ -14,22 +15,28 @@ from tree_sitter import QueryCursor
 from repomill.code.chunks import chunk_file
 from repomill.code.definitions import Definition, find_definitions, walk
 from repomill.code.ids import chunk_id
-from repomill.code.languages import LANGUAGES, parser, scan_query
-from repomill.code.languages.base import TYPE_KINDS
+from repomill.code.languages import LANGUAGES, import_query, parser
+from repomill.code.languages.base import TYPE_KINDS, LanguageSpec
+from repomill.code.render import FULL_TEXT_MAX_BYTES
+
+_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 
-class LineIndex:
-    """Byte offset → 1-based line number."""
+def line_numbers(source: bytes, offsets: list[int]) -> dict[int, int]:
+    """1-based line of each byte offset, counting newlines once across the file."""
+    lines: dict[int, int] = {}
+    line, previous = 1, 0
+    for offset in sorted(set(offsets)):
+        line += source.count(b"\n", previous, offset)
+        lines[offset] = line
+        previous = offset
+    return lines
 
-    def __init__(self, source: bytes):
-        self._starts = [0]
-        position = source.find(b"\n")
-        while position != -1:
-            self._starts.append(position + 1)
-            position = source.find(b"\n", position + 1)
 
-    def line(self, offset: int) -> int:
-        return bisect_right(self._starts, offset)
+def references(text: str, keywords: frozenset[str]) -> list[str]:
+    """The identifiers a chunk mentions, keywords excluded, sorted. A lexical scan, so a
+    name in a comment counts too (as it should for doc links like [`Foo`])."""
+    return sorted(set(_IDENTIFIER.findall(text)) - keywords)
 
 
 def index_file(path: str, language: str, source: bytes, max_chunk_bytes: int) -> dict[str, Any]:
@@ -38,19 +45,18 @@ def index_file(path: str, language: str, source: bytes, max_chunk_bytes: int) ->
     root = tree.root_node
     definitions = find_definitions(root, spec)
     pieces = chunk_file(source, root, definitions, max_chunk_bytes)
-    lines = LineIndex(source)
-
-    captures = QueryCursor(scan_query(language)).captures(root)
     starts = [piece.start for piece in pieces]
-    references: list[dict[str, None]] = [{} for _ in pieces]  # ordered sets
-    for node in captures.get("ref", ()):
-        at = bisect_right(starts, node.start_byte) - 1
-        if at >= 0 and node.end_byte <= pieces[at].end:
-            references[at][source[node.start_byte : node.end_byte].decode("utf-8")] = None
+    lines = line_numbers(
+        source,
+        [p.start for p in pieces]
+        + [p.end - 1 for p in pieces]
+        + [d.start_byte for d in walk(definitions)]
+        + [d.end_byte - 1 for d in walk(definitions)],
+    )
 
     chunks = []
     seen: Counter[tuple[str, str]] = Counter()
-    for piece, refs in zip(pieces, references, strict=True):
+    for piece in pieces:
         text = source[piece.start : piece.end].decode("utf-8")
         ordinal = seen[(piece.symbol, text)]
         seen[(piece.symbol, text)] += 1
@@ -63,19 +69,19 @@ def index_file(path: str, language: str, source: bytes, max_chunk_bytes: int) ->
                 "symbol": piece.symbol,
                 "part": piece.part,
                 "header": piece.header,
-                "start_line": lines.line(piece.start),
-                "end_line": lines.line(piece.end - 1),
+                "start_line": lines[piece.start],
+                "end_line": lines[piece.end - 1],
                 "start_byte": piece.start,
                 "end_byte": piece.end,
                 "text": text,
-                "references": sorted(refs),
+                "references": references(text, spec.keywords),
             }
         )
 
     symbols = [
-        _symbol(d, path, language, source, lines, chunks, starts, spec, max_chunk_bytes)
-        for d in walk(definitions)
+        _symbol(d, path, language, source, lines, chunks, starts, spec) for d in walk(definitions)
     ]
+    captures = QueryCursor(import_query(language)).captures(root)
     imports = [
         {**raw.to_json(), "statement": source[node.start_byte : node.end_byte].decode("utf-8")}
         for node in sorted(captures.get("import", ()), key=lambda n: n.start_byte)
@@ -96,22 +102,21 @@ def _symbol(
     path: str,
     language: str,
     source: bytes,
-    lines: LineIndex,
+    lines: dict[int, int],
     chunks: list[dict[str, Any]],
     starts: list[int],
-    spec,
-    max_chunk_bytes: int,
+    spec: LanguageSpec,
 ) -> dict[str, Any]:
     at = bisect_right(starts, d.start_byte) - 1
-    small_type = d.kind in TYPE_KINDS and d.end_byte - d.start_byte <= max_chunk_bytes
+    small_type = d.kind in TYPE_KINDS and d.end_byte - d.start_byte <= FULL_TEXT_MAX_BYTES
     return {
         "name": d.name,
         "qualname": d.qualname,
         "kind": d.kind,
         "path": path,
         "language": language,
-        "start_line": lines.line(d.start_byte),
-        "end_line": lines.line(d.end_byte - 1),
+        "start_line": lines[d.start_byte],
+        "end_line": lines[d.end_byte - 1],
         "start_byte": d.start_byte,
         "end_byte": d.end_byte,
         "signature": d.signature(),

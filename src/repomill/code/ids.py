@@ -3,16 +3,17 @@ numbers, so a chunk keeps its id when lines above it move."""
 
 from __future__ import annotations
 
-import textwrap
-
 from repomill.engine.keys import stable_hash
 
 
 def normalize(text: str) -> str:
-    """Ignore what an unrelated edit can change around a unit: line endings, trailing
-    whitespace, surrounding blank lines and the indentation of the whole block."""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
-    return textwrap.dedent("\n".join(lines)).strip("\n")
+    """Ignore what an unrelated edit or a checkout can change: line endings, trailing
+    whitespace and surrounding blank lines."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if " \n" in text or "\t\n" in text:  # rare: only then pay for a per-line pass
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return text.strip("\n").rstrip()
 
 
 def chunk_id(path: str, symbol: str, text: str, ordinal: int = 0) -> str:

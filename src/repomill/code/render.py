@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 _INDENT = "    "
+# Types up to this size are shown whole; larger ones as signature, doc and members.
+FULL_TEXT_MAX_BYTES = 1500
 
 
 def _python_stub(signature: str, docstring: str, members: list[str]) -> str:

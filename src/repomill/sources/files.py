@@ -45,13 +45,14 @@ def open_source(path: str | Path, rev: str | None = None) -> SourceSpec:
 
 
 def _git_repository_at(root: Path) -> pygit2.Repository | None:
-    """The repository whose work tree (or bare directory) is exactly `root`."""
+    """The repository whose work tree or git directory is exactly `root` (a subdirectory
+    of a work tree is read as a plain directory)."""
     found = pygit2.discover_repository(str(root))
     if found is None:
         return None
     repo = pygit2.Repository(found)
-    top = Path(repo.workdir or repo.path).resolve()
-    return repo if top == root else None
+    tops = {Path(p).resolve() for p in (repo.workdir, repo.path) if p}
+    return repo if root in tops else None
 
 
 def resolve_commit(repo: pygit2.Repository, rev: str, shown_path: str | Path) -> str | None:

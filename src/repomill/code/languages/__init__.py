@@ -37,9 +37,6 @@ def parser(name: str) -> Parser:
 
 
 @cache
-def scan_query(name: str) -> Query:
-    """One query per language capturing identifiers (@ref) and imports (@import), so each
-    file's tree is walked by tree-sitter once for both."""
-    spec = LANGUAGES[name]
-    refs = " ".join(f"({t}) @ref" for t in spec.reference_types)
-    return Query(grammar(name), refs + "\n" + spec.import_query)
+def import_query(name: str) -> Query:
+    """The language's query whose @import captures are import statements."""
+    return Query(grammar(name), LANGUAGES[name].import_query)

@@ -51,7 +51,8 @@ class LanguageSpec:
     containers: dict[str, str] = field(default_factory=dict)
     # sibling nodes that belong to the definition after them (doc comments, attributes)
     leading: frozenset[str] = frozenset()
-    reference_types: tuple[str, ...] = ("identifier",)
+    # words that look like identifiers but never name a definition
+    keywords: frozenset[str] = frozenset()
     # a tree-sitter query whose @import captures are import statements
     import_query: str = ""
     extract_imports: Callable[[Node], list[RawImport]] = lambda node: []

@@ -29,7 +29,7 @@ class RustResolver:
                 name = None
             if isinstance(name, str) and _NAME.fullmatch(name):
                 self.crate_of_name[name.replace("-", "_")] = src
-        self.src_dirs = sorted(src_dirs, key=len, reverse=True)
+        self.src_dirs = src_dirs
         self.modules: dict[tuple[str, tuple[str, ...]], str] = {}
         for path in layout.files:
             if path.endswith(".rs"):
@@ -40,8 +40,10 @@ class RustResolver:
     def locate(self, path: str) -> tuple[str, tuple[str, ...]] | None:
         """(crate src dir, module path) of a file; a file outside any crate's src/ is a
         crate root of its own (e.g. a lone main.rs, examples/, benches/)."""
-        src = next((s for s in self.src_dirs if path.startswith(s + "/")), None)
-        if src is None:
+        src = posixpath.dirname(path)
+        while src and src not in self.src_dirs:
+            src = posixpath.dirname(src)
+        if not src:
             return posixpath.dirname(path), ()
         parts = path[len(src) + 1 : -len(".rs")].split("/")
         if parts in (["lib"], ["main"]) or parts[0] == "bin":
