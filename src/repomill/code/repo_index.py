@@ -42,7 +42,10 @@ class RepoIndex:
             for raw in raws
             if raw["alias"] == "package"
         }
-        layout = RepoLayout(set(self.language), project_files, packages)
+        # Resolution sees every source file listed, even skipped ones (an empty
+        # __init__.py still makes a package).
+        listed = {r["path"] for r in file_records if r.get("language")}
+        layout = RepoLayout(listed, project_files, packages)
         self.resolver = ImportResolver(layout)
         self.resolved: dict[str, list[dict[str, Any]]] = {}
         self.visibility: dict[str, Visibility] = {}

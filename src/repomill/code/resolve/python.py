@@ -65,6 +65,6 @@ class PythonResolver:
                 result.targets.append(submodule)
             elif base:
                 result.names.append((local, base, original))
-        if base and base not in result.targets:
+        if base and result.names:
             result.targets.append(base)
         return result

@@ -61,39 +61,48 @@ class RustResolver:
                 return candidate
         return path if crate == posixpath.dirname(path) else None
 
-    def _absolute(self, path: str, segments: list[str]) -> list[tuple[str, tuple[str, ...]]]:
-        """Possible (crate, module path) readings of a use path."""
+    def _readings(self, path: str, segments: list[str]) -> list[tuple[str, tuple, int]]:
+        """Possible (crate, module path, shallowest module to accept) readings of a path."""
         crate, current = self.locate(path) or (posixpath.dirname(path), ())
         head, rest = segments[0], segments[1:]
         if head == "crate":
-            return [(crate, tuple(rest))]
+            return [(crate, tuple(rest), 0)]
         if head in ("self", "super"):
             module = list(current)
             while segments and segments[0] in ("self", "super"):
                 if segments.pop(0) == "super" and module:
                     module.pop()
-            return [(crate, tuple(module + segments))]
+            return [(crate, tuple(module + segments), 0)]
         readings = []
         if head in self.crate_of_name:
-            readings.append((self.crate_of_name[head], tuple(rest)))
-        readings.append((crate, current + tuple(segments)))  # a child module in scope
+            readings.append((self.crate_of_name[head], tuple(rest), 0))
+        # 2018 paths may start at a child module of the current one.
+        readings.append((crate, current + tuple(segments), len(current) + 1))
         return readings
 
     def resolve(self, path: str, module: str, names, alias, wildcard, level) -> Resolved:
         segments = [s for s in module.split("::") if s]
         if not segments:
             return Resolved()
-        for crate, module_path in self._absolute(path, list(segments)):
-            # The deepest module with a file; what follows it lives inside that file.
-            for end in range(len(module_path), -1, -1):
+        for crate, module_path, shallowest in self._readings(path, list(segments)):
+            # The deepest module with a file; what follows it is defined inside that file.
+            for end in range(len(module_path), shallowest - 1, -1):
                 target = self._file(crate, module_path[:end], path)
-                if target is None or target == path and end < len(module_path):
-                    continue
-                inner = module_path[end:]
-                if inner and names:
-                    # use a::b::Inner::Name — Name is defined in the file of a::b
-                    return Resolved([target], [(local, target, inner[0]) for local, _ in names])
-                if inner and not wildcard:
-                    return Resolved([target], [(alias or inner[-1], target, inner[-1])])
-                return Resolved([target], [(local, target, orig) for local, orig in names])
+                if target is not None:
+                    return self._bind(crate, module_path, end, target, names, alias, wildcard)
         return Resolved()
+
+    def _bind(self, crate, module_path, end, target, names, alias, wildcard) -> Resolved:
+        inner = module_path[end:]
+        result = Resolved()
+        for local, original in names:
+            submodule = None if inner else self.modules.get((crate, module_path + (original,)))
+            if submodule:  # use a::b where b is a module file
+                result.targets.append(submodule)
+            else:  # use a::b::Type::method binds a name defined in b's file
+                result.names.append((local, target, inner[0] if inner else original))
+        if not names and inner and not wildcard:
+            result.names.append((alias or inner[-1], target, inner[-1]))
+        if result.names or not names:
+            result.targets.insert(0, target)
+        return result
