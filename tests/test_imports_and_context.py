@@ -21,6 +21,12 @@ def indexes(tmp_path_factory):
     return built
 
 
+def context_at(index, path, line, budget=2000):
+    chunk = index.chunk_at(path, line)
+    return select_context(index, path, chunk["text"], chunk["references"], budget,
+                          load_tokenizer())  # fmt: skip
+
+
 def resolved(index, path):
     return {target for row in index.resolved[path] for target in row["resolved"]}
 
@@ -64,10 +70,7 @@ def test_rust_mod_declarations_resolve(indexes):
 @pytest.mark.parametrize("language", sorted(PROJECTS))
 def test_context_has_the_needed_definitions_and_not_unrelated_ones(indexes, language):
     files, path, line, needed, unrelated = PROJECTS[language]
-    index = indexes[language]
-    chunk = index.chunk_at(path, line)
-    context = select_context(index, path, chunk["text"], chunk["references"], 2000,
-                             load_tokenizer())  # fmt: skip
+    context = context_at(indexes[language], path, line)
     symbols = {item.symbol for item in context.items}
     assert needed <= symbols
     assert unrelated not in symbols
@@ -77,11 +80,7 @@ def test_context_has_the_needed_definitions_and_not_unrelated_ones(indexes, lang
 
 
 def test_small_types_in_full_functions_as_signature(indexes):
-    index = indexes["rust"]
-    path = "crates/app/src/billing/mod.rs"
-    chunk = index.chunk_at(path, 6)
-    context = select_context(index, path, chunk["text"], chunk["references"], 2000,
-                             load_tokenizer())  # fmt: skip
+    context = context_at(indexes["rust"], "crates/app/src/billing/mod.rs", 6)
     by_symbol = {item.symbol: item for item in context.items}
     assert by_symbol["Money"].text.startswith("/// A money amount.\n#[derive(Debug, Clone)]")
     assert "pub cents: i64" in by_symbol["Money"].text
@@ -89,14 +88,11 @@ def test_small_types_in_full_functions_as_signature(indexes):
 
 
 def test_budget_drops_whole_lowest_ranked_items(indexes):
-    index = indexes["typescript"]
-    path = "src/app.ts"
-    chunk = index.chunk_at(path, 6)
-    tokenizer = load_tokenizer()
-    full = select_context(index, path, chunk["text"], chunk["references"], 10_000, tokenizer)
+    index, path = indexes["typescript"], "src/app.ts"
+    full = context_at(index, path, 6, budget=10_000)
     assert len(full.items) >= 3 and full.dropped == 0
     budget = full.tokens - full.items[-1].tokens  # one item too few
-    tight = select_context(index, path, chunk["text"], chunk["references"], budget, tokenizer)
+    tight = context_at(index, path, 6, budget=budget)
     assert tight.tokens <= budget
     assert [i.symbol for i in tight.items] == [i.symbol for i in full.items[:-1]]
     assert tight.dropped == 1
@@ -105,9 +101,5 @@ def test_budget_drops_whole_lowest_ranked_items(indexes):
 
 
 def test_explicit_imports_rank_before_unique_names(indexes):
-    index = indexes["java"]
-    path = "src/main/java/com/shop/Cart.java"
-    chunk = index.chunk_at(path, 7)
-    context = select_context(index, path, chunk["text"], chunk["references"], 2000,
-                             load_tokenizer())  # fmt: skip
+    context = context_at(indexes["java"], "src/main/java/com/shop/Cart.java", 7)
     assert context.items[0].symbol == "Item"  # named import outranks same-package Tax

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from repomill.code.languages.base import LanguageSpec, node_text
+from repomill.code.languages.base import LanguageSpec
 
 
 @dataclass
@@ -125,14 +125,3 @@ def walk(definitions: list[Definition]):
     for definition in definitions:
         yield definition
         yield from walk(definition.children)
-
-
-def docstring(definition: Definition, spec: LanguageSpec) -> str:
-    return spec.docstring_of(definition.node)
-
-
-def unit_text(definition: Definition, source: bytes) -> str:
-    return source[definition.start_byte : definition.end_byte].decode("utf-8")
-
-
-__all__ = ["Definition", "docstring", "find_definitions", "node_text", "unit_text", "walk"]

@@ -11,7 +11,6 @@ from tree_sitter import Node
 TYPE_KINDS = frozenset(
     {"class", "struct", "enum", "trait", "interface", "type", "union", "record", "annotation"}
 )
-FUNCTION_KINDS = frozenset({"function", "method"})
 
 
 @dataclass(frozen=True)
