@@ -78,7 +78,7 @@ def build_index(
     shards = content_defined_shards(todo, lambda item: item[0].path, average=config.shard_files,
                                     maximum=4 * config.shard_files)  # fmt: skip
     cache = ShardCache(out_dir / ".cache" if out_dir is not None else None)
-    executor = make_executor(config.workers)
+    executor = make_executor(config.workers, preload=(IndexFilesStage.__module__,))
     try:
         records, run = run_stage(stage, shards, executor, cache, show_progress)
     finally:

@@ -45,10 +45,12 @@ class ProcessExecutor:
     At most 2 × workers shards are in flight, so a huge input never queues all its work
     (and its results) in memory at once."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, preload: tuple[str, ...] = ()):
         self.workers = workers
         # forkserver: workers never inherit the parent's threads (rich's refresh thread).
+        # Modules in `preload` are imported once by the server and inherited by each worker.
         context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(preload))
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
     def map(self, stage: Stage, shards: list[list[Any]]) -> Iterator[tuple[int, ShardResult]]:
@@ -70,8 +72,9 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def make_executor(workers: int | None) -> Executor:
+def make_executor(workers: int | None, preload: tuple[str, ...] = ()) -> Executor:
+    """`preload`: modules the stages will need, imported before workers start."""
     count = default_workers() if workers is None else workers
     if count < 1:
         raise ValueError("workers must be at least 1")
-    return SerialExecutor() if count == 1 else ProcessExecutor(count)
+    return SerialExecutor() if count == 1 else ProcessExecutor(count, preload)
