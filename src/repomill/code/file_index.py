@@ -49,13 +49,14 @@ def index_file(path: str, language: str, source: bytes, max_chunk_bytes: int) ->
     root = tree.root_node
     definitions = find_definitions(root, spec)
     pieces = chunk_file(source, root, definitions, max_chunk_bytes)
+    every_definition = list(walk(definitions))
     starts = [piece.start for piece in pieces]
     lines = line_numbers(
         source,
-        [p.start for p in pieces]
+        starts
         + [p.end - 1 for p in pieces]
-        + [d.start_byte for d in walk(definitions)]
-        + [d.end_byte - 1 for d in walk(definitions)],
+        + [d.start_byte for d in every_definition]
+        + [d.end_byte - 1 for d in every_definition],
     )
 
     chunks = []
