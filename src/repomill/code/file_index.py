@@ -84,7 +84,7 @@ def index_file(path: str, language: str, source: bytes, max_chunk_bytes: int) ->
         )
 
     symbols = [
-        _symbol(d, path, language, source, lines, chunks, starts, spec) for d in walk(definitions)
+        _symbol(d, path, language, source, lines, chunks, starts, spec) for d in every_definition
     ]
     cursor = QueryCursor(import_query(language))
     cursor.set_max_start_depth(IMPORT_MAX_DEPTH)
