@@ -61,6 +61,11 @@ class LanguageSpec:
     owner_of: Callable[[Node], str | None] = lambda node: None
 
 
+def words(text: str) -> frozenset[str]:
+    """A keyword table written as whitespace-separated words."""
+    return frozenset(text.split())
+
+
 def node_text(node: Node | None) -> str:
     if node is None or node.text is None:
         return ""

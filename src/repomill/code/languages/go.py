@@ -5,7 +5,7 @@ from __future__ import annotations
 import tree_sitter_go
 from tree_sitter import Node
 
-from repomill.code.languages.base import LanguageSpec, RawImport, node_text, string_content
+from repomill.code.languages.base import LanguageSpec, RawImport, node_text, string_content, words
 from repomill.code.languages.comments import leading_comment
 
 _COMMENTS = frozenset({"comment"})
@@ -64,54 +64,11 @@ GO = LanguageSpec(
     },
     wrappers=frozenset({"type_declaration"}),
     leading=_COMMENTS,
-    keywords=frozenset(
-        [
-            "break",
-            "case",
-            "chan",
-            "const",
-            "continue",
-            "default",
-            "defer",
-            "else",
-            "fallthrough",
-            "for",
-            "func",
-            "go",
-            "goto",
-            "if",
-            "import",
-            "interface",
-            "map",
-            "package",
-            "range",
-            "return",
-            "select",
-            "struct",
-            "switch",
-            "type",
-            "var",
-            "true",
-            "false",
-            "nil",
-            "iota",
-            "string",
-            "int",
-            "int64",
-            "int32",
-            "uint",
-            "uint64",
-            "byte",
-            "rune",
-            "bool",
-            "error",
-            "float64",
-            "make",
-            "len",
-            "append",
-            "err",
-            "ctx",
-        ]
+    keywords=words(
+        "break case chan const continue default defer else fallthrough for func go goto if "
+        "import interface map package range return select struct switch type var true false "
+        "nil iota string int int64 int32 uint uint64 byte rune bool error float64 make len "
+        "append err ctx"
     ),
     import_query="(import_declaration) @import (package_clause) @import",
     extract_imports=_imports,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tree_sitter_java
 from tree_sitter import Node
 
-from repomill.code.languages.base import LanguageSpec, RawImport, node_text
+from repomill.code.languages.base import LanguageSpec, RawImport, node_text, words
 from repomill.code.languages.comments import leading_comment
 
 _COMMENTS = frozenset({"line_comment", "block_comment"})
@@ -49,69 +49,12 @@ JAVA = LanguageSpec(
         "record_declaration": "body",
     },
     leading=_COMMENTS,
-    keywords=frozenset(
-        [
-            "abstract",
-            "assert",
-            "boolean",
-            "break",
-            "byte",
-            "case",
-            "catch",
-            "char",
-            "class",
-            "const",
-            "continue",
-            "default",
-            "do",
-            "double",
-            "else",
-            "enum",
-            "extends",
-            "final",
-            "finally",
-            "float",
-            "for",
-            "if",
-            "implements",
-            "import",
-            "instanceof",
-            "int",
-            "interface",
-            "long",
-            "native",
-            "new",
-            "package",
-            "private",
-            "protected",
-            "public",
-            "return",
-            "short",
-            "static",
-            "super",
-            "switch",
-            "synchronized",
-            "this",
-            "throw",
-            "throws",
-            "transient",
-            "try",
-            "void",
-            "volatile",
-            "while",
-            "var",
-            "record",
-            "true",
-            "false",
-            "null",
-            "String",
-            "Object",
-            "Override",
-            "List",
-            "Map",
-            "Integer",
-            "Long",
-        ]
+    keywords=words(
+        "abstract assert boolean break byte case catch char class const continue default do "
+        "double else enum extends final finally float for if implements import instanceof int "
+        "interface long native new package private protected public return short static super "
+        "switch synchronized this throw throws transient try void volatile while var record "
+        "true false null String Object Override List Map Integer Long"
     ),
     import_query="(import_declaration) @import (package_declaration) @import",
     extract_imports=_imports,

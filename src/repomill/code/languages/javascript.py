@@ -9,7 +9,7 @@ import tree_sitter_javascript
 import tree_sitter_typescript
 from tree_sitter import Node
 
-from repomill.code.languages.base import LanguageSpec, RawImport, node_text, string_content
+from repomill.code.languages.base import LanguageSpec, RawImport, node_text, string_content, words
 from repomill.code.languages.comments import leading_comment
 
 _FUNCTION_VALUES = frozenset(
@@ -98,79 +98,13 @@ _KINDS = {
     "public_field_definition": _field_kind,
     "field_definition": _field_kind,
 }
-_KEYWORDS = frozenset(
-    [
-        "abstract",
-        "any",
-        "as",
-        "async",
-        "await",
-        "boolean",
-        "break",
-        "case",
-        "catch",
-        "class",
-        "const",
-        "constructor",
-        "continue",
-        "debugger",
-        "declare",
-        "default",
-        "delete",
-        "do",
-        "else",
-        "enum",
-        "export",
-        "extends",
-        "false",
-        "finally",
-        "for",
-        "from",
-        "function",
-        "get",
-        "if",
-        "implements",
-        "import",
-        "in",
-        "instanceof",
-        "interface",
-        "keyof",
-        "let",
-        "new",
-        "null",
-        "number",
-        "of",
-        "private",
-        "protected",
-        "public",
-        "readonly",
-        "return",
-        "set",
-        "static",
-        "string",
-        "super",
-        "switch",
-        "this",
-        "throw",
-        "true",
-        "try",
-        "type",
-        "typeof",
-        "undefined",
-        "var",
-        "void",
-        "while",
-        "with",
-        "yield",
-        "console",
-        "require",
-        "module",
-        "exports",
-        "Promise",
-        "Array",
-        "Object",
-        "string",
-    ]
+_KEYWORDS = words(
+    "abstract any as async await boolean break case catch class const constructor "
+    "continue debugger declare default delete do else enum export extends false finally "
+    "for from function get if implements import in instanceof interface keyof let new "
+    "null number of private protected public readonly return set static string super "
+    "switch this throw true try type typeof undefined var void while with yield console "
+    "require module exports Promise Array Object"
 )
 _CONTAINERS = {
     "class_declaration": "body",

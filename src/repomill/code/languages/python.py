@@ -5,7 +5,7 @@ from __future__ import annotations
 import tree_sitter_python
 from tree_sitter import Node
 
-from repomill.code.languages.base import LanguageSpec, RawImport, node_text, string_content
+from repomill.code.languages.base import LanguageSpec, RawImport, node_text, string_content, words
 
 
 def _docstring(node: Node) -> str:
@@ -64,61 +64,11 @@ PYTHON = LanguageSpec(
     wrappers=frozenset({"decorated_definition"}),
     containers={"class_definition": "body"},
     leading=frozenset({"comment"}),
-    keywords=frozenset(
-        [
-            "False",
-            "None",
-            "True",
-            "and",
-            "as",
-            "assert",
-            "async",
-            "await",
-            "break",
-            "class",
-            "continue",
-            "def",
-            "del",
-            "elif",
-            "else",
-            "except",
-            "finally",
-            "for",
-            "from",
-            "global",
-            "if",
-            "import",
-            "in",
-            "is",
-            "lambda",
-            "nonlocal",
-            "not",
-            "or",
-            "pass",
-            "raise",
-            "return",
-            "try",
-            "while",
-            "with",
-            "yield",
-            "self",
-            "cls",
-            "print",
-            "len",
-            "str",
-            "int",
-            "float",
-            "bool",
-            "list",
-            "dict",
-            "set",
-            "tuple",
-            "isinstance",
-            "range",
-            "super",
-            "object",
-            "type",
-        ]
+    keywords=words(
+        "False None True and as assert async await break class continue def del elif else "
+        "except finally for from global if import in is lambda nonlocal not or pass raise "
+        "return try while with yield self cls print len str int float bool list dict set "
+        "tuple isinstance range super object type"
     ),
     import_query="(import_statement) @import (import_from_statement) @import",
     extract_imports=_imports,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tree_sitter_rust
 from tree_sitter import Node
 
-from repomill.code.languages.base import LanguageSpec, RawImport, node_text
+from repomill.code.languages.base import LanguageSpec, RawImport, node_text, words
 from repomill.code.languages.comments import leading_comment
 
 _LEADING = frozenset({"line_comment", "block_comment", "attribute_item"})
@@ -87,83 +87,12 @@ RUST = LanguageSpec(
     },
     containers={"impl_item": "body", "trait_item": "body", "mod_item": "body"},
     leading=_LEADING,
-    keywords=frozenset(
-        [
-            "as",
-            "async",
-            "await",
-            "break",
-            "const",
-            "continue",
-            "crate",
-            "dyn",
-            "else",
-            "enum",
-            "extern",
-            "false",
-            "fn",
-            "for",
-            "if",
-            "impl",
-            "in",
-            "let",
-            "loop",
-            "match",
-            "mod",
-            "move",
-            "mut",
-            "pub",
-            "ref",
-            "return",
-            "self",
-            "Self",
-            "static",
-            "struct",
-            "super",
-            "trait",
-            "true",
-            "type",
-            "unsafe",
-            "use",
-            "where",
-            "while",
-            "Some",
-            "None",
-            "Ok",
-            "Err",
-            "Vec",
-            "String",
-            "Box",
-            "bool",
-            "char",
-            "str",
-            "u8",
-            "u16",
-            "u32",
-            "u64",
-            "u128",
-            "usize",
-            "i8",
-            "i16",
-            "i32",
-            "i64",
-            "i128",
-            "isize",
-            "f32",
-            "f64",
-            "derive",
-            "doc",
-            "cfg",
-            "test",
-            "allow",
-            "clone",
-            "new",
-            "default",
-            "unwrap",
-            "into",
-            "iter",
-            "map",
-        ]
+    keywords=words(
+        "as async await break const continue crate dyn else enum extern false fn for if impl "
+        "in let loop match mod move mut pub ref return self Self static struct super trait "
+        "true type unsafe use where while Some None Ok Err Vec String Box bool char str u8 "
+        "u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize f32 f64 derive doc cfg test allow "
+        "clone new default unwrap into iter map"
     ),
     import_query="(use_declaration) @import\n(mod_item !body) @import",
     extract_imports=_imports,
