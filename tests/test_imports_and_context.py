@@ -79,6 +79,22 @@ def test_context_has_the_needed_definitions_and_not_unrelated_ones(indexes, lang
         assert item.text.strip()
 
 
+def test_names_imported_from_the_file_itself_are_not_context(tmp_path):
+    from .conftest import make_repo
+
+    files = {
+        "Cargo.toml": '[package]\nname = "solo"\n',
+        "src/lib.rs": (
+            "mod inner {\n    pub struct Local;\n}\nuse crate::inner::Local;\n\n"
+            "pub fn make() -> Local {\n    Local\n}\n"
+        ),
+    }
+    index = build_index(open_source(make_repo(tmp_path / "r", files)), IndexConfig(workers=1),
+                        None, show_progress=False).index  # fmt: skip
+    assert "Local" not in index.visibility["src/lib.rs"].named
+    assert context_at(index, "src/lib.rs", 6).items == []
+
+
 def test_small_types_in_full_functions_as_signature(indexes):
     context = context_at(indexes["rust"], "crates/app/src/billing/mod.rs", 6)
     by_symbol = {item.symbol: item for item in context.items}

@@ -59,7 +59,8 @@ class RepoIndex:
             resolved = self.resolver.resolve(path, self.language[path], raw)
             rows.append({**raw, "resolved": resolved.targets})
             for local, target, original in resolved.names:
-                seen.named.setdefault(local, []).append((target, original))
+                if target != path:  # e.g. `use crate::inline_mod::X` inside lib.rs itself
+                    seen.named.setdefault(local, []).append((target, original))
             bound = {target for _, target, _ in resolved.names}
             for target in resolved.targets:
                 if target not in bound and target not in seen.modules and target != path:
