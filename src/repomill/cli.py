@@ -68,14 +68,77 @@ def index(
 
     settings = _index_config(config, rev=rev, workers=workers)
     source = open_source(repo, settings.rev)
-    out = out.expanduser()
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: exists and is not a directory")
+    out = _output_dir(out)
     built = build_index(source, settings, out, show_progress=not quiet)
     write_index(out, built.index, built.file_records)
     built.manifest.write(out)
     if not quiet:
         _summary(built.manifest.to_json(), out)
+
+
+@app.command()
+@user_errors
+def build(
+    repo: RepoArg,
+    out: Annotated[Path, typer.Option(help="output directory")],
+    recipe: Annotated[str, typer.Option(help="what data to make: commits")] = "commits",
+    rev: RevOpt = None,
+    max_commits: Annotated[int | None, typer.Option(help="newest commits to read")] = None,
+    since: Annotated[str | None, typer.Option(help="commits at or after DATE")] = None,
+    until: Annotated[str | None, typer.Option(help="commits at or before DATE")] = None,
+    first_parent: Annotated[bool | None, typer.Option(help="only the first-parent line")] = None,
+    per_unit: Annotated[bool | None, typer.Option(help="one example per changed unit")] = None,
+    target: Annotated[str | None, typer.Option(help="whole | udiff | search-replace")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="token budget per example")] = None,
+    tokenizer: Annotated[str | None, typer.Option(help="HF id, tokenizer.json or qwen2.5")] = None,
+    output_format: Annotated[str | None, typer.Option("--format", help="parquet | jsonl")] = None,
+    workers: WorkersOpt = None,
+    config: ConfigOpt = None,
+    quiet: Annotated[bool, typer.Option(help="no progress or summary")] = False,
+) -> None:
+    """Build a training dataset from a repository (recipe: commits)."""
+    from repomill.recipes.commits.recipe import build_commits
+    from repomill.sources import open_source
+
+    if recipe != "commits":
+        raise UserError(f"--recipe {recipe}: unknown recipe (available: commits)")
+    index_settings = _index_config(config, rev=rev, workers=workers)
+    overrides = dict(max_commits=max_commits, since=since, until=until, first_parent=first_parent,
+                     per_unit=per_unit, target=target, max_tokens=max_tokens,
+                     tokenizer=tokenizer, format=output_format)  # fmt: skip
+    settings = _validated(load_config(config).commits, overrides)
+    source = open_source(repo, index_settings.rev)
+    out = _output_dir(out)
+    manifest = build_commits(source, index_settings, settings, out, show_progress=not quiet)
+    if not quiet:
+        counts = manifest.to_json()["counts"]
+        table = Table(title=f"repomill build --recipe commits → {out}", show_header=False)
+        table.add_row("commits listed", str(counts["commits_listed"]))
+        table.add_row("commits kept", str(counts["commits_kept"]))
+        table.add_row("examples", ", ".join(f"{k}: {v}" for k, v in counts["splits"].items()))
+        table.add_row("rejected", ", ".join(f"{k}: {v}" for k, v in counts["rejected"].items()))
+        console.print(table)
+
+
+def _validated(base, overrides: dict):
+    """`base` with the flags given, validated like the config file (one-line errors)."""
+    from pydantic import ValidationError
+
+    values = {**base.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        return type(base).model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        flag = "--" + str(first["loc"][0]).replace("_", "-")
+        raise UserError(f"{flag}: {first['msg']}") from None
+
+
+def _output_dir(out: Path) -> Path:
+    out = out.expanduser()
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def _summary(manifest: dict, out: Path) -> None:

@@ -75,3 +75,21 @@ def load_tokenizer(spec: str | None = None) -> TokenCounter:
     except Exception as exc:  # network, missing repo, bad files: all user-facing here
         raise UserError(f"tokenizer {spec!r}: cannot load ({type(exc).__name__})") from None
     return _HuggingFace(spec, lambda text: hf.encode(text, add_special_tokens=False))
+
+
+class CachedCounter:
+    """Remembers the counts of recent texts: context items recur across many examples."""
+
+    def __init__(self, counter: TokenCounter, size: int = 8192) -> None:
+        self.name = counter.name
+        self._counter = counter
+        self._size = size
+        self._counts: dict[str, int] = {}
+
+    def count(self, text: str) -> int:
+        found = self._counts.get(text)
+        if found is None:
+            found = self._counts[text] = self._counter.count(text)
+            if len(self._counts) > self._size:
+                del self._counts[next(iter(self._counts))]  # oldest first (insertion order)
+        return found

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from repomill.code.languages.base import TYPE_KINDS
 from repomill.code.render import render_symbol
-from repomill.code.repo_index import RepoIndex
+from repomill.code.repo_index import Visibility
 from repomill.tokens import TokenCounter
 
 # How a referenced name was found; higher ranks first.
@@ -29,6 +29,7 @@ class ContextItem:
     how: int  # NAMED_IMPORT, MODULE_IMPORT or UNIQUE_NAME
     uses: int  # how often the code mentions the name
     tokens: int = 0
+    chunk_id: str = ""  # the chunk holding the definition
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,10 +50,23 @@ class Context:
     tokens: int = 0
 
 
-def candidates(index: RepoIndex, path: str, code: str, references: list[str]) -> list[ContextItem]:
+class SymbolLookup(Protocol):
+    """What context selection asks of an index (the whole-repo `RepoIndex`, or the
+    `RevisionIndex` the commit recipe moves through history)."""
+
+    def visible_from(self, path: str) -> Visibility | None: ...
+    def symbols_in(self, path: str) -> list[dict[str, Any]]: ...
+    def members_of(self, path: str, qualname: str) -> list[dict[str, Any]]: ...
+    def unique_elsewhere(self, name: str, path: str) -> dict[str, Any] | None: ...
+    def imports_of(self, path: str) -> list[dict[str, Any]]: ...
+
+
+def candidates(
+    index: SymbolLookup, path: str, code: str, references: list[str]
+) -> list[ContextItem]:
     """Every definition in another file that the code's references resolve to, ranked."""
-    seen = index.visibility.get(path)
-    own_names = {s["name"] for s in index.symbols_by_path.get(path, ())}
+    seen = index.visible_from(path)
+    own_names = {s["name"] for s in index.symbols_in(path)}
     found: dict[tuple[str, str, int], ContextItem] = {}
     for name in references:
         for symbol, how in _resolve_name(index, path, name, seen, own_names):
@@ -66,17 +80,17 @@ def candidates(index: RepoIndex, path: str, code: str, references: list[str]) ->
     return ranked[:MAX_CANDIDATES]
 
 
-def _resolve_name(index: RepoIndex, path: str, name: str, seen, own_names: set[str]):
+def _resolve_name(index: SymbolLookup, path: str, name: str, seen, own_names: set[str]):
     if seen is not None and name in seen.named:
         for target, original in seen.named[name]:
-            defined = [s for s in index.symbols_by_path.get(target, ()) if s["name"] == original]
+            defined = [s for s in index.symbols_in(target) if s["name"] == original]
             yield from ((s, NAMED_IMPORT) for s in defined if s["top_level"])
         return
     if seen is not None:
         in_modules = [
             s
             for target in seen.modules
-            for s in index.symbols_by_path.get(target, ())
+            for s in index.symbols_in(target)
             if s["name"] == name and s["top_level"]
         ]
         if in_modules:
@@ -84,13 +98,13 @@ def _resolve_name(index: RepoIndex, path: str, name: str, seen, own_names: set[s
             return
     if name in own_names:
         return  # a definition of this file shadows any elsewhere
-    elsewhere = [s for s in index.symbols_by_name.get(name, ()) if s["path"] != path]
-    if len(elsewhere) == 1 and elsewhere[0]["kind"] != "impl":
-        yield elsewhere[0], UNIQUE_NAME
+    unique = index.unique_elsewhere(name, path)
+    if unique is not None and unique["kind"] != "impl":
+        yield unique, UNIQUE_NAME
 
 
-def _item(index: RepoIndex, symbol: dict, how: int, code: str, name: str) -> ContextItem:
-    members = index.members.get((symbol["path"], symbol["qualname"]), [])
+def _item(index: SymbolLookup, symbol: dict, how: int, code: str, name: str) -> ContextItem:
+    members = index.members_of(symbol["path"], symbol["qualname"])
     return ContextItem(
         path=symbol["path"],
         symbol=symbol["qualname"],
@@ -100,19 +114,20 @@ def _item(index: RepoIndex, symbol: dict, how: int, code: str, name: str) -> Con
         text=render_symbol(symbol, members),
         how=how,
         uses=len(re.findall(rf"\b{re.escape(name)}\b", code)),
+        chunk_id=symbol.get("chunk_id", ""),
     )
 
 
-def import_block(index: RepoIndex, path: str) -> str:
+def import_block(index: SymbolLookup, path: str) -> str:
     statements: list[str] = []
-    for raw in index.imports.get(path, ()):
+    for raw in index.imports_of(path):
         if raw["alias"] != "package" and raw["statement"] not in statements:
             statements.append(raw["statement"])
     return "\n".join(statements)
 
 
 def select_context(
-    index: RepoIndex,
+    index: SymbolLookup,
     path: str,
     code: str,
     references: list[str],

@@ -19,6 +19,25 @@ class Visibility:
     modules: list[str] = field(default_factory=list)  # files whose names are all in reach
 
 
+def resolve_imports(
+    resolver: ImportResolver, path: str, language: str, raws: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], Visibility]:
+    """Each import of `path` with the files it resolved to, and what the file can see."""
+    seen = Visibility()
+    rows = []
+    for raw in raws:
+        resolved = resolver.resolve(path, language, raw)
+        rows.append({**raw, "resolved": resolved.targets})
+        for local, target, original in resolved.names:
+            if target != path:  # e.g. `use crate::inline_mod::X` inside lib.rs itself
+                seen.named.setdefault(local, []).append((target, original))
+        bound = {target for _, target, _ in resolved.names}
+        for target in resolved.targets:
+            if target not in bound and target not in seen.modules and target != path:
+                seen.modules.append(target)
+    return rows, seen
+
+
 class RepoIndex:
     def __init__(self, file_records: list[dict[str, Any]], project_files: dict[str, str]):
         self.files = [r for r in file_records if r.get("status") == "indexed"]
@@ -53,20 +72,26 @@ class RepoIndex:
             self._resolve_file(path, raws)
 
     def _resolve_file(self, path: str, raws: list[dict[str, Any]]) -> None:
-        seen = Visibility()
-        rows = []
-        for raw in raws:
-            resolved = self.resolver.resolve(path, self.language[path], raw)
-            rows.append({**raw, "resolved": resolved.targets})
-            for local, target, original in resolved.names:
-                if target != path:  # e.g. `use crate::inline_mod::X` inside lib.rs itself
-                    seen.named.setdefault(local, []).append((target, original))
-            bound = {target for _, target, _ in resolved.names}
-            for target in resolved.targets:
-                if target not in bound and target not in seen.modules and target != path:
-                    seen.modules.append(target)
-        self.resolved[path] = rows
-        self.visibility[path] = seen
+        self.resolved[path], self.visibility[path] = resolve_imports(
+            self.resolver, path, self.language[path], raws
+        )
+
+    # The SymbolLookup protocol of code/context.py.
+    def visible_from(self, path: str) -> Visibility | None:
+        return self.visibility.get(path)
+
+    def symbols_in(self, path: str) -> list[dict[str, Any]]:
+        return self.symbols_by_path.get(path, [])
+
+    def members_of(self, path: str, qualname: str) -> list[dict[str, Any]]:
+        return self.members.get((path, qualname), [])
+
+    def unique_elsewhere(self, name: str, path: str) -> dict[str, Any] | None:
+        elsewhere = [s for s in self.symbols_by_name.get(name, ()) if s["path"] != path]
+        return elsewhere[0] if len(elsewhere) == 1 else None
+
+    def imports_of(self, path: str) -> list[dict[str, Any]]:
+        return self.imports.get(path, [])
 
     def chunk_at(self, path: str, line: int) -> dict[str, Any] | None:
         """The smallest chunk of `path` covering `line`."""

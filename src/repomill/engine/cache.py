@@ -20,6 +20,9 @@ class ShardCache:
         assert self.root is not None
         return self.root / stage / key[:2] / f"{key}.json"
 
+    def has(self, stage: str, key: str) -> bool:
+        return self.root is not None and self._path(stage, key).is_file()
+
     def load(self, stage: str, key: str) -> ShardResult | None:
         if self.root is None:
             return None

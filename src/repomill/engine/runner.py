@@ -50,20 +50,24 @@ def iter_stage(
     run: StageRun,
     show_progress: bool = True,
 ) -> Iterator[ShardResult]:
-    """Yield each shard's result in shard order, filling `run` as it goes."""
+    """Yield each shard's result in shard order, filling `run` as it goes. Cached shards
+    are read only when their turn comes, so memory holds a window of shards, not all."""
     started = time.perf_counter()
     run.shards = len(shards)
     run.items_in = sum(len(s) for s in shards)
     keys = [stage.shard_key(items) for items in shards]
-    ready: dict[int, ShardResult] = {}
-    missing: list[int] = []
-    for index, key in enumerate(keys):
-        cached = cache.load(stage.name, key)
-        if cached is None:
-            missing.append(index)
-        else:
-            ready[index] = cached
+    cached = [cache.has(stage.name, key) for key in keys]
+    missing = [index for index, hit in enumerate(cached) if not hit]
     run.shards_cached = len(shards) - len(missing)
+    ready: dict[int, ShardResult] = {}
+
+    def take(index: int) -> ShardResult:
+        result = ready.pop(index, None) or cache.load(stage.name, keys[index])
+        if result is None:  # damaged since it was listed: recompute, never trust it
+            result = stage.process(shards[index])
+            cache.store(stage.name, keys[index], result)
+            run.shards_cached -= 1
+        return _account(run, result)
 
     progress = Progress(
         TextColumn(f"[bold]{stage.name}"),
@@ -82,11 +86,11 @@ def iter_stage(
             cache.store(stage.name, keys[index], result)
             ready[index] = result
             progress.advance(task)
-            while next_out in ready:
-                yield _account(run, ready.pop(next_out))
+            while next_out < len(shards) and (next_out in ready or cached[next_out]):
+                yield take(next_out)
                 next_out += 1
-        while next_out in ready:
-            yield _account(run, ready.pop(next_out))
+        while next_out < len(shards):
+            yield take(next_out)
             next_out += 1
     run.seconds = time.perf_counter() - started
 

@@ -1,0 +1,239 @@
+"""The code index of a git repository at one revision, moved through history by applying
+only what changed between two revisions (a tree diff), never by re-indexing everything.
+
+Per file it keeps just the names it defines and its imports; full symbol tables are built on
+demand for the files context actually reads, and kept in a bounded cache keyed by blob id,
+so memory depends on the repository's size, not on how many commits are walked."""
+
+from __future__ import annotations
+
+import posixpath
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pygit2
+
+from repomill.code.file_index import index_file
+from repomill.code.languages import language_for_path
+from repomill.code.repo_index import Visibility, resolve_imports
+from repomill.code.resolve import PROJECT_FILES, ImportResolver, RepoLayout
+from repomill.sources.files import git_repository
+from repomill.sources.filters import content_skip_reason, path_skip_reason
+
+MAX_PROJECT_FILE_BYTES = 1_000_000
+
+
+@dataclass
+class FileFacts:
+    """What the index keeps of every file: the names it defines and its imports."""
+
+    names: list[str]
+    imports: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, indexed: dict[str, Any]) -> FileFacts:
+        return cls([s["name"] for s in indexed["symbols"]], indexed["imports"])
+
+
+@dataclass
+class SymbolTable:
+    symbols: list[dict[str, Any]]
+    members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for symbol in self.symbols:
+            if symbol["parent"]:
+                self.members.setdefault(symbol["parent"], []).append(symbol)
+
+
+def index_blob(
+    path: str, data: bytes, max_file_bytes: int, max_chunk_bytes: int
+) -> dict[str, Any] | None:
+    """`index_file` for a file the code index would index, else None (same skip rules)."""
+    language = language_for_path(path)
+    if language is None or path_skip_reason(path, len(data), max_file_bytes) is not None:
+        return None
+    if content_skip_reason(data) is not None:
+        return None
+    return index_file(path, language, data, max_chunk_bytes)
+
+
+class RevisionIndex:
+    def __init__(
+        self, root: str, max_file_bytes: int, max_chunk_bytes: int, cached_tables: int = 256
+    ):
+        self.repo = git_repository(root)
+        self.max_file_bytes = max_file_bytes
+        self.max_chunk_bytes = max_chunk_bytes
+        self.commit: str | None = None
+        self.files: dict[str, tuple[str, str]] = {}  # indexed path -> (blob, language)
+        self.facts: dict[str, FileFacts] = {}
+        self.listed: set[str] = set()  # every source-language path, indexed or not
+        self.project_files: dict[str, str] = {}
+        self.packages: dict[str, str] = {}
+        self.name_paths: dict[str, Counter[str]] = {}
+        self.name_totals: Counter[str] = Counter()
+        self._tables: OrderedDict[str, SymbolTable] = OrderedDict()
+        self._cached_tables = cached_tables
+        self._resolver: ImportResolver | None = None
+        self._visibility: dict[str, tuple[str, Visibility]] = {}
+        self.moves = 0  # how many file changes were applied (for the manifest)
+
+    # -- moving through history ------------------------------------------------------
+
+    def load(self, commit: str, file_records: list[dict[str, Any]],
+             project_files: dict[str, str]) -> None:  # fmt: skip
+        """Start at `commit` from a whole-repository index built there (`build_index`)."""
+        self.commit = commit
+        for record in file_records:
+            if record.get("language"):
+                self.listed.add(record["path"])
+            if record.get("status") == "indexed":
+                self._add_indexed(record["path"], record["blob"], record["language"], record)
+        self.project_files = dict(project_files)
+
+    def move_to(self, commit: str | None, hints: dict[str, dict[str, Any]] | None = None) -> None:
+        """Apply the difference between the current revision and `commit`. `hints` maps a
+        blob id to its `index_file` facts when the caller already parsed it."""
+        if commit == self.commit:
+            return
+        old = self.repo[self.commit].peel(pygit2.Tree) if self.commit else None
+        new = self.repo[commit].peel(pygit2.Tree) if commit else None
+        if old is None and new is None:
+            return
+        if old is None:
+            diff = new.diff_to_tree(swap=True)
+        elif new is None:
+            diff = old.diff_to_tree()
+        else:
+            diff = old.diff_to_tree(new)
+        for delta in diff.deltas:
+            if delta.old_file.path and delta.status != pygit2.enums.DeltaStatus.ADDED:
+                self._remove(delta.old_file.path)
+            if delta.status != pygit2.enums.DeltaStatus.DELETED:
+                self._add(delta.new_file.path, str(delta.new_file.id), hints or {})
+        self.commit = commit
+
+    def advance(self, commit: str, files: list[list], hints: dict[str, dict[str, Any]]) -> None:
+        """Apply a commit's own file changes ([status, old_path, new_path, new_blob], as
+        `mine_commits` lists them) when the index stands at its parent: no tree diff."""
+        for status, old_path, new_path, new_blob in files:
+            if old_path is not None:
+                self._remove(old_path)
+            if new_path is not None and status != "D":
+                self._add(new_path, new_blob, hints)
+        self.commit = commit
+
+    def _remove(self, path: str) -> None:
+        self.moves += 1
+        if path in self.files:
+            for name in self.facts.pop(path).names:
+                self._count_name(name, path, -1)
+            del self.files[path]
+            self._visibility.pop(path, None)
+        if path in self.listed or path in self.project_files or path in self.packages:
+            self.listed.discard(path)
+            self.project_files.pop(path, None)
+            self.packages.pop(path, None)
+            self._resolver = None
+
+    def _add(self, path: str, blob: str, hints: dict[str, dict[str, Any]]) -> None:
+        language = language_for_path(path)
+        if posixpath.basename(path) in PROJECT_FILES:
+            obj = self.repo[blob]
+            if obj.size <= MAX_PROJECT_FILE_BYTES:
+                self.project_files[path] = obj.data.decode("utf-8", errors="replace")
+                self._resolver = None
+        if language is None:
+            return
+        if path not in self.listed:
+            self.listed.add(path)
+            self._resolver = None
+        indexed = hints.get(blob)
+        if indexed is None:
+            indexed = index_blob(path, self.repo[blob].data, self.max_file_bytes,
+                                 self.max_chunk_bytes)  # fmt: skip
+        if indexed is not None:
+            self._add_indexed(path, blob, language, indexed)
+
+    def _add_indexed(self, path: str, blob: str, language: str, indexed: dict[str, Any]) -> None:
+        facts = FileFacts.of(indexed) if "symbols" in indexed else FileFacts(**indexed)
+        self.files[path] = (blob, language)
+        self.facts[path] = facts
+        for name in facts.names:
+            self._count_name(name, path, +1)
+        package = next((r["module"] for r in facts.imports if r["alias"] == "package"), None)
+        if self.packages.get(path) != package:
+            if package is None:
+                self.packages.pop(path, None)
+            else:
+                self.packages[path] = package
+            self._resolver = None
+        if "symbols" in indexed:
+            self._remember(blob, SymbolTable(indexed["symbols"]))
+
+    def _count_name(self, name: str, path: str, step: int) -> None:
+        paths = self.name_paths.setdefault(name, Counter())
+        paths[path] += step
+        if paths[path] <= 0:
+            del paths[path]
+        self.name_totals[name] += step
+
+    # -- symbol tables, cached by blob ---------------------------------------------
+
+    def _remember(self, blob: str, table: SymbolTable) -> SymbolTable:
+        self._tables[blob] = table
+        self._tables.move_to_end(blob)
+        while len(self._tables) > self._cached_tables:
+            self._tables.popitem(last=False)
+        return table
+
+    def _table(self, path: str) -> SymbolTable | None:
+        if path not in self.files:
+            return None
+        blob, _ = self.files[path]
+        table = self._tables.get(blob)
+        if table is not None:
+            self._tables.move_to_end(blob)
+            return table
+        indexed = index_blob(path, self.repo[blob].data, self.max_file_bytes,
+                             self.max_chunk_bytes)  # fmt: skip
+        return self._remember(blob, SymbolTable(indexed["symbols"] if indexed else []))
+
+    # -- the SymbolLookup protocol of code/context.py ----------------------------------
+
+    def visible_from(self, path: str) -> Visibility | None:
+        if path not in self.files:
+            return None
+        if self._resolver is None:
+            self._resolver = ImportResolver(
+                RepoLayout(set(self.listed), self.project_files, dict(self.packages))
+            )
+            self._visibility.clear()
+        blob, language = self.files[path]
+        cached = self._visibility.get(path)
+        if cached is not None and cached[0] == blob:
+            return cached[1]
+        _, seen = resolve_imports(self._resolver, path, language, self.facts[path].imports)
+        self._visibility[path] = (blob, seen)
+        return seen
+
+    def symbols_in(self, path: str) -> list[dict[str, Any]]:
+        table = self._table(path)
+        return table.symbols if table else []
+
+    def members_of(self, path: str, qualname: str) -> list[dict[str, Any]]:
+        table = self._table(path)
+        return table.members.get(qualname, []) if table else []
+
+    def unique_elsewhere(self, name: str, path: str) -> dict[str, Any] | None:
+        paths = self.name_paths.get(name)
+        if not paths or self.name_totals[name] - paths.get(path, 0) != 1:
+            return None
+        other = next(p for p in paths if p != path)
+        return next((s for s in self.symbols_in(other) if s["name"] == name), None)
+
+    def imports_of(self, path: str) -> list[dict[str, Any]]:
+        facts = self.facts.get(path)
+        return facts.imports if facts else []

@@ -1,0 +1,177 @@
+"""Changed units: map a file's hunks to the syntax units they touch (the innermost function,
+method, class, impl… around each changed line) on both sides of a change, and pair the old
+and new versions of each unit by qualified name.
+
+Lines a hunk changes outside every definition form a `<module>` unit of their own: its code
+is exactly those lines, so every unit's code is a verbatim slice of its blob."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from repomill.sources.git_diff import Hunk
+
+MODULE = "<module>"
+
+
+@dataclass
+class Unit:
+    path: str
+    symbol: str
+    kind: str
+    old_code: str
+    new_code: str
+    old_start_line: int  # 0 when the unit is new
+    new_start_line: int  # 0 when the unit was removed
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Side:
+    """One version of a file: its text and its definitions (symbols from `index_file`)."""
+
+    source: bytes
+    symbols: list[dict[str, Any]]
+
+    def __post_init__(self) -> None:
+        self.line_starts = [0]
+        self.line_starts.extend(i + 1 for i, b in enumerate(self.source) if b == 10)
+        self.lines = len(self.line_starts) - (1 if self.source.endswith(b"\n") else 0)
+        # innermost[line] = index of the smallest symbol covering it, or -1
+        self.innermost = [-1] * (self.lines + 2)
+        order = sorted(range(len(self.symbols)), key=self._span_key)
+        for position in order:
+            symbol = self.symbols[position]
+            for line in range(symbol["start_line"], symbol["end_line"] + 1):
+                self.innermost[line] = position
+        by_name = {s["qualname"]: i for i, s in reversed(list(enumerate(self.symbols)))}
+        self.parent_of = [by_name.get(s["parent"], -1) for s in self.symbols]
+
+    def _span_key(self, position: int) -> tuple[int, int]:
+        symbol = self.symbols[position]
+        return (-(symbol["end_line"] - symbol["start_line"]), symbol["start_line"])
+
+    def enclosing(self, position: int, line: int) -> int:
+        """`position` or its nearest ancestor that also covers `line`, or -1."""
+        while position >= 0:
+            symbol = self.symbols[position]
+            if symbol["start_line"] <= line <= symbol["end_line"]:
+                return position
+            position = self.parent_of[position]
+        return -1
+
+    def text(self, start_byte: int, end_byte: int) -> str:
+        return self.source[start_byte:end_byte].decode("utf-8")
+
+    def line_text(self, first: int, last: int) -> str:
+        start = self.line_starts[first - 1]
+        end = self.line_starts[last] if last < len(self.line_starts) else len(self.source)
+        return self.source[start:end].decode("utf-8")
+
+
+def _touched(side: Side | None, start: int, count: int) -> tuple[set[int], list[list[int]]]:
+    """(symbols the hunk touches on this side, its runs of changed lines outside every
+    symbol). A pure insertion or deletion (count 0) sits between lines `start` and
+    `start + 1`, and touches the innermost symbol covering both."""
+    if side is None:
+        return set(), []
+    if count == 0:
+        inside = side.innermost[start] if 0 < start <= side.lines else -1
+        owner = side.enclosing(inside, start + 1)
+        return ({owner} if owner >= 0 else set()), []
+    symbols: set[int] = set()
+    runs: list[list[int]] = []
+    for line in range(start, min(start + count - 1, side.lines) + 1):
+        owner = side.innermost[line]
+        if owner >= 0:
+            symbols.add(owner)
+        elif runs and runs[-1][-1] == line - 1:
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    return symbols, runs
+
+
+def _ancestors(side: Side, position: int) -> set[str]:
+    names = set()
+    position = side.parent_of[position]
+    while position >= 0:
+        names.add(side.symbols[position]["qualname"])
+        position = side.parent_of[position]
+    return names
+
+
+def _keyed(symbols: list[dict[str, Any]]) -> dict[tuple, dict]:
+    """Key each symbol by (qualname, kind, n-th of that name in the file) so overloads and
+    repeated names pair up in order."""
+    ordinal: Counter[tuple[str, str]] = Counter()
+    keyed = {}
+    for symbol in symbols:
+        name = (symbol["qualname"], symbol["kind"])
+        keyed[(*name, ordinal[name])] = symbol
+        ordinal[name] += 1
+    return keyed
+
+
+def changed_units(
+    old_path: str | None,
+    new_path: str | None,
+    old: Side | None,
+    new: Side | None,
+    hunks: list[Hunk],
+) -> list[Unit]:
+    """The units a file change touches, in new-file order (removed ones last)."""
+    old_touched: set[int] = set()
+    new_touched: set[int] = set()
+    units: list[Unit] = []
+    path = new_path or old_path or ""
+    for hunk in hunks:
+        old_symbols, old_runs = _touched(old, hunk.old_start, hunk.old_lines)
+        new_symbols, new_runs = _touched(new, hunk.new_start, hunk.new_lines)
+        old_touched |= old_symbols
+        new_touched |= new_symbols
+        # Runs of module-level lines pair up in order within a hunk.
+        for i in range(max(len(old_runs), len(new_runs))):
+            old_run = old_runs[i] if i < len(old_runs) else []
+            new_run = new_runs[i] if i < len(new_runs) else []
+            module = _module_unit(path, old, new, old_run, new_run)
+            if module is not None:
+                units.append(module)
+    # A symbol touched on one side is a changed unit on both; a touched symbol inside
+    # another touched one is left to it (a changed class carries its changed methods).
+    old_all = _keyed(old.symbols) if old else {}
+    new_all = _keyed(new.symbols) if new else {}
+    touched = [(new, new_all, new_touched), (old, old_all, old_touched)]
+    keys: dict[tuple, set[str]] = {}
+    for side, keyed, positions in touched:
+        by_position = {id(symbol): key for key, symbol in keyed.items()}
+        for position in sorted(positions):
+            key = by_position[id(side.symbols[position])]
+            keys.setdefault(key, set()).update(_ancestors(side, position))
+    chosen = {key[0] for key in keys}
+    keys = {key: up for key, up in keys.items() if not up & chosen}
+    for key in keys:
+        before, after = old_all.get(key), new_all.get(key)
+        old_code = old.text(before["start_byte"], before["end_byte"]) if before else ""
+        new_code = new.text(after["start_byte"], after["end_byte"]) if after else ""
+        if old_code == new_code:
+            continue
+        units.append(
+            Unit(path, key[0], key[1], old_code, new_code,
+                 before["start_line"] if before else 0, after["start_line"] if after else 0)
+        )  # fmt: skip
+    units.sort(key=lambda u: (u.new_start_line == 0, u.new_start_line or u.old_start_line))
+    return units
+
+
+def _module_unit(path, old, new, old_loose: list[int], new_loose: list[int]) -> Unit | None:
+    old_code = old.line_text(old_loose[0], old_loose[-1]) if old_loose else ""
+    new_code = new.line_text(new_loose[0], new_loose[-1]) if new_loose else ""
+    if not old_code.strip() and not new_code.strip():
+        return None
+    return Unit(path, MODULE, "module", old_code, new_code,
+                old_loose[0] if old_loose else 0, new_loose[0] if new_loose else 0)  # fmt: skip

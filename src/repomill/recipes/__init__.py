@@ -1,0 +1,1 @@
+"""Recipes: short compositions of stages that turn a repository into training samples."""

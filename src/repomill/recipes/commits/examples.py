@@ -1,0 +1,215 @@
+"""Turn a mined commit into examples: cross-file context at the parent revision, the
+rendered conversation (system / user / assistant), and the token budget, met by dropping
+whole context items (lowest rank first), then import blocks, then the old code of secondary
+units; never by cutting code mid-definition."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from repomill.code.context import ContextItem, SymbolLookup, candidates, import_block
+from repomill.code.file_index import references
+from repomill.code.ids import chunk_id
+from repomill.code.languages import LANGUAGES, language_for_path
+from repomill.engine.keys import stable_hash
+from repomill.recipes.commits.targets import INSTRUCTIONS, fence, heading, render_target
+from repomill.tokens import TokenCounter
+
+# ChatML (Qwen2.5, SmolLM2): <|im_start|> role \n … <|im_end|> \n around each message.
+TOKENS_PER_MESSAGE = 5
+OLD_CODE_OMITTED = "(old code omitted for length)"
+
+
+@dataclass
+class ExampleSettings:
+    repo: str
+    target: str = "whole"
+    max_tokens: int = 4096
+    per_unit: bool = False
+
+
+@dataclass
+class Draft:
+    """One example's parts before rendering; the budget loop removes parts from it."""
+
+    units: list[dict[str, Any]]
+    items: list[ContextItem]
+    imports: dict[str, str]  # changed file at the parent -> its import statements
+    omitted_old: set[int]  # positions of units whose old code is left out
+
+
+def build_examples(
+    record: dict[str, Any], index: SymbolLookup, counter: TokenCounter, settings: ExampleSettings
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(examples, rejections) for one mined commit, with the index at its parent."""
+    groups = [[u] for u in record["units"]] if settings.per_unit else [record["units"]]
+    examples, rejected = [], []
+    for units in groups:
+        draft = Draft(units, _context(index, units), _imports(index, units), set())
+        messages, tokens = _fit(draft, record["message"], counter, settings)
+        key = "" if not settings.per_unit else f"{units[0]['path']}::{units[0]['symbol']}"
+        sample_id = stable_hash("commits", settings.repo, record["sha"], key, settings.target)
+        if messages is None:
+            rejected.append(rejection(record, "over_token_budget", "examples", sample_id,
+                                      {"tokens_without_context": tokens}))  # fmt: skip
+            continue
+        examples.append(_sample(sample_id, record, draft, messages, tokens, settings))
+    return examples, rejected
+
+
+def rejection(record: dict[str, Any], reason: str, stage: str, sample_id: str | None = None,
+              detail: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    meta = {"message": record.get("message", ""), "time": record.get("time"), **(detail or {})}
+    return {
+        "id": sample_id or stable_hash("commits", record["sha"]),
+        "recipe": "commits",
+        "commit": record["sha"],
+        "reason": reason,
+        "stage": stage,
+        "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def _context(index: SymbolLookup, units: list[dict[str, Any]]) -> list[ContextItem]:
+    """Ranked definitions from other files that the changed code (old and new) uses,
+    looked up at the parent revision; the best rank of an item across units wins."""
+    best: dict[tuple[str, str, int], ContextItem] = {}
+    changed = {u["old_path"] for u in units} | {u["path"] for u in units}
+    for unit in units:
+        code = unit["old_code"] + "\n" + unit["new_code"]
+        names = references(code, LANGUAGES[unit["language"]].keywords)
+        for item in candidates(index, unit["old_path"] or unit["path"], code, names):
+            key = (item.path, item.symbol, item.start_line)
+            if item.path in changed:
+                continue  # its old code is in the prompt already, or it is new
+            if key not in best or (item.how, item.uses) > (best[key].how, best[key].uses):
+                best[key] = item
+    return sorted(
+        best.values(), key=lambda i: (-i.how, -i.uses, i.kind.endswith("function"), i.path)
+    )
+
+
+def _imports(index: SymbolLookup, units: list[dict[str, Any]]) -> dict[str, str]:
+    blocks = {}
+    for unit in units:
+        path = unit["old_path"]
+        if path and path not in blocks:
+            blocks[path] = import_block(index, path)
+    return {path: block for path, block in blocks.items() if block}
+
+
+def _fit(draft: Draft, instruction: str, counter: TokenCounter, settings: ExampleSettings):
+    """Messages within the budget and their token count, or (None, tokens) if even the
+    barest prompt is over it."""
+    secondary = sorted(range(1, len(draft.units)), key=lambda i: -len(draft.units[i]["old_code"]))
+    # Items that alone exceed the budget can never all fit: leave them out before rendering.
+    _drop_items(draft, sum(counter.count(i.text) for i in draft.items) - settings.max_tokens,
+                counter)  # fmt: skip
+    while True:
+        messages = render_messages(draft, instruction, settings)
+        tokens = count_messages(messages, counter)
+        if tokens <= settings.max_tokens:
+            return messages, tokens
+        if draft.items:
+            _drop_items(draft, max(tokens - settings.max_tokens, 1), counter)
+        elif draft.imports:
+            draft.imports.popitem()
+        elif secondary:
+            draft.omitted_old.add(secondary.pop(0))
+        else:
+            return None, tokens
+
+
+def _drop_items(draft: Draft, excess: int, counter: TokenCounter) -> None:
+    """Drop the lowest-ranked items until their tokens cover the excess."""
+    freed = 0
+    while draft.items and freed < excess:
+        freed += counter.count(draft.items.pop().text)
+
+
+def render_messages(draft: Draft, instruction: str, settings: ExampleSettings) -> list[dict]:
+    system = (
+        f"You are an expert software engineer working in the repository {settings.repo}. "
+        f"Make the change the user asks for. {INSTRUCTIONS[settings.target]}"
+    )
+    parts = [instruction.strip()]
+    if draft.imports or draft.items:
+        parts.append("## Context from the repository")
+        for path, block in draft.imports.items():
+            language = next(u["language"] for u in draft.units if u["old_path"] == path)
+            parts.append(f"### imports of {path}\n{fence(language, block)}")
+        for item in draft.items:
+            language = language_for_path(item.path) or ""
+            where = f"{item.path}:{item.start_line}-{item.end_line}"
+            parts.append(f"### {where} ({item.kind} {item.symbol})\n{fence(language, item.text)}")
+    parts.append("## Code to change")
+    for position, unit in enumerate(draft.units):
+        if not unit["old_code"]:
+            parts.append(f"{heading(unit)}\n(new: does not exist yet)")
+        elif position in draft.omitted_old:
+            parts.append(f"{heading(unit)}\n{OLD_CODE_OMITTED}")
+        else:
+            where = f" (from line {unit['old_start_line']})"
+            parts.append(f"{heading(unit)}{where}\n{fence(unit['language'], unit['old_code'])}")
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": "\n\n".join(parts)},
+        {"role": "assistant", "content": render_target(settings.target, draft.units)},
+    ]
+
+
+def count_messages(messages: list[dict[str, str]], counter: TokenCounter) -> int:
+    return sum(counter.count(m["content"]) + TOKENS_PER_MESSAGE for m in messages)
+
+
+def _sample(sample_id, record, draft: Draft, messages, tokens, settings) -> dict[str, Any]:
+    units = draft.units
+    languages = sorted({u["language"] for u in units})
+    size = Counter()
+    for unit in units:
+        size[unit["language"]] += len(unit["old_code"]) + len(unit["new_code"])
+    primary = max(languages, key=lambda language: size[language])
+    evidence = [_unit_evidence(u) for u in units if u["old_code"]] + [
+        {"chunk_id": i.chunk_id, "path": i.path, "start_line": i.start_line,
+         "end_line": i.end_line}
+        for i in draft.items
+    ]  # fmt: skip
+    meta = {
+        "target": settings.target,
+        "time": record["time"],
+        "languages": languages,
+        "old_code_omitted": sorted(draft.omitted_old),
+        "file_skips": record.get("file_skips", {}),
+    }
+    return {
+        "id": sample_id,
+        "recipe": "commits",
+        "task": "commit-edit",
+        "messages": messages,
+        "language": primary,
+        "repo": settings.repo,
+        "commit": record["sha"],
+        "evidence": evidence,
+        "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True),
+        "parent_commit": record["parent"] or "",
+        "units": [{k: u[k] for k in UNIT_FIELDS} for u in units],
+        "context": [item.to_json() for item in draft.items],
+        "num_tokens": tokens,
+    }
+
+
+def _unit_evidence(unit: dict[str, Any]) -> dict[str, Any]:
+    code, start = unit["old_code"], unit["old_start_line"]
+    return {
+        "chunk_id": chunk_id(unit["old_path"], unit["symbol"], code),
+        "path": unit["old_path"],
+        "start_line": start,
+        "end_line": start + code.count("\n") - (1 if code.endswith("\n") else 0),
+    }
+
+
+UNIT_FIELDS = ("path", "symbol", "kind", "old_code", "new_code", "old_start_line",
+               "new_start_line")  # fmt: skip

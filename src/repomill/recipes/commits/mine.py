@@ -1,0 +1,169 @@
+"""The `mine_commits` stage: for each commit, the metadata filters, then the diff, then the
+changed units of its source files. Pure per commit, so shards of commits run in parallel
+and are cached; each worker parses a blob once (commit N's new blob is commit N+1's old).
+
+A record is either a rejection (`status` = reason) or a candidate example: cleaned message,
+units, every changed path (so the revision index can follow), and the names and imports
+of the new blobs it parsed (so the index need not parse them again)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, OrderedDict
+from typing import Any
+
+from repomill.code.languages import language_for_path
+from repomill.code.revision_index import FileFacts, index_blob
+from repomill.code.units import Side, Unit, changed_units
+from repomill.engine.stage import ShardResult, Stage
+from repomill.recipes.commits.messages import clean_message, commit_reject_reason
+from repomill.sources.files import git_repository
+from repomill.sources.filters import content_skip_reason, path_skip_reason
+from repomill.sources.git_diff import FileChange, commit_changes
+from repomill.sources.git_history import CommitMeta
+
+_WHITESPACE = re.compile(rb"\s+")
+PARSED_BLOBS_KEPT = 512
+
+
+class MineCommitsStage(Stage):
+    name = "mine_commits"
+    version = 1
+
+    def __init__(self, root: str, max_files: int, max_lines: int, max_file_bytes: int,
+                 max_chunk_bytes: int):  # fmt: skip
+        self.root = root
+        self.max_files = max_files
+        self.max_lines = max_lines
+        self.max_file_bytes = max_file_bytes
+        self.max_chunk_bytes = max_chunk_bytes
+        self._parsed: OrderedDict[str, dict | None] = OrderedDict()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_parsed": OrderedDict()}  # a cache stays in its process
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "max_files": self.max_files,
+            "max_lines": self.max_lines,
+            "max_file_bytes": self.max_file_bytes,
+            "max_chunk_bytes": self.max_chunk_bytes,
+        }
+
+    def item_key(self, item: dict[str, Any]) -> str:
+        return item["sha"]  # a commit id names its content, parents and message included
+
+    def process(self, items: list[dict[str, Any]]) -> ShardResult:
+        records, skipped = [], Counter()
+        for item in items:
+            record = self.mine(CommitMeta.from_json(item))
+            if record["status"] != "ok":
+                skipped[record["status"]] += 1
+            records.append(record)
+        return ShardResult(records, skipped)
+
+    def mine(self, meta: CommitMeta) -> dict[str, Any]:
+        message = clean_message(meta.message)
+        record: dict[str, Any] = {"sha": meta.sha, "parent": meta.parent, "time": meta.time,
+                                  "message": message, "status": "ok"}  # fmt: skip
+        reason = commit_reject_reason(meta, message)
+        if reason is not None:
+            return {**record, "status": reason}
+        repo = git_repository(self.root)
+        changes = commit_changes(repo, meta.parent, meta.sha, self._is_code_path)
+        record["files"] = [[c.status, c.old_path, c.new_path, c.new_blob] for c in changes]
+        code = [c for c in changes if self._is_code_path(c.path) and not c.mode_only]
+        if len(changes) > self.max_files:
+            return {**record, "status": "too_many_files"}
+        if sum(c.added + c.removed for c in code) > self.max_lines:
+            return {**record, "status": "too_many_lines"}
+        units: list[dict[str, Any]] = []
+        hints: dict[str, dict[str, Any]] = {}
+        file_skips: Counter[str] = Counter()
+        whitespace_only = 0
+        for change in code:
+            if change.binary:
+                file_skips["binary"] += 1
+                continue
+            old = self._parse(change.old_path, change.old_blob)
+            new = self._parse(change.new_path, change.new_blob)
+            if (change.old_blob and old is None) or (change.new_blob and new is None):
+                file_skips[self._skip_reason(change)] += 1
+                continue
+            if new is not None and new.get("source"):
+                hints[change.new_blob] = FileFacts.of(new).__dict__
+            if _whitespace_only(repo, change):
+                whitespace_only += 1
+                continue
+            units.extend(self._units(change, old, new))
+        record["hints"] = hints
+        record["units"] = units
+        record["file_skips"] = dict(file_skips)
+        if not units:
+            record["status"] = self._empty_reason(changes, code, file_skips, whitespace_only)
+        return record
+
+    @staticmethod
+    def _is_code_path(path: str) -> bool:
+        return language_for_path(path) is not None and path_skip_reason(path, 1, 2) is None
+
+    def _parse(self, path: str | None, blob: str | None) -> dict[str, Any] | None:
+        """`index_file` of a blob (None if not indexable), remembered by blob id."""
+        if path is None or blob is None:
+            return None
+        if blob in self._parsed:
+            self._parsed.move_to_end(blob)
+            return self._parsed[blob]
+        data = git_repository(self.root)[blob].data
+        if not data:  # an empty file is a side with no code, not a skip
+            indexed = {"language": language_for_path(path), "symbols": [], "imports": []}
+        else:
+            indexed = index_blob(path, data, self.max_file_bytes, self.max_chunk_bytes)
+        if indexed is not None:
+            indexed["source"] = data
+        self._parsed[blob] = indexed
+        while len(self._parsed) > PARSED_BLOBS_KEPT:
+            self._parsed.popitem(last=False)
+        return indexed
+
+    def _skip_reason(self, change: FileChange) -> str:
+        repo = git_repository(self.root)
+        for blob in (change.new_blob, change.old_blob):
+            if blob is None:
+                continue
+            data = repo[blob].data
+            reason = path_skip_reason(change.path, len(data), self.max_file_bytes)
+            reason = reason or content_skip_reason(data)
+            if reason is not None:
+                return reason
+        return "unindexable"
+
+    def _units(self, change: FileChange, old, new) -> list[dict[str, Any]]:
+        language = (new or old)["language"]
+        found: list[Unit] = changed_units(
+            change.old_path,
+            change.new_path,
+            Side(old["source"], old["symbols"]) if old else None,
+            Side(new["source"], new["symbols"]) if new else None,
+            change.hunks or [],
+        )
+        return [{**unit.to_json(), "old_path": change.old_path or "", "language": language}
+                for unit in found]  # fmt: skip
+
+    @staticmethod
+    def _empty_reason(changes, code, file_skips, whitespace_only) -> str:
+        if not changes:
+            return "empty_commit"
+        if whitespace_only and whitespace_only + sum(file_skips.values()) == len(code):
+            return "whitespace_only"
+        skipped = file_skips or any(path_skip_reason(c.path, 1, 2) for c in changes)
+        if len(code) == sum(file_skips.values()) and skipped:
+            return "only_generated_vendored_or_binary"
+        return "no_code_changes" if not code else "no_changed_units"
+
+
+def _whitespace_only(repo, change: FileChange) -> bool:
+    if change.old_blob is None or change.new_blob is None:
+        return False
+    old, new = repo[change.old_blob].data, repo[change.new_blob].data
+    return _WHITESPACE.sub(b"", old) == _WHITESPACE.sub(b"", new)

@@ -1,0 +1,203 @@
+"""The commit recipe, end to end: list commits, mine them in parallel shards (cached),
+then walk them oldest first with a code index kept at each commit's parent, build the
+examples, and export the dataset."""
+
+from __future__ import annotations
+
+import posixpath
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from repomill.code.build import build_index
+from repomill.code.revision_index import RevisionIndex
+from repomill.config import CommitsConfig, IndexConfig
+from repomill.engine import Manifest, make_executor
+from repomill.engine.cache import ShardCache
+from repomill.engine.runner import StageRun, iter_stage
+from repomill.engine.sharding import content_defined_shards
+from repomill.errors import UserError
+from repomill.export.card import bullet_counts, dataset_card
+from repomill.export.schema import sample_schema
+from repomill.export.writer import DatasetWriter
+from repomill.recipes.commits.examples import ExampleSettings, build_examples, rejection
+from repomill.recipes.commits.mine import MineCommitsStage
+from repomill.sources.files import SourceSpec, git_repository
+from repomill.sources.git_history import list_commits, parse_date
+from repomill.tokens import CachedCounter, load_tokenizer
+
+
+def build_commits(
+    source: SourceSpec,
+    index_config: IndexConfig,
+    config: CommitsConfig,
+    out: Path,
+    show_progress: bool = True,
+) -> Manifest:
+    if not source.is_git:
+        raise UserError(f"{source.root}: not a git repository (the commits recipe reads history)")
+    if source.commit is None:
+        raise UserError(f"{source.root}: the repository has no commits")
+    if config.validation + config.test >= 1:
+        raise UserError("validation + test must leave some rows for train")
+    counter = CachedCounter(load_tokenizer(config.tokenizer))
+    manifest = Manifest("build commits", {"index": index_config.model_dump(),
+                        "commits": config.model_dump()}, _describe(source))  # fmt: skip
+    listing = StageRun("list_commits", 1)
+    started = time.perf_counter()
+    metas = list_commits(source.root, source.commit, config.max_commits,
+                         parse_date(config.since, "--since"), parse_date(config.until, "--until"),
+                         config.first_parent)  # fmt: skip
+    metas.sort(key=lambda m: (m.time, m.sha))  # oldest first: the order of the splits
+    listing.items_in = listing.records_out = len(metas)
+    listing.seconds = time.perf_counter() - started
+    manifest.add(listing)
+
+    stage = MineCommitsStage(source.root, config.max_files, config.max_lines,
+                             index_config.max_file_bytes, index_config.max_chunk_bytes)  # fmt: skip
+    items = [m.to_json() for m in metas]
+    shards = content_defined_shards(items, lambda item: item["sha"],
+                                    average=config.shard_commits,
+                                    maximum=4 * config.shard_commits)  # fmt: skip
+    settings = ExampleSettings(repo_name(source), config.target, config.max_tokens,
+                               config.per_unit)  # fmt: skip
+    writer = DatasetWriter(out, sample_schema("commits"), config.format)
+    walk = _HistoryWalk(source, index_config, out, show_progress)
+    mining = StageRun(stage.name, stage.version)
+    examples_run = StageRun("examples", 1)
+    executor = make_executor(index_config.workers, preload=(MineCommitsStage.__module__,))
+    try:
+        for result in iter_stage(stage, shards, executor, ShardCache(out / ".cache"), mining,
+                                 show_progress):  # fmt: skip
+            for record in result.records:
+                if record["status"] != "ok":
+                    writer.reject(rejection(record, record["status"], stage.name))
+                    continue
+                tick = time.perf_counter()
+                examples_run.items_in += 1
+                index = walk.at(record["parent"])
+                examples, rejected = build_examples(record, index, counter, settings)
+                for sample in examples:
+                    writer.add(sample, record["time"])
+                for row in rejected:
+                    writer.reject(row)
+                examples_run.records_out += len(examples)
+                examples_run.skipped.update(r["reason"] for r in rejected)
+                walk.passed(record)
+                examples_run.seconds += time.perf_counter() - tick
+    finally:
+        executor.close()
+    manifest.add(mining)
+    manifest.add(examples_run)
+    if walk.index_run is not None:
+        manifest.add(walk.index_run)
+    splits = writer.finish(config.validation, config.test)
+    reasons = Counter(r["reason"] for r in writer.rejected)
+    manifest.counts = {
+        "commits_listed": len(metas),
+        "commits_kept": len(set(writer.groups)),
+        "examples": sum(splits.values()),
+        "splits": splits,
+        "rejected": dict(sorted(reasons.items())),
+        "index_file_changes_applied": walk.index.moves if walk.index else 0,
+    }
+    (out / "README.md").write_text(_card(settings, config, manifest, splits), encoding="utf-8")
+    manifest.write(out)
+    return manifest
+
+
+class _HistoryWalk:
+    """The revision index, created at the first commit that needs it and then moved from
+    parent to parent: by the commit's own file list when the next commit is its child,
+    by a tree diff otherwise."""
+
+    def __init__(self, source: SourceSpec, index_config: IndexConfig, out: Path, progress: bool):
+        self.source = source
+        self.index_config = index_config
+        self.out = out
+        self.progress = progress
+        self.index: RevisionIndex | None = None
+        self.index_run: StageRun | None = None
+
+    def at(self, parent: str | None) -> RevisionIndex:
+        if self.index is None:
+            self.index = RevisionIndex(self.source.root, self.index_config.max_file_bytes,
+                                       self.index_config.max_chunk_bytes)  # fmt: skip
+            if parent is not None:
+                spec = SourceSpec(self.source.root, True, parent)
+                built = build_index(spec, self.index_config, self.out, "build",
+                                    self.progress)  # fmt: skip
+                self.index_run = built.manifest.stages["index_files"]
+                self.index.load(parent, built.file_records,
+                                built.index.resolver.layout.project_files)  # fmt: skip
+        self.index.move_to(parent)
+        return self.index
+
+    def passed(self, record: dict[str, Any]) -> None:
+        """The example of `record` is built: step the index onto its commit."""
+        assert self.index is not None
+        if self.index.commit == record["parent"]:
+            self.index.advance(record["sha"], record["files"], record["hints"])
+
+
+def repo_name(source: SourceSpec) -> str:
+    """owner/name from the origin remote when there is one, else the directory's name."""
+    repo = git_repository(source.root)
+    try:
+        url = repo.remotes["origin"].url or ""
+    except (KeyError, ValueError):
+        url = ""
+    url = url.rstrip("/").removesuffix(".git")
+    if url:
+        parts = url.replace(":", "/").split("/")
+        return "/".join(parts[-2:])
+    return posixpath.basename(source.root.rstrip("/")).removesuffix(".git")
+
+
+def _describe(source: SourceSpec) -> dict[str, Any]:
+    return {"root": source.root, "git": True, "commit": source.commit}
+
+
+def _card(settings: ExampleSettings, config: CommitsConfig, manifest: Manifest,
+          splits: dict[str, int]) -> str:  # fmt: skip
+    counts = manifest.counts
+    how = (
+        f"Made by `repomill build --recipe commits` from `{settings.repo}` at commit "
+        f"`{manifest.source['commit']}`. Each example is one "
+        f"{'changed unit' if config.per_unit else 'commit'}: the cleaned commit message as "
+        "the instruction; the definitions the changed code uses from other files at the "
+        "parent revision, plus the old code of the changed units, as input; the new code "
+        f"as the target (`{config.target}`). Token counts use the `{config.tokenizer or 'qwen2.5'}`"
+        f" tokenizer; every example fits {config.max_tokens} tokens. Splits are by commit "
+        "time: the oldest commits are in train, the newest in test, and no commit is split."
+    )
+    listing = (
+        f"- commits listed: {counts['commits_listed']}\n"
+        f"- commits kept: {counts['commits_kept']}\n"
+        f"- examples: {counts['examples']}\n"
+    )
+    return dataset_card(
+        f"{settings.repo}: commit edits",
+        sample_schema("commits"),
+        splits,
+        config.format,
+        {
+            "How it was made": how,
+            "Counts": listing,
+            "Rejected (reason: commits or examples)": bullet_counts(counts["rejected"]),
+            "Columns": COLUMNS_DOC,
+        },
+    )
+
+
+COLUMNS_DOC = """
+- `id`, `recipe` (`commits`), `task` (`commit-edit`), `repo`, `commit`, `language` (the
+  language with the most changed code), `meta` (JSON: commit time, target, languages,
+  units whose old code was left out for length, files skipped)
+- `messages`: system / user / assistant
+- `evidence`: `{chunk_id, path, start_line, end_line}` of the old units and context items
+- `parent_commit`; `units`: `{path, symbol, kind, old_code, new_code, old_start_line,
+  new_start_line}`; `context`: `{path, symbol, kind, start_line, end_line, text}`;
+  `num_tokens`
+"""

@@ -1,0 +1,94 @@
+"""Walk a branch's history with pygit2 (one process, no `git` subprocesses): the commits to
+mine, newest first, with what the filters need to know about each."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+import pygit2
+from pygit2.enums import SortMode
+
+from repomill.errors import UserError
+from repomill.sources.files import git_repository
+
+
+@dataclass(frozen=True)
+class CommitMeta:
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    time: int  # committer time, seconds since the epoch (UTC)
+    message: str
+
+    @property
+    def parent(self) -> str | None:
+        return self.parents[0] if self.parents else None
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "parents": list(self.parents)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> CommitMeta:
+        return cls(**{**data, "parents": tuple(data["parents"])})
+
+
+def parse_date(text: str | None, flag: str) -> int | None:
+    """An ISO date or datetime (naive means UTC) as epoch seconds; UserError if malformed."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{flag} {text!r}: expected a date like 2024-01-31") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def list_commits(
+    root: str,
+    head: str,
+    max_commits: int | None = None,
+    since: int | None = None,
+    until: int | None = None,
+    first_parent: bool = False,
+) -> list[CommitMeta]:
+    """Commits reachable from `head`, newest first (by committer time, like `git log`);
+    with `first_parent`, only the branch's own line. `max_commits` counts commits listed,
+    merges included, so the caller sees (and rejects) the same window `git log` shows."""
+    repo = git_repository(root)
+    walker = repo.walk(pygit2.Oid(hex=head), SortMode.TIME)
+    if first_parent:
+        walker.simplify_first_parent()
+    found: list[CommitMeta] = []
+    for commit in walker:
+        when = commit.commit_time
+        if until is not None and when > until:
+            continue
+        if since is not None and when < since:
+            # Time order is only roughly topological; a first-parent line is strictly older.
+            if first_parent:
+                break
+            continue
+        found.append(_meta(commit))
+        if max_commits is not None and len(found) >= max_commits:
+            break
+    return found
+
+
+def _meta(commit: pygit2.Commit) -> CommitMeta:
+    author = commit.author
+    return CommitMeta(
+        sha=str(commit.id),
+        parents=tuple(str(p) for p in commit.parent_ids),
+        author_name=_text(author.raw_name),
+        author_email=_text(author.raw_email),
+        time=commit.commit_time,
+        message=_text(commit.raw_message),
+    )
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
