@@ -18,8 +18,8 @@ GIT_ENV = {
 }
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, **GIT_ENV}
+def git(repo: Path, *args: str, env_extra: dict[str, str] | None = None) -> str:
+    env = {**os.environ, **GIT_ENV, **(env_extra or {})}
     done = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
     return done.stdout.decode().strip()
 
@@ -40,10 +40,24 @@ def make_repo(root: Path, files: dict[str, str | bytes], message: str = "initial
     return commit(root, files, message)
 
 
-def commit(root: Path, files: dict[str, str | bytes], message: str) -> Path:
-    write_files(root, files)
+def commit(
+    root: Path,
+    files: dict[str, str | bytes | None],
+    message: str,
+    when: int | None = None,
+    author: str | None = None,
+) -> Path:
+    """Write (or, for None, delete) files and commit them all; `when` in epoch seconds."""
+    write_files(root, {k: v for k, v in files.items() if v is not None})
+    for rel in (k for k, v in files.items() if v is None):
+        (root / rel).unlink()
     git(root, "add", "-A")
-    git(root, "commit", "-q", "--allow-empty", "-m", message)
+    env = {}
+    if when is not None:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"{when} +0000"
+    if author is not None:
+        env["GIT_AUTHOR_NAME"], env["GIT_AUTHOR_EMAIL"] = author, f"{author}@example.com"
+    git(root, "commit", "-q", "--allow-empty", "-m", message, env_extra=env)
     return root
 
 

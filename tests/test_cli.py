@@ -52,6 +52,22 @@ def test_context_prints_the_definitions_used(tmp_path):
     assert as_json["chunk"]["symbol"] == "checkout"
 
 
+def test_build_writes_a_dataset(tmp_path):
+    repo = make_repo(tmp_path / "r", PYTHON)
+    target = repo / "src/shop/service.py"
+    subprocess.run(["git", "-C", str(repo), "config", "user.email", "t@example.com"], check=True)
+    subprocess.run(["git", "-C", str(repo), "config", "user.name", "T"], check=True)
+    target.write_text(target.read_text().replace("return", "return  ", 1) + "\n# checked\n")
+    subprocess.run(["git", "-C", str(repo), "commit", "-qam", "Mark the service as checked"],
+                   check=True)  # fmt: skip
+    out = tmp_path / "out"
+    done = run_cli("build", str(repo), "--out", str(out), "--target", "udiff")
+    assert done.returncode == 0, done.stderr
+    assert "commits kept" in done.stderr
+    assert (out / "data" / "train-00000-of-00001.parquet").exists()
+    assert (out / "README.md").exists() and (out / "manifest.json").exists()
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -67,6 +83,13 @@ def test_context_prints_the_definitions_used(tmp_path):
         (["context", "{repo}", "src/shop/service.py:999"], "no code at that line"),
         (["context", "{repo}", "pyproject.toml:1"], "skipped (unsupported_language)"),
         (["context", "{repo}", "src/shop/service.py:8", "--tokenizer", "{tmp}/nope"], "tokenizer"),
+        (["build", "{tmp}/plain", "--out", "{tmp}/o"], "not a git repository"),
+        (["build", "{repo}", "--out", "{tmp}/o", "--recipe", "poems"], "unknown recipe"),
+        (["build", "{repo}", "--out", "{tmp}/o", "--target", "prose"], "--target"),
+        (["build", "{repo}", "--out", "{tmp}/o", "--since", "last tuesday"], "--since"),
+        (["build", "{repo}", "--out", "{tmp}/o", "--max-tokens", "10"], "--max-tokens"),
+        (["build", "{repo}", "--out", "{tmp}/o", "--tokenizer", "{tmp}/nope"], "tokenizer"),
+        (["build", "{empty}", "--out", "{tmp}/o"], "no commits"),
     ],
 )
 def test_user_errors_are_one_line_with_exit_code_2(tmp_path, args, message):
@@ -75,7 +98,10 @@ def test_user_errors_are_one_line_with_exit_code_2(tmp_path, args, message):
     (tmp_path / "plain" / "file").write_text("x")
     (tmp_path / "bad.toml").write_text("[index\nworkers = ")
     (tmp_path / "typo.toml").write_text("[index]\nwrokers = 2\n")
-    filled = [a.format(tmp=tmp_path, repo=repo) for a in args]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    subprocess.run(["git", "init", "-q", str(empty)], check=True)
+    filled = [a.format(tmp=tmp_path, repo=repo, empty=empty) for a in args]
     done = run_cli(*filled)
     assert done.returncode == 2, (done.stdout, done.stderr)
     lines = done.stderr.strip().splitlines()

@@ -4,10 +4,11 @@ fitted to a token budget by dropping whole lowest-ranked items."""
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from repomill.code.file_index import IDENTIFIER
 from repomill.code.languages.base import TYPE_KINDS
 from repomill.code.render import render_symbol
 from repomill.code.repo_index import Visibility
@@ -67,12 +68,13 @@ def candidates(
     """Every definition in another file that the code's references resolve to, ranked."""
     seen = index.visible_from(path)
     own_names = {s["name"] for s in index.symbols_in(path)}
+    uses = Counter(IDENTIFIER.findall(code))
     found: dict[tuple[str, str, int], ContextItem] = {}
     for name in references:
         for symbol, how in _resolve_name(index, path, name, seen, own_names):
             key = (symbol["path"], symbol["qualname"], symbol["start_line"])
             if key not in found:
-                found[key] = _item(index, symbol, how, code, name)
+                found[key] = _item(index, symbol, how, uses[name])
     ranked = sorted(
         found.values(),
         key=lambda i: (-i.how, -i.uses, i.kind not in TYPE_KINDS, i.path, i.start_line),
@@ -103,7 +105,7 @@ def _resolve_name(index: SymbolLookup, path: str, name: str, seen, own_names: se
         yield unique, UNIQUE_NAME
 
 
-def _item(index: SymbolLookup, symbol: dict, how: int, code: str, name: str) -> ContextItem:
+def _item(index: SymbolLookup, symbol: dict, how: int, uses: int) -> ContextItem:
     members = index.members_of(symbol["path"], symbol["qualname"])
     return ContextItem(
         path=symbol["path"],
@@ -113,7 +115,7 @@ def _item(index: SymbolLookup, symbol: dict, how: int, code: str, name: str) -> 
         end_line=symbol["end_line"],
         text=render_symbol(symbol, members),
         how=how,
-        uses=len(re.findall(rf"\b{re.escape(name)}\b", code)),
+        uses=uses,
         chunk_id=symbol.get("chunk_id", ""),
     )
 

@@ -23,7 +23,7 @@ from repomill.code.render import FULL_TEXT_MAX_BYTES
 # bodies, methods, `mod` blocks (a method's body in a Python class is depth 5-6). Deeper ones
 # (0.7% of rust-analyzer's) are not worth the query walking every node of every file.
 IMPORT_MAX_DEPTH = 6
-_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 
 def line_numbers(source: bytes, offsets: list[int]) -> dict[int, int]:
@@ -40,15 +40,19 @@ def line_numbers(source: bytes, offsets: list[int]) -> dict[int, int]:
 def references(text: str, keywords: frozenset[str]) -> list[str]:
     """The identifiers a chunk mentions, keywords excluded, sorted. A lexical scan, so a
     name in a comment counts too (as it should for doc links like [`Foo`])."""
-    return sorted(set(_IDENTIFIER.findall(text)) - keywords)
+    return sorted(set(IDENTIFIER.findall(text)) - keywords)
 
 
-def index_file(path: str, language: str, source: bytes, max_chunk_bytes: int) -> dict[str, Any]:
+def index_file(
+    path: str, language: str, source: bytes, max_chunk_bytes: int, with_chunks: bool = True
+) -> dict[str, Any]:
+    """Chunks, symbols and imports of one file. Without chunks (for the history walk,
+    which needs only definitions and imports) symbols carry no `chunk_id`."""
     spec = LANGUAGES[language]
     tree = parser(language).parse(source)
     root = tree.root_node
     definitions = find_definitions(root, spec)
-    pieces = chunk_file(source, root, definitions, max_chunk_bytes)
+    pieces = chunk_file(source, root, definitions, max_chunk_bytes) if with_chunks else []
     every_definition = list(walk(definitions))
     starts = [piece.start for piece in pieces]
     lines = line_numbers(

@@ -22,6 +22,7 @@ from repomill.sources.files import git_repository
 from repomill.sources.filters import content_skip_reason, path_skip_reason
 
 MAX_PROJECT_FILE_BYTES = 1_000_000
+CACHED_RESOLVERS = 8
 
 
 @dataclass
@@ -48,7 +49,7 @@ class SymbolTable:
 
 
 def index_blob(
-    path: str, data: bytes, max_file_bytes: int, max_chunk_bytes: int
+    path: str, data: bytes, max_file_bytes: int, max_chunk_bytes: int, with_chunks: bool = True
 ) -> dict[str, Any] | None:
     """`index_file` for a file the code index would index, else None (same skip rules)."""
     language = language_for_path(path)
@@ -56,12 +57,17 @@ def index_blob(
         return None
     if content_skip_reason(data) is not None:
         return None
-    return index_file(path, language, data, max_chunk_bytes)
+    return index_file(path, language, data, max_chunk_bytes, with_chunks)
 
 
 class RevisionIndex:
     def __init__(
-        self, root: str, max_file_bytes: int, max_chunk_bytes: int, cached_tables: int = 256
+        self,
+        root: str,
+        max_file_bytes: int,
+        max_chunk_bytes: int,
+        cached_tables: int = 4096,
+        cached_facts: int = 65536,
     ):
         self.repo = git_repository(root)
         self.max_file_bytes = max_file_bytes
@@ -76,7 +82,12 @@ class RevisionIndex:
         self.name_totals: Counter[str] = Counter()
         self._tables: OrderedDict[str, SymbolTable] = OrderedDict()
         self._cached_tables = cached_tables
+        # Facts by blob id (None: not indexable): walks through branches meet the same
+        # blobs again and again.
+        self._blob_facts: OrderedDict[str, FileFacts | None] = OrderedDict()
+        self._cached_facts = cached_facts
         self._resolver: ImportResolver | None = None
+        self._resolvers: OrderedDict[tuple, ImportResolver] = OrderedDict()
         self._visibility: dict[str, tuple[str, Visibility]] = {}
         self.moves = 0  # how many file changes were applied (for the manifest)
 
@@ -90,7 +101,9 @@ class RevisionIndex:
             if record.get("language"):
                 self.listed.add(record["path"])
             if record.get("status") == "indexed":
-                self._add_indexed(record["path"], record["blob"], record["language"], record)
+                facts = FileFacts.of(record)
+                self._add_indexed(record["path"], record["blob"], record["language"], facts)
+                self._remember(record["blob"], SymbolTable(record["symbols"]))
         self.project_files = dict(project_files)
 
     def move_to(self, commit: str | None, hints: dict[str, dict[str, Any]] | None = None) -> None:
@@ -150,15 +163,26 @@ class RevisionIndex:
         if path not in self.listed:
             self.listed.add(path)
             self._resolver = None
-        indexed = hints.get(blob)
-        if indexed is None:
-            indexed = index_blob(path, self.repo[blob].data, self.max_file_bytes,
-                                 self.max_chunk_bytes)  # fmt: skip
-        if indexed is not None:
-            self._add_indexed(path, blob, language, indexed)
+        facts = self._facts(path, blob, hints)
+        if facts is not None:
+            self._add_indexed(path, blob, language, facts)
 
-    def _add_indexed(self, path: str, blob: str, language: str, indexed: dict[str, Any]) -> None:
-        facts = FileFacts.of(indexed) if "symbols" in indexed else FileFacts(**indexed)
+    def _facts(self, path: str, blob: str, hints: dict[str, dict[str, Any]]) -> FileFacts | None:
+        if blob in self._blob_facts:
+            self._blob_facts.move_to_end(blob)
+            return self._blob_facts[blob]
+        if blob in hints:
+            facts = FileFacts(**hints[blob])
+        else:
+            indexed = index_blob(path, self.repo[blob].data, self.max_file_bytes,
+                                 self.max_chunk_bytes, with_chunks=False)  # fmt: skip
+            facts = FileFacts.of(indexed) if indexed is not None else None
+        self._blob_facts[blob] = facts
+        while len(self._blob_facts) > self._cached_facts:
+            self._blob_facts.popitem(last=False)
+        return facts
+
+    def _add_indexed(self, path: str, blob: str, language: str, facts: FileFacts) -> None:
         self.files[path] = (blob, language)
         self.facts[path] = facts
         for name in facts.names:
@@ -170,8 +194,6 @@ class RevisionIndex:
             else:
                 self.packages[path] = package
             self._resolver = None
-        if "symbols" in indexed:
-            self._remember(blob, SymbolTable(indexed["symbols"]))
 
     def _count_name(self, name: str, path: str, step: int) -> None:
         paths = self.name_paths.setdefault(name, Counter())
@@ -207,9 +229,7 @@ class RevisionIndex:
         if path not in self.files:
             return None
         if self._resolver is None:
-            self._resolver = ImportResolver(
-                RepoLayout(set(self.listed), self.project_files, dict(self.packages))
-            )
+            self._resolver = self._layout_resolver()
             self._visibility.clear()
         blob, language = self.files[path]
         cached = self._visibility.get(path)
@@ -218,6 +238,20 @@ class RevisionIndex:
         _, seen = resolve_imports(self._resolver, path, language, self.facts[path].imports)
         self._visibility[path] = (blob, seen)
         return seen
+
+    def _layout_resolver(self) -> ImportResolver:
+        """The resolver for the current layout; walks across branches return to earlier
+        layouts often, and building a resolver costs a pass over every file."""
+        key = (frozenset(self.listed), frozenset(self.project_files.items()),
+               frozenset(self.packages.items()))  # fmt: skip
+        resolver = self._resolvers.get(key)
+        if resolver is None:
+            layout = RepoLayout(set(self.listed), dict(self.project_files), dict(self.packages))
+            resolver = self._resolvers[key] = ImportResolver(layout)
+            while len(self._resolvers) > CACHED_RESOLVERS:
+                self._resolvers.popitem(last=False)
+        self._resolvers.move_to_end(key)
+        return resolver
 
     def symbols_in(self, path: str) -> list[dict[str, Any]]:
         table = self._table(path)

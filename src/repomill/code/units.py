@@ -7,6 +7,7 @@ is exactly those lines, so every unit's code is a verbatim slice of its blob."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from repomill.sources.git_diff import Hunk
 
 MODULE = "<module>"
+_NEWLINE = re.compile(b"\n")
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Side:
 
     def __post_init__(self) -> None:
         self.line_starts = [0]
-        self.line_starts.extend(i + 1 for i, b in enumerate(self.source) if b == 10)
+        self.line_starts.extend(m.end() for m in _NEWLINE.finditer(self.source))
         self.lines = len(self.line_starts) - (1 if self.source.endswith(b"\n") else 0)
         # innermost[line] = index of the smallest symbol covering it, or -1
         self.innermost = [-1] * (self.lines + 2)

@@ -44,7 +44,8 @@ class ShardCache:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(result.to_json(), fh, ensure_ascii=False, separators=(",", ":"))
+                # dumps, not dump: only dumps uses the C encoder (several times faster)
+                fh.write(json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":")))
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

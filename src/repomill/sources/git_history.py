@@ -21,6 +21,7 @@ class CommitMeta:
     author_email: str
     time: int  # committer time, seconds since the epoch (UTC)
     message: str
+    shallow: bool = False  # the cut edge of a shallow clone: its parents are not here
 
     @property
     def parent(self) -> str | None:
@@ -56,13 +57,16 @@ def list_commits(
     first_parent: bool = False,
 ) -> list[CommitMeta]:
     """Commits reachable from `head`, newest first (by committer time, like `git log`);
-    with `first_parent`, only the branch's own line. `max_commits` counts commits listed,
-    merges included, so the caller sees (and rejects) the same window `git log` shows."""
+    with `first_parent`, only the branch's own line. `max_commits` counts non-merge
+    commits (as `git log --no-merges -n` does); the merges among them are listed too, so
+    the caller can count them as rejected."""
     repo = git_repository(root)
     walker = repo.walk(pygit2.Oid(hex=head), SortMode.TIME)
     if first_parent:
         walker.simplify_first_parent()
+    shallow = _shallow_commits(repo)
     found: list[CommitMeta] = []
+    candidates = 0
     for commit in walker:
         when = commit.commit_time
         if until is not None and when > until:
@@ -72,13 +76,24 @@ def list_commits(
             if first_parent:
                 break
             continue
-        found.append(_meta(commit))
-        if max_commits is not None and len(found) >= max_commits:
-            break
+        found.append(_meta(commit, str(commit.id) in shallow))
+        if len(commit.parent_ids) <= 1:
+            candidates += 1
+            if max_commits is not None and candidates >= max_commits:
+                break
     return found
 
 
-def _meta(commit: pygit2.Commit) -> CommitMeta:
+def _shallow_commits(repo: pygit2.Repository) -> set[str]:
+    """Commits at the edge of a shallow clone (git lists them in $GIT_DIR/shallow and
+    shows them without parents)."""
+    if not repo.is_shallow:
+        return set()
+    with open(f"{repo.path.rstrip('/')}/shallow", encoding="ascii") as fh:
+        return {line.strip() for line in fh if line.strip()}
+
+
+def _meta(commit: pygit2.Commit, shallow: bool) -> CommitMeta:
     author = commit.author
     return CommitMeta(
         sha=str(commit.id),
@@ -87,6 +102,7 @@ def _meta(commit: pygit2.Commit) -> CommitMeta:
         author_email=_text(author.raw_email),
         time=commit.commit_time,
         message=_text(commit.raw_message),
+        shallow=shallow,
     )
 
 

@@ -56,6 +56,8 @@ def commit_reject_reason(meta: CommitMeta, message: str) -> str | None:
     """Why this commit cannot make an example, judged from metadata alone."""
     if len(meta.parents) > 1:
         return "merge"
+    if meta.shallow:
+        return "shallow_boundary"  # its diff would be the whole tree
     if BOT_PATTERN.search(meta.author_name) or BOT_PATTERN.search(meta.author_email):
         return "bot_author"
     subject = message.split("\n", 1)[0].strip()

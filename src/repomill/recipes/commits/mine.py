@@ -70,7 +70,10 @@ class MineCommitsStage(Stage):
         if reason is not None:
             return {**record, "status": reason}
         repo = git_repository(self.root)
-        changes = commit_changes(repo, meta.parent, meta.sha, self._is_code_path)
+        try:
+            changes = commit_changes(repo, meta.parent, meta.sha, self._is_code_path)
+        except KeyError:  # a parent or blob this clone does not have
+            return {**record, "status": "missing_objects"}
         record["files"] = [[c.status, c.old_path, c.new_path, c.new_blob] for c in changes]
         code = [c for c in changes if self._is_code_path(c.path) and not c.mode_only]
         if len(changes) > self.max_files:
@@ -118,7 +121,8 @@ class MineCommitsStage(Stage):
         if not data:  # an empty file is a side with no code, not a skip
             indexed = {"language": language_for_path(path), "symbols": [], "imports": []}
         else:
-            indexed = index_blob(path, data, self.max_file_bytes, self.max_chunk_bytes)
+            indexed = index_blob(path, data, self.max_file_bytes, self.max_chunk_bytes,
+                                 with_chunks=False)  # fmt: skip
         if indexed is not None:
             indexed["source"] = data
         self._parsed[blob] = indexed

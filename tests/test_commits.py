@@ -1,0 +1,299 @@
+"""The commit recipe end to end on repositories built here: filters with their reasons,
+verbatim units, context at the parent revision, splits by time, and the export layout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from repomill.config import CommitsConfig, IndexConfig
+from repomill.recipes.commits.messages import clean_message, message_reject_reason
+from repomill.recipes.commits.recipe import build_commits
+from repomill.sources import open_source
+
+from .conftest import commit, git, make_repo
+
+T0 = 1_700_000_000
+DAY = 86_400
+
+MODELS = '''class Account:
+    """A bank account."""
+
+    def __init__(self, owner: str, balance: int = 0):
+        self.owner = owner
+        self.balance = balance
+'''
+
+SERVICE = """from models import Account
+
+
+def deposit(account: Account, amount: int) -> Account:
+    account.balance += amount
+    return account
+"""
+
+TS_UTIL = """export function clamp(x: number, lo: number, hi: number): number {
+  return Math.min(Math.max(x, lo), hi);
+}
+"""
+
+
+def build(repo: Path, out: Path, **settings) -> dict:
+    config = CommitsConfig(**settings)
+    manifest = build_commits(open_source(repo), IndexConfig(workers=1), config, out, False)
+    return manifest.to_json()
+
+
+def rows(out: Path, split: str) -> list[dict]:
+    return pq.read_table(out / "data" / f"{split}-00000-of-00001.parquet").to_pylist()
+
+
+def rejected(out: Path) -> dict[str, str]:
+    return {r["commit"]: r["reason"] for r in pq.read_table(out / "rejected.parquet").to_pylist()}
+
+
+@pytest.fixture
+def history(tmp_path):
+    """A repository whose history holds one commit of every kind the filters know."""
+    repo = tmp_path / "bank"
+    make_repo(repo, {"models.py": MODELS, "service.py": SERVICE})
+    git(repo, "commit", "-q", "--amend", "--no-edit", "--date", f"{T0} +0000",
+        env_extra={"GIT_COMMITTER_DATE": f"{T0} +0000"})  # fmt: skip
+    shas = {}
+
+    def step(name, files, message, author=None):
+        when = T0 + DAY * (len(shas) + 1)
+        commit(repo, files, message, when=when, author=author)
+        shas[name] = git(repo, "rev-parse", "HEAD")
+
+    step("withdraw", {"service.py": SERVICE + "\n\ndef withdraw(account: Account, amount: int)"
+                      " -> Account:\n    account.balance -= amount\n    return account\n"},
+         "Add withdraw to the account service")  # fmt: skip
+    step("two_languages", {"models.py": MODELS.replace("balance: int = 0", "balance: int = 10"),
+                           "web/util.ts": TS_UTIL.replace("Math.min", "Math.min ")},
+         "Give new accounts a starting balance")  # fmt: skip
+    step("whitespace", {"service.py": (repo / "service.py").read_text() + "\n\n"},
+         "Tidy blank lines at the end of the service")  # fmt: skip
+    step("bot", {"models.py": MODELS.replace("A bank account", "An account")},
+         "Reword the account docstring", author="dependabot[bot]")  # fmt: skip
+    step("wip", {"models.py": MODELS.replace("owner", "holder")}, "wip")
+    step("revert", {"models.py": MODELS}, 'Revert "wip"\n\nThis reverts commit abc.')
+    step("binary", {"logo.png": b"\x89PNG\x00\x00binary"}, "Add the project logo image")
+    step("vendored", {"vendor/lib.py": "def vendored():\n    return 1\n"},
+         "Vendor a small helper library")  # fmt: skip
+    git(repo, "checkout", "-q", "-b", "feature")
+    step("feature", {"service.py": (repo / "service.py").read_text().replace(
+        "account.balance += amount", "account.balance += abs(amount)")},
+        "Deposit only positive amounts (#12)\n\nSigned-off-by: A <a@example.com>")  # fmt: skip
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "feature", "-m", "Merge branch feature",
+        env_extra={"GIT_COMMITTER_DATE": f"{T0 + 20 * DAY} +0000",
+                   "GIT_AUTHOR_DATE": f"{T0 + 20 * DAY} +0000"})  # fmt: skip
+    shas["merge"] = git(repo, "rev-parse", "HEAD")
+    step("rename", {"models.py": None, "accounts.py": MODELS + "\n    def close(self):\n"
+                    "        self.balance = 0\n"}, "Move Account into accounts.py and add close")  # fmt: skip
+    return repo, shas
+
+
+def test_filters_reject_with_reasons(history, tmp_path):
+    repo, shas = history
+    out = tmp_path / "out"
+    manifest = build(repo, out, validation=0, test=0)
+    reasons = rejected(out)
+    assert reasons[shas["merge"]] == "merge"
+    assert reasons[shas["bot"]] == "bot_author"
+    assert reasons[shas["wip"]] == "uninformative_message"
+    assert reasons[shas["revert"]] == "revert"
+    assert reasons[shas["whitespace"]] == "whitespace_only"
+    assert reasons[shas["binary"]] == "only_generated_vendored_or_binary"
+    assert reasons[shas["vendored"]] == "only_generated_vendored_or_binary"
+    kept = {r["commit"] for r in rows(out, "train")}
+    assert kept == {shas["withdraw"], shas["two_languages"], shas["feature"], shas["rename"]}
+    root = git(repo, "rev-list", "--max-parents=0", "HEAD")
+    assert reasons[root] == "message_too_short"  # "initial"
+    assert manifest["counts"]["rejected"]["merge"] == 1
+    assert manifest["stages"]["mine_commits"]["skipped"]["revert"] == 1
+
+
+def test_units_are_verbatim_and_context_comes_from_the_parent(history, tmp_path):
+    repo, shas = history
+    out = tmp_path / "out"
+    build(repo, out, validation=0, test=0)
+    by_commit = {r["commit"]: r for r in rows(out, "train")}
+    for row in by_commit.values():
+        for unit in row["units"]:
+            if unit["old_code"]:
+                old = git(repo, "show", f"{row['parent_commit']}:{_old_path(row, unit)}")
+                assert unit["old_code"] in old + "\n"
+            if unit["new_code"]:
+                assert (
+                    unit["new_code"] in git(repo, "show", f"{row['commit']}:{unit['path']}") + "\n"
+                )
+    withdraw = by_commit[shas["withdraw"]]
+    assert [u["symbol"] for u in withdraw["units"]] == ["withdraw"]
+    context = {c["symbol"]: c for c in withdraw["context"]}
+    assert (
+        context["Account"]["path"] == "models.py" and "class Account" in context["Account"]["text"]
+    )
+    user = withdraw["messages"][1]["content"]
+    assert user.startswith("Add withdraw to the account service")
+    assert "from models import Account" in user  # the imports of the changed file
+    # At the rename's parent, Account still lives in models.py (not accounts.py).
+    rename = by_commit[shas["rename"]]
+    assert {u["path"] for u in rename["units"]} == {"accounts.py"}
+    feature = by_commit[shas["feature"]]
+    assert feature["messages"][1]["content"].startswith("Deposit only positive amounts\n")
+    assert "Signed-off-by" not in feature["messages"][1]["content"]
+
+
+def _old_path(row, unit):
+    meta_paths = {e["path"] for e in row["evidence"]}
+    return unit["path"] if unit["path"] in meta_paths else next(iter(meta_paths))
+
+
+def test_two_languages_in_one_commit(history, tmp_path):
+    repo, shas = history
+    out = tmp_path / "out"
+    build(repo, out, validation=0, test=0)
+    row = next(r for r in rows(out, "train") if r["commit"] == shas["two_languages"])
+    assert {u["path"] for u in row["units"]} == {"models.py", "web/util.ts"}
+    assert json.loads(row["meta"])["languages"] == ["python", "typescript"]
+
+
+@pytest.mark.parametrize("target", ["whole", "udiff", "search-replace"])
+def test_targets(history, tmp_path, target):
+    repo, shas = history
+    out = tmp_path / target
+    build(repo, out, validation=0, test=0, target=target)
+    row = next(r for r in rows(out, "train") if r["commit"] == shas["feature"])
+    answer = row["messages"][2]["content"]
+    if target == "whole":
+        assert answer.startswith("### service.py :: deposit\n```python\ndef deposit(")
+    elif target == "udiff":
+        assert "--- a/service.py\n+++ b/service.py\n@@ -4," in answer
+        assert "-    account.balance += amount\n+    account.balance += abs(amount)" in answer
+    else:
+        assert "<<<<<<< SEARCH\n" in answer and "abs(amount)" in answer.split("=======")[1]
+
+
+def test_per_unit_examples(history, tmp_path):
+    repo, shas = history
+    out = tmp_path / "per_unit"
+    build(repo, out, validation=0, test=0, per_unit=True)
+    per_unit = [r for r in rows(out, "train") if r["commit"] == shas["two_languages"]]
+    assert len(per_unit) == 2 and all(len(r["units"]) == 1 for r in per_unit)
+    assert len({r["id"] for r in per_unit}) == 2
+
+
+def test_token_budget_drops_context_first_then_rejects(tmp_path):
+    repo = tmp_path / "lib"
+    long_body = "".join(f"    total += {i}\n" for i in range(200))
+    notes = "".join(
+        f"    # step {i}: check the amount against the account rules\n" for i in range(12)
+    )
+    service = SERVICE.replace("    account.balance +=", notes + "    account.balance +=")
+    make_repo(repo, {"models.py": MODELS, "service.py": service,
+                     "big.py": f"def big():\n    total = 0\n{long_body}    return total\n"})  # fmt: skip
+    commit(repo, {"service.py": service.replace("+= amount", "+= abs(amount)")},
+           "Deposit only positive amounts", when=T0 + DAY)  # fmt: skip
+    commit(repo, {"big.py": (repo / "big.py").read_text().replace("return total", "return -total")},
+           "Negate the big total on return", when=T0 + 2 * DAY)  # fmt: skip
+    roomy = build(repo, tmp_path / "roomy", validation=0, test=0)
+    (full,) = [
+        r for r in rows(tmp_path / "roomy", "train") if "positive" in r["messages"][1]["content"]
+    ]
+    assert full["context"] and roomy["counts"]["examples"] == 2
+    budget = full["num_tokens"] - 1
+    assert budget >= 256  # the smallest budget allowed
+    build(repo, tmp_path / "tight", validation=0, test=0, max_tokens=budget)
+    (tight,) = [
+        r for r in rows(tmp_path / "tight", "train") if "positive" in r["messages"][1]["content"]
+    ]
+    assert tight["num_tokens"] <= budget and not tight["context"]
+    assert tight["units"] == full["units"]  # code is never cut
+    reasons = rejected(tmp_path / "tight")
+    assert list(reasons.values()).count("over_token_budget") == 1  # big.py's 200-line unit
+
+
+def test_splits_by_time_and_load_dataset(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    repo = tmp_path / "lib"
+    make_repo(repo, {"lib.py": "def f0():\n    return 0\n"})
+    for i in range(1, 21):
+        commit(repo, {"lib.py": (repo / "lib.py").read_text() + f"\n\ndef f{i}():\n    return {i}\n"},
+               f"Add function number {i} to the library", when=T0 + i * DAY)  # fmt: skip
+    out = tmp_path / "out"
+    manifest = build(repo, out, validation=0.2, test=0.2)
+    assert manifest["counts"]["splits"] == {"train": 12, "validation": 4, "test": 4}
+    times = {s: [json.loads(r["meta"])["time"] for r in rows(out, s)]
+             for s in ("train", "validation", "test")}  # fmt: skip
+    assert max(times["train"]) < min(times["validation"]) <= max(times["validation"])
+    assert max(times["validation"]) < min(times["test"])
+    loaded = datasets.load_dataset("parquet", data_dir=str(out / "data"))
+    assert {k: v.num_rows for k, v in loaded.items()} == {"train": 12, "validation": 4, "test": 4}
+    assert {"messages", "units", "context", "num_tokens", "parent_commit"} <= set(
+        loaded["train"].features
+    )
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\nconfigs:") and "path: data/test-*.parquet" in card
+    from_card = datasets.load_dataset(str(out))
+    assert from_card["test"].num_rows == 4
+
+
+def test_jsonl_format_and_rerun_is_identical(tmp_path):
+    repo = tmp_path / "lib"
+    make_repo(repo, {"lib.py": "def f():\n    return 0\n"})
+    commit(repo, {"lib.py": "def f():\n    return 1\n"}, "Return one from f instead of zero")
+    out = tmp_path / "out"
+    build(repo, out, format="jsonl", validation=0, test=0)
+    first = (out / "data" / "train-00000-of-00001.jsonl").read_bytes()
+    assert json.loads(first.splitlines()[0])["recipe"] == "commits"
+    assert (out / "rejected.jsonl").exists()
+    manifest = build(repo, out, format="jsonl", validation=0, test=0)
+    assert (out / "data" / "train-00000-of-00001.jsonl").read_bytes() == first
+    assert manifest["stages"]["mine_commits"]["shards_cached"] == 1
+
+
+def test_shallow_clone_and_limits(tmp_path):
+    origin = tmp_path / "origin"
+    make_repo(origin, {"a.py": "def a():\n    return 0\n"})
+    for i in range(1, 5):
+        commit(origin, {"a.py": f"def a():\n    return {i}\n"}, f"Return {i} from the a function",
+               when=T0 + i * DAY)  # fmt: skip
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "2", f"file://{origin}", str(clone))
+    out = tmp_path / "out"
+    manifest = build(clone, out, validation=0, test=0)
+    assert manifest["counts"]["rejected"] == {"shallow_boundary": 1}
+    assert manifest["counts"]["examples"] == 1
+    limited = build(origin, tmp_path / "limited", validation=0, test=0, max_commits=2)
+    assert limited["counts"]["commits_listed"] == 2
+    since = build(origin, tmp_path / "since", validation=0, test=0,
+                  since="2023-11-17", until="2023-11-18T23:59:59")  # fmt: skip
+    assert since["counts"]["commits_listed"] == 2
+
+
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    [
+        ("", "empty_message"),
+        ("wip", "uninformative_message"),
+        ("Update README.md", "uninformative_message"),
+        ("3f2a9c1d", "uninformative_message"),
+        ("Bump version to 1.2.3", "version_bump"),
+        ("v2.0.1", "version_bump"),
+        ("fix bug", "message_too_short"),
+        ("Handle empty input in the tokenizer", None),
+    ],
+)
+def test_message_heuristics(subject, reason):
+    assert message_reject_reason(subject) == reason
+
+
+def test_clean_message_drops_trailers_and_tags():
+    cleaned = clean_message("Fix parser crash (#42) [skip ci]\n\nDetails here.\n\n"
+                            "Co-authored-by: B <b@example.com>\n")  # fmt: skip
+    assert cleaned == "Fix parser crash\n\nDetails here."

@@ -1,0 +1,122 @@
+"""Diffs and changed units: hunks map to the innermost definitions they touch, on both
+sides, and every unit's code is a verbatim slice of its blob."""
+
+from __future__ import annotations
+
+from repomill.code.file_index import index_file
+from repomill.code.units import MODULE, Side, changed_units
+from repomill.sources.files import git_repository
+from repomill.sources.git_diff import commit_changes
+
+from .conftest import commit, git
+
+BEFORE = '''import os
+
+
+class Store:
+    """Keeps things."""
+
+    limit = 3
+
+    def get(self, key):
+        return self.items[key]
+
+    def put(self, key, value):
+        self.items[key] = value
+
+
+def helper(x):
+    return x + 1
+
+
+def gone():
+    return None
+'''
+
+
+def _units(repo, sha, parent):
+    pyrepo = git_repository(str(repo))
+    found = []
+    for change in commit_changes(pyrepo, parent, sha):
+        sides = []
+        for path, blob in ((change.old_path, change.old_blob), (change.new_path, change.new_blob)):
+            if blob is None:
+                sides.append(None)
+                continue
+            data = pyrepo[blob].data
+            sides.append(Side(data, index_file(path, "python", data, 4000)["symbols"]))
+        found += changed_units(change.old_path, change.new_path, *sides, change.hunks)
+    return found
+
+
+def _head(repo):
+    return git(repo, "rev-parse", "HEAD"), git(repo, "rev-parse", "HEAD~1")
+
+
+def test_method_change_is_one_unit_with_verbatim_code(repo_factory):
+    repo = repo_factory({"store.py": BEFORE})
+    commit(repo, {"store.py": BEFORE.replace("self.items[key]\n", "self.items.get(key)\n", 1)},
+           "Use get for lookups")  # fmt: skip
+    units = _units(repo, *_head(repo))
+    assert [(u.symbol, u.kind) for u in units] == [("Store.get", "method")]
+    unit = units[0]
+    assert unit.old_code in BEFORE and unit.old_code.startswith("def get")
+    assert "self.items.get(key)" in unit.new_code
+    assert unit.old_start_line == unit.new_start_line == 9
+
+
+def test_added_removed_and_module_level_units(repo_factory):
+    repo = repo_factory({"store.py": BEFORE})
+    after = BEFORE.replace("import os\n", "import os\nimport sys\n").replace(
+        "def gone():\n    return None\n", "def fresh(y):\n    return y * 2\n"
+    )
+    commit(repo, {"store.py": after}, "Replace gone with fresh, import sys")
+    units = {u.symbol: u for u in _units(repo, *_head(repo))}
+    assert set(units) == {MODULE, "fresh", "gone"}
+    assert units[MODULE].old_code == "" and units[MODULE].new_code == "import sys\n"
+    assert units["fresh"].old_code == "" and units["fresh"].old_start_line == 0
+    assert units["gone"].new_code == "" and units["gone"].new_start_line == 0
+
+
+def test_class_body_change_carries_its_methods(repo_factory):
+    repo = repo_factory({"store.py": BEFORE})
+    after = BEFORE.replace("limit = 3", "limit = 4").replace("self.items[key] = value",
+                                                             "self.items[key] = value or 0")  # fmt: skip
+    commit(repo, {"store.py": after}, "Raise the limit and default values")
+    units = _units(repo, *_head(repo))
+    assert [u.symbol for u in units] == ["Store"]  # not Store and Store.put again
+
+
+def test_insertion_inside_a_function_touches_it(repo_factory):
+    repo = repo_factory({"store.py": BEFORE})
+    after = BEFORE.replace("    return x + 1\n", "    x = int(x)\n    return x + 1\n")
+    commit(repo, {"store.py": after}, "Coerce helper input")
+    assert [u.symbol for u in _units(repo, *_head(repo))] == ["helper"]
+
+
+def test_rename_pairs_old_and_new_paths(repo_factory):
+    repo = repo_factory({"old_name.py": BEFORE})
+    git(repo, "mv", "old_name.py", "new_name.py")
+    commit(repo, {"new_name.py": BEFORE.replace("x + 1", "x + 2")}, "Rename and bump helper")
+    sha, parent = _head(repo)
+    changes = commit_changes(git_repository(str(repo)), parent, sha)
+    assert [(c.status, c.old_path, c.new_path) for c in changes] == [
+        ("R", "old_name.py", "new_name.py")
+    ]
+    assert [u.symbol for u in _units(repo, sha, parent)] == ["helper"]
+
+
+def test_initial_commit_has_only_added_units(repo_factory):
+    repo = repo_factory({"store.py": BEFORE})
+    sha = git(repo, "rev-parse", "HEAD")
+    units = _units(repo, sha, None)
+    assert {u.symbol for u in units} >= {"Store", "helper", "gone"}
+    assert all(u.old_code == "" for u in units)
+
+
+def test_binary_change_has_no_hunks(repo_factory):
+    repo = repo_factory({"data.py": b"x = 1\n"})
+    commit(repo, {"data.py": b"\x00\x01binary\x00"}, "Make it binary")
+    sha, parent = _head(repo)
+    (change,) = commit_changes(git_repository(str(repo)), parent, sha)
+    assert change.binary and change.hunks is None
