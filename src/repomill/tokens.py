@@ -80,6 +80,8 @@ def load_tokenizer(spec: str | None = None) -> TokenCounter:
 class CachedCounter:
     """Remembers the counts of recent texts: context items recur across many examples."""
 
+    LONGEST = 16_384  # longer texts (whole conversations) are counted, not remembered
+
     def __init__(self, counter: TokenCounter, size: int = 8192) -> None:
         self.name = counter.name
         self._counter = counter
@@ -87,6 +89,8 @@ class CachedCounter:
         self._counts: dict[str, int] = {}
 
     def count(self, text: str) -> int:
+        if len(text) > self.LONGEST:
+            return self._counter.count(text)
         found = self._counts.get(text)
         if found is None:
             found = self._counts[text] = self._counter.count(text)

@@ -56,7 +56,7 @@ class SymbolLookup(Protocol):
     `RevisionIndex` the commit recipe moves through history)."""
 
     def visible_from(self, path: str) -> Visibility | None: ...
-    def symbols_in(self, path: str) -> list[dict[str, Any]]: ...
+    def defined_in(self, path: str, name: str) -> list[dict[str, Any]]: ...
     def members_of(self, path: str, qualname: str) -> list[dict[str, Any]]: ...
     def unique_elsewhere(self, name: str, path: str) -> dict[str, Any] | None: ...
     def imports_of(self, path: str) -> list[dict[str, Any]]: ...
@@ -67,11 +67,10 @@ def candidates(
 ) -> list[ContextItem]:
     """Every definition in another file that the code's references resolve to, ranked."""
     seen = index.visible_from(path)
-    own_names = {s["name"] for s in index.symbols_in(path)}
     uses = Counter(IDENTIFIER.findall(code))
     found: dict[tuple[str, str, int], ContextItem] = {}
     for name in references:
-        for symbol, how in _resolve_name(index, path, name, seen, own_names):
+        for symbol, how in _resolve_name(index, path, name, seen):
             key = (symbol["path"], symbol["qualname"], symbol["start_line"])
             if key not in found:
                 found[key] = _item(index, symbol, how, uses[name])
@@ -82,23 +81,20 @@ def candidates(
     return ranked[:MAX_CANDIDATES]
 
 
-def _resolve_name(index: SymbolLookup, path: str, name: str, seen, own_names: set[str]):
+def _resolve_name(index: SymbolLookup, path: str, name: str, seen):
     if seen is not None and name in seen.named:
         for target, original in seen.named[name]:
-            defined = [s for s in index.symbols_in(target) if s["name"] == original]
+            defined = index.defined_in(target, original)
             yield from ((s, NAMED_IMPORT) for s in defined if s["top_level"])
         return
     if seen is not None:
         in_modules = [
-            s
-            for target in seen.modules
-            for s in index.symbols_in(target)
-            if s["name"] == name and s["top_level"]
+            s for target in seen.modules for s in index.defined_in(target, name) if s["top_level"]
         ]
         if in_modules:
             yield from ((s, MODULE_IMPORT) for s in in_modules)
             return
-    if name in own_names:
+    if index.defined_in(path, name):
         return  # a definition of this file shadows any elsewhere
     unique = index.unique_elsewhere(name, path)
     if unique is not None and unique["kind"] != "impl":

@@ -80,8 +80,8 @@ class RepoIndex:
     def visible_from(self, path: str) -> Visibility | None:
         return self.visibility.get(path)
 
-    def symbols_in(self, path: str) -> list[dict[str, Any]]:
-        return self.symbols_by_path.get(path, [])
+    def defined_in(self, path: str, name: str) -> list[dict[str, Any]]:
+        return [s for s in self.symbols_by_name.get(name, ()) if s["path"] == path]
 
     def members_of(self, path: str, qualname: str) -> list[dict[str, Any]]:
         return self.members.get((path, qualname), [])

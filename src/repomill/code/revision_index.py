@@ -41,9 +41,11 @@ class FileFacts:
 class SymbolTable:
     symbols: list[dict[str, Any]]
     members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    by_name: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for symbol in self.symbols:
+            self.by_name.setdefault(symbol["name"], []).append(symbol)
             if symbol["parent"]:
                 self.members.setdefault(symbol["parent"], []).append(symbol)
 
@@ -66,8 +68,8 @@ class RevisionIndex:
         root: str,
         max_file_bytes: int,
         max_chunk_bytes: int,
-        cached_tables: int = 4096,
-        cached_facts: int = 65536,
+        cached_tables: int = 1024,
+        cached_facts: int = 16384,
     ):
         self.repo = git_repository(root)
         self.max_file_bytes = max_file_bytes
@@ -253,9 +255,11 @@ class RevisionIndex:
         self._resolvers.move_to_end(key)
         return resolver
 
-    def symbols_in(self, path: str) -> list[dict[str, Any]]:
+    def defined_in(self, path: str, name: str) -> list[dict[str, Any]]:
+        if name not in self.name_paths or path not in self.name_paths[name]:
+            return []  # answered from the name counts, without building a table
         table = self._table(path)
-        return table.symbols if table else []
+        return table.by_name.get(name, []) if table else []
 
     def members_of(self, path: str, qualname: str) -> list[dict[str, Any]]:
         table = self._table(path)
@@ -266,7 +270,7 @@ class RevisionIndex:
         if not paths or self.name_totals[name] - paths.get(path, 0) != 1:
             return None
         other = next(p for p in paths if p != path)
-        return next((s for s in self.symbols_in(other) if s["name"] == name), None)
+        return next(iter(self.defined_in(other, name)), None)
 
     def imports_of(self, path: str) -> list[dict[str, Any]]:
         facts = self.facts.get(path)

@@ -1,6 +1,6 @@
-"""Leakage-free splits by time: rows arrive oldest first, grouped by commit; the oldest go
-to train and the newest to test, and a cut never falls inside a commit or between two
-commits with the same timestamp, so nothing in train is later than anything in test."""
+"""Leakage-free splits by time: the oldest rows go to train and the newest to test, and a
+cut never falls inside a commit or between two commits with the same timestamp, so nothing
+in train is later than anything in validation or test."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Write a dataset in the Hugging Face datasets layout. Samples stream into a spill file in
-time order while the recipe runs (memory stays flat), and are cut into splits at the end:
+"""Write a dataset in the Hugging Face datasets layout. Samples stream into a spill file while
+the recipe runs (memory stays flat), and are routed into time splits at the end:
 `data/{split}-00000-of-00001.parquet` (zstd) or `.jsonl`, plus the rejected records."""
 
 from __future__ import annotations
@@ -29,15 +29,13 @@ class DatasetWriter:
         self._spill_path = self.work / "samples.parquet"
         self._spill = pq.ParquetWriter(self._spill_path, schema, compression="zstd")
         self._buffer: list[dict[str, Any]] = []
-        self.times: list[int] = []
-        self.groups: list[str] = []
+        self.keys: list[tuple[int, str]] = []  # (commit time, commit) of each spilled row
         self.rejected: list[dict[str, Any]] = []
 
     def add(self, sample: dict[str, Any], time: int) -> None:
-        """Samples must come oldest first (by commit time), a commit's samples together."""
+        """Samples may come in any order; the splits are cut by (commit time, commit)."""
         self._buffer.append(sample)
-        self.times.append(time)
-        self.groups.append(sample["commit"])
+        self.keys.append((time, sample["commit"]))
         if len(self._buffer) >= BATCH_ROWS:
             self._flush()
 
@@ -58,15 +56,20 @@ class DatasetWriter:
         if data.exists():
             shutil.rmtree(data)
         data.mkdir(parents=True)
-        bounds = time_split_bounds(self.times, self.groups, validation, test)
+        ordered = sorted(self.keys)
+        bounds = time_split_bounds([k[0] for k in ordered], [k[1] for k in ordered],
+                                   validation, test)  # fmt: skip
         counts = {split: end - start for split, (start, end) in bounds.items()}
+        firsts = [ordered[start] if start < len(ordered) else None
+                  for start, _ in bounds.values()]  # fmt: skip
         sinks = {split: self._sink(data, split) for split in SPLITS if counts[split]}
         offset = 0
         for batch in pq.ParquetFile(self._spill_path).iter_batches(batch_size=BATCH_ROWS):
-            for split, (start, end) in bounds.items():
-                lo, hi = max(start, offset), min(end, offset + batch.num_rows)
-                if lo < hi:
-                    sinks[split].write(batch.slice(lo - offset, hi - lo))
+            routes = [_split_of(self.keys[offset + i], firsts) for i in range(batch.num_rows)]
+            for split in SPLITS:
+                rows = [i for i, route in enumerate(routes) if route == split]
+                if rows:
+                    sinks[split].write(batch.take(rows))
             offset += batch.num_rows
         for sink in sinks.values():
             sink.close()
@@ -88,6 +91,16 @@ class DatasetWriter:
             sink = _JsonlSink(self.out / "rejected.jsonl")
             sink.write(table)
             sink.close()
+
+
+def _split_of(key: tuple[int, str], firsts: list[tuple[int, str] | None]) -> str:
+    """The last split whose first (oldest) key is at or before `key`; a cut never divides
+    one commit or one timestamp, so comparing keys is enough."""
+    chosen = SPLITS[0]
+    for split, first in zip(SPLITS, firsts, strict=True):
+        if first is not None and first <= key:
+            chosen = split
+    return chosen
 
 
 class _ParquetSink:

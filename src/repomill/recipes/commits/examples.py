@@ -102,49 +102,60 @@ def _imports(index: SymbolLookup, units: list[dict[str, Any]]) -> dict[str, str]
 
 
 def _fit(draft: Draft, instruction: str, counter: TokenCounter, settings: ExampleSettings):
-    """Messages within the budget and their token count, or (None, tokens) if even the
-    barest prompt is over it."""
+    """Messages within the budget and their exact token count, or (None, estimate) if even
+    the barest prompt is over it. Sizes are estimated from the counts of the parts (cached:
+    context items recur across commits); the whole conversation is counted once at the end."""
+    budget = settings.max_tokens
     secondary = sorted(range(1, len(draft.units)), key=lambda i: -len(draft.units[i]["old_code"]))
-    # Items that alone exceed the budget can never all fit: leave them out before rendering.
-    _drop_items(draft, sum(counter.count(i.text) for i in draft.items) - settings.max_tokens,
-                counter)  # fmt: skip
+    answer = render_target(settings.target, draft.units)
+    fixed = counter.count(_system(settings)) + counter.count(answer) + 3 * TOKENS_PER_MESSAGE
     while True:
-        messages = render_messages(draft, instruction, settings)
-        tokens = count_messages(messages, counter)
-        if tokens <= settings.max_tokens:
-            return messages, tokens
+        parts = _user_parts(draft, instruction)
+        estimate = fixed + sum(counter.count(part) + 1 for part in parts)
+        if estimate <= budget:
+            messages = _messages(settings, parts, answer)
+            tokens = count_messages(messages, counter)
+            if tokens <= budget:
+                return messages, tokens
+            estimate = tokens
         if draft.items:
-            _drop_items(draft, max(tokens - settings.max_tokens, 1), counter)
+            _drop_items(draft, estimate - budget, counter)
         elif draft.imports:
             draft.imports.popitem()
         elif secondary:
             draft.omitted_old.add(secondary.pop(0))
         else:
-            return None, tokens
+            return None, estimate
 
 
 def _drop_items(draft: Draft, excess: int, counter: TokenCounter) -> None:
-    """Drop the lowest-ranked items until their tokens cover the excess."""
+    """Drop the lowest-ranked items (at least one) until their parts cover the excess."""
     freed = 0
-    while draft.items and freed < excess:
-        freed += counter.count(draft.items.pop().text)
+    while draft.items and (freed == 0 or freed < excess):
+        freed += counter.count(_item_part(draft.items.pop())) + 1
 
 
-def render_messages(draft: Draft, instruction: str, settings: ExampleSettings) -> list[dict]:
-    system = (
+def _system(settings: ExampleSettings) -> str:
+    return (
         f"You are an expert software engineer working in the repository {settings.repo}. "
         f"Make the change the user asks for. {INSTRUCTIONS[settings.target]}"
     )
+
+
+def _item_part(item: ContextItem) -> str:
+    where = f"{item.path}:{item.start_line}-{item.end_line}"
+    language = language_for_path(item.path) or ""
+    return f"### {where} ({item.kind} {item.symbol})\n{fence(language, item.text)}"
+
+
+def _user_parts(draft: Draft, instruction: str) -> list[str]:
     parts = [instruction.strip()]
     if draft.imports or draft.items:
         parts.append("## Context from the repository")
         for path, block in draft.imports.items():
             language = next(u["language"] for u in draft.units if u["old_path"] == path)
             parts.append(f"### imports of {path}\n{fence(language, block)}")
-        for item in draft.items:
-            language = language_for_path(item.path) or ""
-            where = f"{item.path}:{item.start_line}-{item.end_line}"
-            parts.append(f"### {where} ({item.kind} {item.symbol})\n{fence(language, item.text)}")
+        parts.extend(_item_part(item) for item in draft.items)
     parts.append("## Code to change")
     for position, unit in enumerate(draft.units):
         if not unit["old_code"]:
@@ -154,10 +165,14 @@ def render_messages(draft: Draft, instruction: str, settings: ExampleSettings) -
         else:
             where = f" (from line {unit['old_start_line']})"
             parts.append(f"{heading(unit)}{where}\n{fence(unit['language'], unit['old_code'])}")
+    return parts
+
+
+def _messages(settings: ExampleSettings, parts: list[str], answer: str) -> list[dict]:
     return [
-        {"role": "system", "content": system},
+        {"role": "system", "content": _system(settings)},
         {"role": "user", "content": "\n\n".join(parts)},
-        {"role": "assistant", "content": render_target(settings.target, draft.units)},
+        {"role": "assistant", "content": answer},
     ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from repomill.export.writer import DatasetWriter
 from repomill.recipes.commits.examples import ExampleSettings, build_examples, rejection
 from repomill.recipes.commits.mine import MineCommitsStage
 from repomill.sources.files import SourceSpec, git_repository
-from repomill.sources.git_history import list_commits, parse_date
+from repomill.sources.git_history import CommitMeta, list_commits, parse_date
 from repomill.tokens import CachedCounter, load_tokenizer
 
 
@@ -49,7 +49,7 @@ def build_commits(
     metas = list_commits(source.root, source.commit, config.max_commits,
                          parse_date(config.since, "--since"), parse_date(config.until, "--until"),
                          config.first_parent)  # fmt: skip
-    metas.sort(key=lambda m: (m.time, m.sha))  # oldest first: the order of the splits
+    metas = chain_order(metas)
     listing.items_in = listing.records_out = len(metas)
     listing.seconds = time.perf_counter() - started
     manifest.add(listing)
@@ -96,7 +96,7 @@ def build_commits(
     reasons = Counter(r["reason"] for r in writer.rejected)
     manifest.counts = {
         "commits_listed": len(metas),
-        "commits_kept": len(set(writer.groups)),
+        "commits_kept": len({commit for _, commit in writer.keys}),
         "examples": sum(splits.values()),
         "splits": splits,
         "rejected": dict(sorted(reasons.items())),
@@ -105,6 +105,25 @@ def build_commits(
     (out / "README.md").write_text(_card(settings, config, manifest, splits), encoding="utf-8")
     manifest.write(out)
     return manifest
+
+
+def chain_order(metas: list[CommitMeta]) -> list[CommitMeta]:
+    """Commits depth first from the oldest, each right after its parent where it can be
+    (children in time order), so the revision index mostly steps forward by one commit's
+    own changes; time order would hop between branches, a tree diff at every hop."""
+    listed = {m.sha for m in metas}
+    children: dict[str, list[CommitMeta]] = defaultdict(list)
+    roots: list[CommitMeta] = []
+    for meta in sorted(metas, key=lambda m: (m.time, m.sha)):
+        parent = next((p for p in meta.parents if p in listed), None)
+        (children[parent] if parent else roots).append(meta)
+    ordered: list[CommitMeta] = []
+    stack = list(reversed(roots))
+    while stack:
+        meta = stack.pop()
+        ordered.append(meta)
+        stack.extend(reversed(children.get(meta.sha, ())))
+    return ordered
 
 
 class _HistoryWalk:
