@@ -91,7 +91,8 @@ class RevisionIndex:
         self._resolver: ImportResolver | None = None
         self._resolvers: OrderedDict[tuple, ImportResolver] = OrderedDict()
         self._visibility: dict[str, tuple[str, Visibility]] = {}
-        self.moves = 0  # how many file changes were applied (for the manifest)
+        self.moves = 0  # file changes applied, and tree diffs needed (for the manifest)
+        self.tree_diffs = 0
 
     # -- moving through history ------------------------------------------------------
 
@@ -117,6 +118,7 @@ class RevisionIndex:
         new = self.repo[commit].peel(pygit2.Tree) if commit else None
         if old is None and new is None:
             return
+        self.tree_diffs += 1
         if old is None:
             diff = new.diff_to_tree(swap=True)
         elif new is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,16 +43,25 @@ class Draft:
 
 
 def build_examples(
-    record: dict[str, Any], index: SymbolLookup, counter: TokenCounter, settings: ExampleSettings
+    record: dict[str, Any],
+    index_at_parent: Callable[[], SymbolLookup],
+    counter: TokenCounter,
+    settings: ExampleSettings,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(examples, rejections) for one mined commit, with the index at its parent."""
+    """(examples, rejections) for one mined commit. The index (at the commit's parent) is
+    asked for only when an example can fit the budget at all: the barest prompt is
+    measured first, so oversized commits cost no context lookups."""
     groups = [[u] for u in record["units"]] if settings.per_unit else [record["units"]]
     examples, rejected = [], []
     for units in groups:
-        draft = Draft(units, _context(index, units), _imports(index, units), set())
-        messages, tokens = _fit(draft, record["message"], counter, settings)
         key = "" if not settings.per_unit else f"{units[0]['path']}::{units[0]['symbol']}"
         sample_id = stable_hash("commits", settings.repo, record["sha"], key, settings.target)
+        bare = Draft(units, [], {}, set(range(1, len(units))))
+        messages, tokens = _fit(bare, record["message"], counter, settings)
+        if messages is not None:
+            index = index_at_parent()
+            draft = Draft(units, _context(index, units), _imports(index, units), set())
+            messages, tokens = _fit(draft, record["message"], counter, settings)
         if messages is None:
             rejected.append(rejection(record, "over_token_budget", "examples", sample_id,
                                       {"tokens_without_context": tokens}))  # fmt: skip

@@ -4,6 +4,7 @@ examples, and export the dataset."""
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import time
 from collections import Counter, defaultdict
@@ -76,8 +77,8 @@ def build_commits(
                     continue
                 tick = time.perf_counter()
                 examples_run.items_in += 1
-                index = walk.at(record["parent"])
-                examples, rejected = build_examples(record, index, counter, settings)
+                at_parent = functools.partial(walk.at, record["parent"])
+                examples, rejected = build_examples(record, at_parent, counter, settings)
                 for sample in examples:
                     writer.add(sample, record["time"])
                 for row in rejected:
@@ -101,6 +102,7 @@ def build_commits(
         "splits": splits,
         "rejected": dict(sorted(reasons.items())),
         "index_file_changes_applied": walk.index.moves if walk.index else 0,
+        "index_tree_diffs": walk.index.tree_diffs if walk.index else 0,
     }
     (out / "README.md").write_text(_card(settings, config, manifest, splits), encoding="utf-8")
     manifest.write(out)
@@ -108,13 +110,15 @@ def build_commits(
 
 
 def chain_order(metas: list[CommitMeta]) -> list[CommitMeta]:
-    """Commits depth first from the oldest, each right after its parent where it can be
-    (children in time order), so the revision index mostly steps forward by one commit's
-    own changes; time order would hop between branches, a tree diff at every hop."""
+    """Commits depth first from the oldest, each right after its parent where it can be,
+    so the revision index mostly steps forward by one commit's own changes; time order
+    would hop between branches, a tree diff at every hop. Among a commit's children the
+    branch commits go before merges: a mainline of merges is a long path, and walking it
+    before the branches that fork from its start would mean jumping far back afterwards."""
     listed = {m.sha for m in metas}
     children: dict[str, list[CommitMeta]] = defaultdict(list)
     roots: list[CommitMeta] = []
-    for meta in sorted(metas, key=lambda m: (m.time, m.sha)):
+    for meta in sorted(metas, key=lambda m: (len(m.parents) > 1, m.time, m.sha)):
         parent = next((p for p in meta.parents if p in listed), None)
         (children[parent] if parent else roots).append(meta)
     ordered: list[CommitMeta] = []
@@ -155,8 +159,7 @@ class _HistoryWalk:
 
     def passed(self, record: dict[str, Any]) -> None:
         """The example of `record` is built: step the index onto its commit."""
-        assert self.index is not None
-        if self.index.commit == record["parent"]:
+        if self.index is not None and self.index.commit == record["parent"]:
             self.index.advance(record["sha"], record["files"], record["hints"])
 
 
