@@ -10,12 +10,16 @@ in a child process with a fresh output directory, so nothing is cached and its p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+
+import psutil
 
 
 def time_git_log(repo: str, max_commits: int) -> float:
@@ -29,12 +33,39 @@ def time_git_log(repo: str, max_commits: int) -> float:
     return time.perf_counter() - started
 
 
+class PeakRss:
+    """Samples the RSS of this process plus all its descendants (the forkserver's workers
+    are grandchildren, which getrusage does not see) every 0.2 s."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.2):
+            total = me.memory_info().rss
+            for child in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    total += child.memory_info().rss
+            self.peak = max(self.peak, total)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def run_recipe(repo: str, max_commits: int, workers: int | None) -> dict:
     from repomill.config import CommitsConfig, IndexConfig
     from repomill.recipes.commits.recipe import build_commits
     from repomill.sources import open_source
 
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as out, PeakRss() as rss:
         started = time.perf_counter()
         manifest = build_commits(
             open_source(repo),
@@ -45,7 +76,6 @@ def run_recipe(repo: str, max_commits: int, workers: int | None) -> dict:
         ).to_json()
         seconds = time.perf_counter() - started
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     counts = manifest["counts"]
     return {
         "seconds": round(seconds, 2),
@@ -54,7 +84,9 @@ def run_recipe(repo: str, max_commits: int, workers: int | None) -> dict:
         "examples": counts["examples"],
         "stage_seconds": {k: v["seconds"] for k, v in manifest["stages"].items()},
         "peak_rss_mib_parent": round(own / 1024, 1),
-        "peak_rss_mib_workers": round(children / 1024, 1),
+        "peak_rss_mib_all_processes": round(rss.peak / 2**20, 1),
+        "tree_diffs": counts["index_tree_diffs"],
+        "rejected": counts["rejected"],
     }
 
 

@@ -297,3 +297,21 @@ def test_clean_message_drops_trailers_and_tags():
     cleaned = clean_message("Fix parser crash (#42) [skip ci]\n\nDetails here.\n\n"
                             "Co-authored-by: B <b@example.com>\n")  # fmt: skip
     assert cleaned == "Fix parser crash\n\nDetails here."
+
+
+def test_initial_commit_and_rewritten_history(tmp_path):
+    repo = tmp_path / "lib"
+    make_repo(repo, {"lib.py": "def f():\n    return 0\n"}, "Create the library with function f")
+    commit(repo, {"lib.py": "def f():\n    return 1\n"}, "Return one from f instead of zero",
+           when=T0 + DAY)  # fmt: skip
+    out = tmp_path / "out"
+    build(repo, out, validation=0, test=0)
+    by_message = {r["messages"][1]["content"].split("\n")[0]: r for r in rows(out, "train")}
+    initial = by_message["Create the library with function f"]
+    assert initial["parent_commit"] == ""
+    assert [(u["symbol"], u["old_code"]) for u in initial["units"]] == [("f", "")]
+    old_head = git(repo, "rev-parse", "HEAD")
+    git(repo, "commit", "-q", "--amend", "-m", "Return one from f, not zero")  # rewrite
+    build(repo, out, validation=0, test=0)
+    commits = {r["commit"] for r in rows(out, "train")}
+    assert old_head not in commits and git(repo, "rev-parse", "HEAD") in commits

@@ -80,9 +80,9 @@ def load_tokenizer(spec: str | None = None) -> TokenCounter:
 class CachedCounter:
     """Remembers the counts of recent texts: context items recur across many examples."""
 
-    LONGEST = 16_384  # longer texts (whole conversations) are counted, not remembered
+    LONGEST = 8192  # longer texts (whole conversations) are counted, not remembered
 
-    def __init__(self, counter: TokenCounter, size: int = 8192) -> None:
+    def __init__(self, counter: TokenCounter, size: int = 4096) -> None:
         self.name = counter.name
         self._counter = counter
         self._size = size

@@ -68,8 +68,8 @@ class RevisionIndex:
         root: str,
         max_file_bytes: int,
         max_chunk_bytes: int,
-        cached_tables: int = 1024,
-        cached_facts: int = 16384,
+        cached_tables: int = 512,
+        cached_facts: int = 4096,
     ):
         self.repo = git_repository(root)
         self.max_file_bytes = max_file_bytes

@@ -111,12 +111,14 @@ class MineCommitsStage(Stage):
         return language_for_path(path) is not None and path_skip_reason(path, 1, 2) is None
 
     def _parse(self, path: str | None, blob: str | None) -> dict[str, Any] | None:
-        """`index_file` of a blob (None if not indexable), remembered by blob id."""
+        """`index_file` of a blob (None if not indexable), remembered by language and blob id
+        (a renamed file is the same blob)."""
         if path is None or blob is None:
             return None
-        if blob in self._parsed:
-            self._parsed.move_to_end(blob)
-            return self._parsed[blob]
+        key = f"{language_for_path(path)}:{blob}"
+        if key in self._parsed:
+            self._parsed.move_to_end(key)
+            return self._parsed[key]
         data = git_repository(self.root)[blob].data
         if not data:  # an empty file is a side with no code, not a skip
             indexed = {"language": language_for_path(path), "symbols": [], "imports": []}
@@ -125,7 +127,7 @@ class MineCommitsStage(Stage):
                                  with_chunks=False)  # fmt: skip
         if indexed is not None:
             indexed["source"] = data
-        self._parsed[blob] = indexed
+        self._parsed[key] = indexed
         while len(self._parsed) > PARSED_BLOBS_KEPT:
             self._parsed.popitem(last=False)
         return indexed
