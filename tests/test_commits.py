@@ -315,3 +315,18 @@ def test_initial_commit_and_rewritten_history(tmp_path):
     build(repo, out, validation=0, test=0)
     commits = {r["commit"] for r in rows(out, "train")}
     assert old_head not in commits and git(repo, "rev-parse", "HEAD") in commits
+
+
+def test_symlinks_and_submodules_are_not_code(tmp_path):
+    repo = tmp_path / "lib"
+    make_repo(repo, {"lib.py": "def f():\n    return 0\n"}, "Create the library with function f")
+    (repo / "link.py").symlink_to("lib.py")
+    sub = git(repo, "rev-parse", "HEAD")  # any commit id serves as a gitlink target
+    git(repo, "update-index", "--add", "--cacheinfo", f"160000,{sub},vendored_sub")
+    commit(repo, {}, "Link lib.py and add a submodule", when=T0 + DAY)
+    commit(repo, {"lib.py": "def f():\n    return 2\n"}, "Return two from f instead of zero",
+           when=T0 + 2 * DAY)  # fmt: skip
+    out = tmp_path / "out"
+    manifest = build(repo, out, validation=0, test=0)
+    assert manifest["counts"]["rejected"] == {"no_code_changes": 1}
+    assert manifest["counts"]["examples"] == 2

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pygit2
+from pygit2.enums import DeltaStatus
 
 from repomill.code.file_index import index_file
 from repomill.code.languages import language_for_path
@@ -20,6 +21,7 @@ from repomill.code.repo_index import Visibility, resolve_imports
 from repomill.code.resolve import PROJECT_FILES, ImportResolver, RepoLayout
 from repomill.sources.files import git_repository
 from repomill.sources.filters import content_skip_reason, path_skip_reason
+from repomill.sources.git_diff import is_regular
 
 MAX_PROJECT_FILE_BYTES = 1_000_000
 CACHED_RESOLVERS = 8
@@ -126,9 +128,9 @@ class RevisionIndex:
         else:
             diff = old.diff_to_tree(new)
         for delta in diff.deltas:
-            if delta.old_file.path and delta.status != pygit2.enums.DeltaStatus.ADDED:
+            if delta.status != DeltaStatus.ADDED:
                 self._remove(delta.old_file.path)
-            if delta.status != pygit2.enums.DeltaStatus.DELETED:
+            if delta.status != DeltaStatus.DELETED and is_regular(delta.new_file):
                 self._add(delta.new_file.path, str(delta.new_file.id), hints or {})
         self.commit = commit
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pygit2
-from pygit2.enums import DeltaStatus
+from pygit2.enums import DeltaStatus, FileMode
 
 _STATUS = {
     DeltaStatus.ADDED: "A",
@@ -17,6 +17,14 @@ _STATUS = {
     DeltaStatus.COPIED: "C",
     DeltaStatus.TYPECHANGE: "T",
 }
+
+
+REGULAR_MODES = frozenset({FileMode.BLOB, FileMode.BLOB_EXECUTABLE})
+
+
+def is_regular(file: pygit2.DiffFile) -> bool:
+    """A file's content, not a symlink's target or a submodule's commit."""
+    return file.mode in REGULAR_MODES
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,8 @@ def commit_changes(
     wanted: Callable[[str], bool] = lambda path: True,
 ) -> list[FileChange]:
     """The files `sha` changed relative to `parent` (None: an initial commit), with hunks
-    (no context lines) for every file whose path `wanted` accepts."""
+    (no context lines) for every file whose path `wanted` accepts. Symlinks and
+    submodules are not files: a side that is one counts as absent."""
     tree = repo[sha].peel(pygit2.Tree)
     if parent is None:
         diff = tree.diff_to_tree(context_lines=0, swap=True)
@@ -64,8 +73,12 @@ def commit_changes(
     changes = []
     for position, delta in enumerate(diff.deltas):
         status = _STATUS.get(delta.status)
-        if status is None:
+        old_file = status not in (None, "A") and is_regular(delta.old_file)
+        new_file = status not in (None, "D") and is_regular(delta.new_file)
+        if not old_file and not new_file:
             continue
+        if old_file != new_file:
+            status = "A" if new_file else "D"
         change = FileChange(
             status=status,
             old_path=None if status == "A" else delta.old_file.path,

@@ -158,8 +158,8 @@ class MineCommitsStage(Stage):
 
     @staticmethod
     def _empty_reason(changes, code, file_skips, whitespace_only) -> str:
-        if not changes:
-            return "empty_commit"
+        if not changes:  # empty, or only symlinks and submodules
+            return "no_code_changes"
         if whitespace_only and whitespace_only + sum(file_skips.values()) == len(code):
             return "whitespace_only"
         skipped = file_skips or any(path_skip_reason(c.path, 1, 2) for c in changes)
