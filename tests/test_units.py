@@ -3,7 +3,10 @@ sides, and every unit's code is a verbatim slice of its blob."""
 
 from __future__ import annotations
 
+import pytest
+
 from repomill.code.file_index import index_file
+from repomill.code.incremental import IncrementalParser
 from repomill.code.units import MODULE, Side, changed_units
 from repomill.sources.files import git_repository
 from repomill.sources.git_diff import commit_changes
@@ -120,3 +123,33 @@ def test_binary_change_has_no_hunks(repo_factory):
     sha, parent = _head(repo)
     (change,) = commit_changes(git_repository(str(repo)), parent, sha)
     assert change.binary and change.hunks is None
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda s: s.replace("return x + 1", "return x + 2"),  # inside a function
+        lambda s: "import sys\n" + s,  # at the top
+        lambda s: s + "\n\ndef added():\n    return 3\n",  # at the end
+        lambda s: s.replace(
+            "    def put(self, key, value):\n        self.items[key] = value\n", ""
+        ),
+        lambda s: s.replace("class Store:", "class Store(object):").replace("gone", "went"),
+        lambda s: "",  # everything removed
+    ],
+)
+def test_incremental_parse_matches_a_fresh_parse(edit):
+    parser = IncrementalParser()
+    before = BEFORE.encode()
+    after = edit(BEFORE).encode()
+    parser.parse("store.py", "python", before)
+    tree = parser.parse("store.py", "python", after)
+    fresh = index_file("store.py", "python", after, 4000)
+    assert index_file("store.py", "python", after, 4000, tree=tree) == fresh
+    assert str(tree.root_node) == str(fresh_tree(after))
+
+
+def fresh_tree(source: bytes):
+    from repomill.code.languages import parser
+
+    return parser("python").parse(source).root_node

@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections import Counter
 from typing import Any
 
-from tree_sitter import QueryCursor
+from tree_sitter import QueryCursor, Tree
 
 from repomill.code.chunks import chunk_file
 from repomill.code.definitions import Definition, find_definitions, walk
@@ -44,12 +44,18 @@ def references(text: str, keywords: frozenset[str]) -> list[str]:
 
 
 def index_file(
-    path: str, language: str, source: bytes, max_chunk_bytes: int, with_chunks: bool = True
+    path: str,
+    language: str,
+    source: bytes,
+    max_chunk_bytes: int,
+    with_chunks: bool = True,
+    tree: Tree | None = None,
 ) -> dict[str, Any]:
     """Chunks, symbols and imports of one file. Without chunks (for the history walk,
-    which needs only definitions and imports) symbols carry no `chunk_id`."""
+    which needs only definitions and imports) symbols carry no `chunk_id`. `tree` is the
+    file already parsed (incrementally, say)."""
     spec = LANGUAGES[language]
-    tree = parser(language).parse(source)
+    tree = tree or parser(language).parse(source)
     root = tree.root_node
     definitions = find_definitions(root, spec)
     pieces = chunk_file(source, root, definitions, max_chunk_bytes) if with_chunks else []

@@ -16,6 +16,7 @@ import pygit2
 from pygit2.enums import DeltaStatus
 
 from repomill.code.file_index import index_file
+from repomill.code.incremental import IncrementalParser
 from repomill.code.languages import language_for_path
 from repomill.code.repo_index import Visibility, resolve_imports
 from repomill.code.resolve import PROJECT_FILES, ImportResolver, RepoLayout
@@ -53,7 +54,12 @@ class SymbolTable:
 
 
 def index_blob(
-    path: str, data: bytes, max_file_bytes: int, max_chunk_bytes: int, with_chunks: bool = True
+    path: str,
+    data: bytes,
+    max_file_bytes: int,
+    max_chunk_bytes: int,
+    with_chunks: bool = True,
+    parser: IncrementalParser | None = None,
 ) -> dict[str, Any] | None:
     """`index_file` for a file the code index would index, else None (same skip rules)."""
     language = language_for_path(path)
@@ -61,7 +67,8 @@ def index_blob(
         return None
     if content_skip_reason(data) is not None:
         return None
-    return index_file(path, language, data, max_chunk_bytes, with_chunks)
+    tree = parser.parse(path, language, data) if parser is not None else None
+    return index_file(path, language, data, max_chunk_bytes, with_chunks, tree)
 
 
 class RevisionIndex:
@@ -93,6 +100,7 @@ class RevisionIndex:
         self._resolver: ImportResolver | None = None
         self._resolvers: OrderedDict[tuple, ImportResolver] = OrderedDict()
         self._visibility: dict[str, tuple[str, Visibility]] = {}
+        self._parser = IncrementalParser()
         self.moves = 0  # file changes applied, and tree diffs needed (for the manifest)
         self.tree_diffs = 0
 
@@ -181,7 +189,7 @@ class RevisionIndex:
             facts = FileFacts(**hints[blob])
         else:
             indexed = index_blob(path, self.repo[blob].data, self.max_file_bytes,
-                                 self.max_chunk_bytes, with_chunks=False)  # fmt: skip
+                                 self.max_chunk_bytes, False, self._parser)  # fmt: skip
             facts = FileFacts.of(indexed) if indexed is not None else None
         self._blob_facts[blob] = facts
         while len(self._blob_facts) > self._cached_facts:
@@ -226,7 +234,7 @@ class RevisionIndex:
             self._tables.move_to_end(blob)
             return table
         indexed = index_blob(path, self.repo[blob].data, self.max_file_bytes,
-                             self.max_chunk_bytes)  # fmt: skip
+                             self.max_chunk_bytes, True, self._parser)  # fmt: skip
         return self._remember(blob, SymbolTable(indexed["symbols"] if indexed else []))
 
     # -- the SymbolLookup protocol of code/context.py ----------------------------------

@@ -12,6 +12,7 @@ import re
 from collections import Counter, OrderedDict
 from typing import Any
 
+from repomill.code.incremental import IncrementalParser
 from repomill.code.languages import language_for_path
 from repomill.code.revision_index import FileFacts, index_blob
 from repomill.code.units import Side, Unit, changed_units
@@ -38,9 +39,11 @@ class MineCommitsStage(Stage):
         self.max_file_bytes = max_file_bytes
         self.max_chunk_bytes = max_chunk_bytes
         self._parsed: OrderedDict[str, dict | None] = OrderedDict()
+        self._parser = IncrementalParser()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_parsed": OrderedDict()}  # a cache stays in its process
+        # Caches stay in their process (trees do not pickle).
+        return {**self.__dict__, "_parsed": OrderedDict(), "_parser": IncrementalParser()}
 
     def config(self) -> dict[str, Any]:
         return {
@@ -124,7 +127,7 @@ class MineCommitsStage(Stage):
             indexed = {"language": language_for_path(path), "symbols": [], "imports": []}
         else:
             indexed = index_blob(path, data, self.max_file_bytes, self.max_chunk_bytes,
-                                 with_chunks=False)  # fmt: skip
+                                 False, self._parser)  # fmt: skip
         if indexed is not None:
             indexed["source"] = data
         self._parsed[key] = indexed
