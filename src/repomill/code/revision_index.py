@@ -181,6 +181,18 @@ class RevisionIndex:
         if facts is not None:
             self._add_indexed(path, blob, language, facts)
 
+    def remember(self, hints: dict[str, dict[str, Any]]) -> None:
+        """Keep facts that were computed elsewhere (by `mine_commits`): a walk that jumps
+        between branches meets the blobs other branches' commits created."""
+        for blob, facts in hints.items():
+            self._keep_facts(blob, FileFacts(**facts))
+
+    def _keep_facts(self, blob: str, facts: FileFacts | None) -> None:
+        self._blob_facts[blob] = facts
+        self._blob_facts.move_to_end(blob)
+        while len(self._blob_facts) > self._cached_facts:
+            self._blob_facts.popitem(last=False)
+
     def _facts(self, path: str, blob: str, hints: dict[str, dict[str, Any]]) -> FileFacts | None:
         if blob in self._blob_facts:
             self._blob_facts.move_to_end(blob)
@@ -191,9 +203,7 @@ class RevisionIndex:
             indexed = index_blob(path, self.repo[blob].data, self.max_file_bytes,
                                  self.max_chunk_bytes, False, self._parser)  # fmt: skip
             facts = FileFacts.of(indexed) if indexed is not None else None
-        self._blob_facts[blob] = facts
-        while len(self._blob_facts) > self._cached_facts:
-            self._blob_facts.popitem(last=False)
+        self._keep_facts(blob, facts)
         return facts
 
     def _add_indexed(self, path: str, blob: str, language: str, facts: FileFacts) -> None:

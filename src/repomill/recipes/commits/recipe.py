@@ -158,9 +158,14 @@ class _HistoryWalk:
         return self.index
 
     def passed(self, record: dict[str, Any]) -> None:
-        """The example of `record` is built: step the index onto its commit."""
-        if self.index is not None and self.index.commit == record["parent"]:
+        """The example of `record` is built: step the index onto its commit, or keep what
+        its mining learnt of its blobs for when the walk reaches them another way."""
+        if self.index is None:
+            return
+        if self.index.commit == record["parent"]:
             self.index.advance(record["sha"], record["files"], record["hints"])
+        else:
+            self.index.remember(record["hints"])
 
 
 def repo_name(source: SourceSpec) -> str:
