@@ -92,6 +92,12 @@ def build(
     max_tokens: Annotated[int | None, typer.Option(help="token budget per example")] = None,
     tokenizer: Annotated[str | None, typer.Option(help="HF id, tokenizer.json or qwen2.5")] = None,
     output_format: Annotated[str | None, typer.Option("--format", help="parquet | jsonl")] = None,
+    secrets: Annotated[str | None, typer.Option(help="redact | drop samples with secrets")] = None,
+    decontaminate: Annotated[
+        list[Path] | None, typer.Option(help="JSONL benchmark to keep out (repeatable)")
+    ] = None,
+    dedup: Annotated[bool | None, typer.Option(help="remove exact and near duplicates")] = None,
+    curate: Annotated[bool | None, typer.Option(help="curate at all")] = None,
     workers: WorkersOpt = None,
     config: ConfigOpt = None,
     quiet: Annotated[bool, typer.Option(help="no progress or summary")] = False,
@@ -106,10 +112,14 @@ def build(
     overrides = dict(max_commits=max_commits, since=since, until=until, first_parent=first_parent,
                      per_unit=per_unit, target=target, max_tokens=max_tokens,
                      tokenizer=tokenizer, format=output_format)  # fmt: skip
-    settings = _validated(load_config(config).commits, overrides)
+    loaded = load_config(config)
+    settings = _validated(loaded.commits, overrides)
+    extra = [str(p) for p in decontaminate or []]
+    curation = _validated(loaded.curate, dict(secrets=secrets, dedup=dedup, enabled=curate,
+                          decontaminate=loaded.curate.decontaminate + extra or None))  # fmt: skip
     source = open_source(repo, index_settings.rev)
     out = _output_dir(out)
-    manifest = build_commits(source, index_settings, settings, out, show_progress=not quiet)
+    manifest = build_commits(source, index_settings, settings, out, not quiet, curation)
     if not quiet:
         counts = manifest.to_json()["counts"]
         table = Table(title=f"repomill build --recipe commits → {out}", show_header=False)
@@ -118,6 +128,23 @@ def build(
         table.add_row("examples", ", ".join(f"{k}: {v}" for k, v in counts["splits"].items()))
         table.add_row("rejected", ", ".join(f"{k}: {v}" for k, v in counts["rejected"].items()))
         console.print(table)
+
+
+@app.command()
+@user_errors
+def report(
+    out: Annotated[Path, typer.Argument(help="a `repomill build` output directory")],
+) -> None:
+    """Regenerate DIR/report.html from the dataset and manifest in DIR."""
+    from repomill.export.report import write_report
+
+    if not out.is_dir():
+        raise UserError(f"{out}: no such directory")
+    manifest = (
+        json.loads((out / "manifest.json").read_text()) if (out / "manifest.json").is_file() else {}
+    )
+    title = manifest.get("source", {}).get("root", str(out))
+    print(write_report(out, f"{Path(title).name}: {manifest.get('command', 'dataset')}"))
 
 
 def _validated(base, overrides: dict):

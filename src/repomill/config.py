@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from repomill.curate.curator import CurateConfig
 from repomill.errors import UserError
 
 
@@ -47,6 +48,7 @@ class RepomillConfig(BaseModel):
 
     index: IndexConfig = IndexConfig()
     commits: CommitsConfig = CommitsConfig()
+    curate: CurateConfig = CurateConfig()
 
 
 def load_config(path: Path | None) -> RepomillConfig:

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from repomill.curate.curator import Curator
+from repomill.curate.dedup import DedupRow, duplicates_to_drop
+from repomill.curate.secrets import redact
 from repomill.export.schema import REJECTED
 from repomill.export.splits import SPLITS, time_split_bounds
 
@@ -20,8 +24,13 @@ BATCH_ROWS = 256
 
 
 class DatasetWriter:
-    def __init__(self, out: Path, schema: pa.Schema, fmt: str = "parquet"):
+    """`curator` (optional) checks each sample as it is added, and removes duplicates
+    across the whole dataset when the splits are cut."""
+
+    def __init__(self, out: Path, schema: pa.Schema, fmt: str = "parquet",
+                 curator: Curator | None = None):  # fmt: skip
         self.out = out
+        self.curator = curator
         self.schema = schema
         self.format = fmt
         self.work = out / ".work"
@@ -30,16 +39,31 @@ class DatasetWriter:
         self._spill = pq.ParquetWriter(self._spill_path, schema, compression="zstd")
         self._buffer: list[dict[str, Any]] = []
         self.keys: list[tuple[int, str]] = []  # (commit time, commit) of each spilled row
+        self.ids: list[tuple[str, str]] = []  # (id, recipe) of each spilled row
+        self.fingerprints: list[tuple[str, list[int]]] = []
         self.rejected: list[dict[str, Any]] = []
+        self.deduplicated: dict[str, int] = {}
+        self.exported_commits: set[str] = set()
 
     def add(self, sample: dict[str, Any], time: int) -> None:
         """Samples may come in any order; the splits are cut by (commit time, commit)."""
+        if self.curator is not None:
+            checked, reason, stage, detail = self.curator.check(sample)
+            if checked is None:
+                self.reject(rejected_sample(sample, reason, stage, detail))
+                return
+            sample = checked
+            if self.curator.config.dedup:
+                self.fingerprints.append(self.curator.fingerprint(sample))
         self._buffer.append(sample)
         self.keys.append((time, sample["commit"]))
+        self.ids.append((sample["id"], sample["recipe"]))
         if len(self._buffer) >= BATCH_ROWS:
             self._flush()
 
     def reject(self, record: dict[str, Any]) -> None:
+        if self.curator is not None:  # a commit message can hold a secret too
+            record = redact(record, Counter())
         self.rejected.append(record)
 
     def _flush(self) -> None:
@@ -62,11 +86,20 @@ class DatasetWriter:
         counts = {split: end - start for split, (start, end) in bounds.items()}
         firsts = [ordered[start] if start < len(ordered) else None
                   for start, _ in bounds.values()]  # fmt: skip
+        splits = [_split_of(key, firsts) for key in self.keys]
+        for position, reason in self._duplicates(splits).items():
+            counts[splits[position]] -= 1
+            splits[position] = ""  # routed nowhere
+            sample_id, recipe = self.ids[position]
+            self.reject({"id": sample_id, "recipe": recipe, "commit": self.keys[position][1],
+                         "reason": reason, "stage": "curate.dedup", "meta": "{}"})  # fmt: skip
         sinks = {split: self._sink(data, split) for split in SPLITS if counts[split]}
         offset = 0
+        self.exported_commits = {key[1] for key, split in zip(self.keys, splits, strict=True)
+                                 if split}  # fmt: skip
         for batch in pq.ParquetFile(self._spill_path).iter_batches(batch_size=BATCH_ROWS):
-            routes = [_split_of(self.keys[offset + i], firsts) for i in range(batch.num_rows)]
-            for split in SPLITS:
+            routes = splits[offset : offset + batch.num_rows]
+            for split in sinks:
                 rows = [i for i, route in enumerate(routes) if route == split]
                 if rows:
                     sinks[split].write(batch.take(rows))
@@ -76,6 +109,16 @@ class DatasetWriter:
         self._write_rejected()
         shutil.rmtree(self.work)
         return counts
+
+    def _duplicates(self, splits: list[str]) -> dict[int, str]:
+        if not self.fingerprints:
+            return {}
+        rows = [DedupRow(split, (*key, ids[0]), exact, signature)
+                for split, key, ids, (exact, signature)
+                in zip(splits, self.keys, self.ids, self.fingerprints, strict=True)]  # fmt: skip
+        dropped = duplicates_to_drop(rows, self.curator.config.near_threshold)
+        self.deduplicated = dict(sorted(Counter(dropped.values()).items()))
+        return dropped
 
     def _sink(self, data: Path, split: str):
         name = f"{split}-00000-of-00001.{self.format}"
@@ -91,6 +134,15 @@ class DatasetWriter:
             sink = _JsonlSink(self.out / "rejected.jsonl")
             sink.write(table)
             sink.close()
+
+
+def rejected_sample(sample: dict[str, Any], reason: str, stage: str,
+                    detail: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """The rejected record of a whole sample: its meta with the detail of why."""
+    meta = {**json.loads(sample.get("meta") or "{}"), **detail}
+    return {"id": sample["id"], "recipe": sample["recipe"], "commit": sample.get("commit", ""),
+            "reason": reason, "stage": stage,
+            "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True)}  # fmt: skip
 
 
 def _split_of(key: tuple[int, str], firsts: list[tuple[int, str] | None]) -> str:

@@ -14,12 +14,14 @@ from typing import Any
 from repomill.code.build import build_index
 from repomill.code.revision_index import RevisionIndex
 from repomill.config import CommitsConfig, IndexConfig
+from repomill.curate.curator import CurateConfig, Curator
 from repomill.engine import Manifest, make_executor
 from repomill.engine.cache import ShardCache
 from repomill.engine.runner import StageRun, iter_stage
 from repomill.engine.sharding import content_defined_shards
 from repomill.errors import UserError
 from repomill.export.card import bullet_counts, dataset_card
+from repomill.export.report import write_report
 from repomill.export.schema import sample_schema
 from repomill.export.writer import DatasetWriter
 from repomill.recipes.commits.examples import ExampleSettings, build_examples, rejection
@@ -35,7 +37,9 @@ def build_commits(
     config: CommitsConfig,
     out: Path,
     show_progress: bool = True,
+    curate: CurateConfig | None = None,
 ) -> Manifest:
+    """The whole recipe; `curate` None skips curation (the default config applies it)."""
     if not source.is_git:
         raise UserError(f"{source.root}: not a git repository (the commits recipe reads history)")
     if source.commit is None:
@@ -43,8 +47,11 @@ def build_commits(
     if config.validation + config.test >= 1:
         raise UserError("validation + test must leave some rows for train")
     counter = CachedCounter(load_tokenizer(config.tokenizer))
+    curate = CurateConfig() if curate is None else curate
+    curator = Curator(curate) if curate.enabled else None
     manifest = Manifest("build commits", {"index": index_config.model_dump(),
-                        "commits": config.model_dump()}, _describe(source))  # fmt: skip
+                        "commits": config.model_dump(), "curate": curate.model_dump()},
+                        _describe(source))  # fmt: skip
     listing = StageRun("list_commits", 1)
     started = time.perf_counter()
     metas = list_commits(source.root, source.commit, config.max_commits,
@@ -63,7 +70,7 @@ def build_commits(
                                     maximum=4 * config.shard_commits)  # fmt: skip
     settings = ExampleSettings(repo_name(source), config.target, config.max_tokens,
                                config.per_unit)  # fmt: skip
-    writer = DatasetWriter(out, sample_schema("commits"), config.format)
+    writer = DatasetWriter(out, sample_schema("commits"), config.format, curator)
     walk = _HistoryWalk(source, index_config, out, show_progress)
     mining = StageRun(stage.name, stage.version)
     examples_run = StageRun("examples", 1)
@@ -97,16 +104,35 @@ def build_commits(
     reasons = Counter(r["reason"] for r in writer.rejected)
     manifest.counts = {
         "commits_listed": len(metas),
-        "commits_kept": len({commit for _, commit in writer.keys}),
+        "commits_kept": len(writer.exported_commits),
         "examples": sum(splits.values()),
         "splits": splits,
         "rejected": dict(sorted(reasons.items())),
         "index_file_changes_applied": walk.index.moves if walk.index else 0,
         "index_tree_diffs": walk.index.tree_diffs if walk.index else 0,
     }
+    if curator is not None:
+        manifest.counts["curation"] = {**curator.summary(), "deduplicated": writer.deduplicated}
+    manifest.counts["funnel"] = _funnel(manifest.counts, mining, examples_run, curator, writer)
     (out / "README.md").write_text(_card(settings, config, manifest, splits), encoding="utf-8")
     manifest.write(out)
+    write_report(out, f"{settings.repo}: commit edits")
     return manifest
+
+
+def _funnel(counts, mining: StageRun, examples: StageRun, curator, writer) -> list[list]:
+    """[label, count] through each step, for the manifest and the report."""
+    steps = [
+        ["commits listed", counts["commits_listed"]],
+        ["passed the commit filters", mining.records_out - sum(mining.skipped.values())],
+        ["examples built", examples.records_out],
+    ]
+    if curator is not None:
+        kept = examples.records_out - sum(curator.rejected.values())
+        steps.append(["after secrets, quality, decontamination", kept])
+        steps.append(["after deduplication", kept - sum(writer.deduplicated.values())])
+    steps.append(["exported", counts["examples"]])
+    return steps
 
 
 def chain_order(metas: list[CommitMeta]) -> list[CommitMeta]:

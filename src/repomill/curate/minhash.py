@@ -1,0 +1,72 @@
+"""MinHash signatures (rensa, Rust) and locality-sensitive hashing whose bands and rows
+follow from a Jaccard threshold, as the point where false positives and false negatives
+weigh the same, instead of being picked by hand."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cache
+
+from rensa import RMinHash
+
+NUM_PERM = 128
+SHINGLE = 5  # tokens per shingle
+SEED = 42
+
+
+def shingles(tokens: list[str], size: int = SHINGLE) -> list[str]:
+    if len(tokens) <= size:
+        return [" ".join(tokens)] if tokens else []
+    return [" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
+
+
+def signature(tokens: list[str], num_perm: int = NUM_PERM) -> list[int]:
+    minhash = RMinHash(num_perm, SEED)
+    minhash.update(shingles(tokens))
+    return minhash.digest()
+
+
+def _integrate(f, a: float, b: float, steps: int = 200) -> float:
+    width = (b - a) / steps
+    return sum(f(a + (i + 0.5) * width) for i in range(steps)) * width
+
+
+@cache
+def lsh_params(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
+    """(bands, rows) with bands × rows ≤ num_perm minimizing the probability mass of false
+    positives (pairs below the threshold that collide) plus false negatives (pairs above
+    it that never do)."""
+    best, best_error = (1, num_perm), float("inf")
+    for bands in range(1, num_perm + 1):
+        rows = num_perm // bands
+
+        def collide(s: float, b: int = bands, r: int = rows) -> float:
+            return 1 - (1 - s**r) ** b
+
+        false_positive = _integrate(collide, 0.0, threshold)
+        false_negative = _integrate(lambda s, c=collide: 1 - c(s), threshold, 1.0)
+        if false_positive + false_negative < best_error:
+            best, best_error = (bands, rows), false_positive + false_negative
+    return best
+
+
+def estimated_jaccard(a: list[int], b: list[int]) -> float:
+    return sum(1 for x, y in zip(a, b, strict=True) if x == y) / len(a)
+
+
+def near_duplicate_pairs(signatures: list[list[int]], threshold: float) -> list[tuple[int, int]]:
+    """Pairs (i < j) whose signatures share a band and whose estimated Jaccard similarity
+    reaches the threshold."""
+    bands, rows = lsh_params(threshold, len(signatures[0]) if signatures else NUM_PERM)
+    candidates: set[tuple[int, int]] = set()
+    for band in range(bands):
+        buckets: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for index, digest in enumerate(signatures):
+            buckets[tuple(digest[band * rows : (band + 1) * rows])].append(index)
+        for members in buckets.values():
+            for position, i in enumerate(members):
+                candidates.update((i, j) for j in members[position + 1 :])
+    return sorted(
+        (i, j) for i, j in candidates
+        if estimated_jaccard(signatures[i], signatures[j]) >= threshold
+    )  # fmt: skip

@@ -1,0 +1,97 @@
+"""Credentials and personal data in every text field of a sample: detect-secrets' plugins
+(cloud keys, tokens, private keys, passwords in URLs and assignments, high-entropy strings)
+and e-mail addresses. Each finding is replaced by a typed placeholder (`<SECRET_AWS_KEY>`,
+`<EMAIL>`) and recorded; the caller may drop the sample instead."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import cache
+from typing import Any
+
+# Lines worth handing to the plugins: a cheap test that skips most code.
+_SUSPECT = re.compile(
+    r"key|secret|token|passw|pwd|auth|cred|private|bearer|://|AKIA|ghp_|gho_|github_pat|xox"
+    r"|sk_live|sk-|SG\.|npm_|pypi-|eyJ|[A-Za-z0-9+/=_\-]{20,}",
+    re.IGNORECASE,
+)
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.]")
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN[A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z ]*PRIVATE KEY-----"
+    r"|[A-Za-z0-9+/=\s\\\"',]*)"
+)
+EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# Fields that are identifiers, not text.
+_NOT_TEXT = frozenset({"id", "recipe", "task", "language", "repo", "commit", "parent_commit",
+                       "chunk_id", "role", "kind"})  # fmt: skip
+MIN_SECRET_CHARS = 6  # shorter "secrets" are keywords the plugins echo back
+
+
+@cache
+def _plugins() -> tuple:
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.settings import default_settings
+
+    with default_settings():
+        return tuple(cls() for cls in get_mapping_from_secret_type_to_class().values())
+
+
+def placeholder(secret_type: str) -> str:
+    name = re.sub(r"[^A-Z0-9]+", "_", secret_type.upper()).strip("_")
+    name = name.replace("ACCESS_KEY", "KEY").replace("_CREDENTIALS", "")
+    return f"<SECRET_{name}>"
+
+
+def _expand(line: str, value: str) -> list[str]:
+    """The whole tokens a found value sits in (a plugin may report only a prefix)."""
+    spans = []
+    for match in re.finditer(re.escape(value), line):
+        start, end = match.start(), match.end()
+        while start > 0 and _TOKEN_CHARS.match(line[start - 1]):
+            start -= 1
+        while end < len(line) and _TOKEN_CHARS.match(line[end]):
+            end += 1
+        spans.append(line[start:end] if len(value) < MIN_SECRET_CHARS * 2 else value)
+    return spans
+
+
+def find_secrets(text: str) -> list[tuple[str, str]]:
+    """(placeholder, secret text) for each finding, longest first."""
+    found: dict[str, str] = {}
+    for match in _PRIVATE_KEY.finditer(text):
+        found[match.group(0)] = "<SECRET_PRIVATE_KEY>"
+    plugins = _plugins()
+    for line in text.splitlines():
+        if not _SUSPECT.search(line):
+            continue
+        for plugin in plugins:
+            for secret in plugin.analyze_line(filename="sample", line=line, line_number=0):
+                value = secret.secret_value or ""
+                if secret.type == "Private Key" or len(value) < MIN_SECRET_CHARS // 2:
+                    continue
+                for whole in _expand(line, value):
+                    if len(whole) >= MIN_SECRET_CHARS:
+                        found.setdefault(whole, placeholder(secret.type))
+    for match in EMAIL.finditer(text):
+        found.setdefault(match.group(0), "<EMAIL>")
+    return sorted(((p, s) for s, p in found.items()), key=lambda f: -len(f[1]))
+
+
+def redact_text(text: str, counts: Counter[str]) -> str:
+    for mark, secret in find_secrets(text):
+        if secret in text:
+            counts[mark] += text.count(secret)
+            text = text.replace(secret, mark)
+    return text
+
+
+def redact(value: Any, counts: Counter[str], field: str = "") -> Any:
+    """A copy of a sample (or any part of one) with every finding replaced."""
+    if isinstance(value, str):
+        return value if field in _NOT_TEXT or not value else redact_text(value, counts)
+    if isinstance(value, dict):
+        return {k: redact(v, counts, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, counts, field) for v in value]
+    return value

@@ -1,0 +1,119 @@
+"""The HTML report: one self-contained file (`DIR/report.html`, no network) with the funnel
+of counts through each stage, rejection reasons, token-length histograms per split, the
+language mix, and a sample browser (search; filter by split, recipe and language)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from repomill.errors import UserError
+from repomill.export.splits import SPLITS
+
+MAX_SAMPLES = 1500  # embedded in the page, spread over the splits
+MAX_CONTENT_CHARS = 12_000  # per message or code field shown
+HISTOGRAM_BINS = 24
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    if path.suffix == ".parquet":
+        return pq.read_table(path).to_pylist()
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _split_files(out: Path) -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {}
+    for split in SPLITS:
+        files = sorted((out / "data").glob(f"{split}-*.parquet")) + sorted(
+            (out / "data").glob(f"{split}-*.jsonl")
+        )
+        if files:
+            found[split] = files
+    return found
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_CONTENT_CHARS:
+        return text
+    return text[:MAX_CONTENT_CHARS] + f"\n… ({len(text) - MAX_CONTENT_CHARS} more characters)"
+
+
+def _browsable(row: dict[str, Any], split: str) -> dict[str, Any]:
+    units = [{k: u[k] for k in ("path", "symbol", "kind", "old_start_line", "new_start_line")}
+             for u in row.get("units") or []]  # fmt: skip
+    context = [{k: c[k] for k in ("path", "symbol", "kind", "start_line", "end_line")}
+               for c in row.get("context") or []]  # fmt: skip
+    return {
+        "id": row["id"],
+        "split": split,
+        "recipe": row["recipe"],
+        "language": row["language"],
+        "commit": row.get("commit", ""),
+        "num_tokens": row.get("num_tokens", 0),
+        "messages": [{"role": m["role"], "content": _clip(m["content"])} for m in row["messages"]],
+        "units": units,
+        "context": context,
+        "evidence": row.get("evidence") or [],
+    }
+
+
+def _histogram(values: list[int]) -> dict[str, Any]:
+    top = max(values, default=0)
+    width = max(1.0, top / HISTOGRAM_BINS)
+    bins = [0] * HISTOGRAM_BINS
+    for value in values:
+        bins[min(int(value / width), HISTOGRAM_BINS - 1)] += 1
+    return {"bins": bins, "width": width, "max": top, "count": len(values)}
+
+
+def report_data(out: Path) -> dict[str, Any]:
+    manifest_path = out / "manifest.json"
+    if not manifest_path.is_file():
+        raise UserError(f"{out}: no manifest.json (not a repomill build output)")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    counts = manifest.get("counts", {})
+    splits, histograms, samples = {}, {}, []
+    languages: dict[str, Counter[str]] = defaultdict(Counter)
+    files = _split_files(out)
+    per_split = MAX_SAMPLES // max(1, len(files))
+    total = 0
+    for split, paths in files.items():
+        rows = [row for path in paths for row in _read_rows(path)]
+        splits[split] = len(rows)
+        total += len(rows)
+        histograms[split] = _histogram([row.get("num_tokens", 0) for row in rows])
+        for row in rows:
+            languages[row["language"]][split] += 1
+        samples += [_browsable(row, split) for row in rows[:per_split]]
+    rejected = Counter(counts.get("rejected", {}))
+    funnel = [[label, n] for label, n in counts.get("funnel", [])]
+    return {
+        "splits": splits,
+        "funnel": funnel,
+        "reasons": rejected.most_common(),
+        "rejected_total": sum(rejected.values()),
+        "histograms": histograms,
+        "languages": {k: dict(v) for k, v in sorted(languages.items())},
+        "samples": samples,
+        "total_samples": total,
+    }
+
+
+def write_report(out: Path, title: str) -> Path:
+    template = Template((Path(__file__).parent / "report.html").read_text(encoding="utf-8"))
+    payload = json.dumps(report_data(out), ensure_ascii=False, sort_keys=True)
+    # Inside <script>, "</" could close the element early; "<\/" means the same in JSON.
+    html = template.substitute(title=_escape(title), data=payload.replace("</", "<\\/"))
+    path = out / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
