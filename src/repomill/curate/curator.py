@@ -75,11 +75,11 @@ class Curator:
         self.rejected[reason] += 1
         return None, reason, stage, detail
 
-    def fingerprint(self, sample: dict[str, Any]) -> tuple[str, list[int]]:
+    def fingerprint(self, sample: dict[str, Any]) -> tuple[str, bytes]:
         """(exact hash of the normalized text, MinHash signature) for dedup."""
         tokens = code_tokens(sample_text(sample))
         exact = hashlib.blake2b(" ".join(tokens).encode(), digest_size=16).hexdigest()
-        return exact, signature(tokens) if self.config.near_threshold < 1 else []
+        return exact, signature(tokens) if self.config.near_threshold < 1 else b""
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -18,7 +18,7 @@ class DedupRow:
     split: str
     order: tuple  # smaller keeps first within a split (e.g. commit time, commit, id)
     exact: str  # hash of the normalized text
-    signature: list[int]
+    signature: bytes
 
 
 def _find(parent: list[int], i: int) -> int:

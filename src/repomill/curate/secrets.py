@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 # Lines worth handing to the plugins: a cheap test that skips most code.
 _SUSPECT = re.compile(
     r"key|secret|token|passw|pwd|auth|cred|private|bearer|://|AKIA|ghp_|gho_|github_pat|xox"
-    r"|sk_live|sk-|SG\.|npm_|pypi-|eyJ|[A-Za-z0-9+/=_\-]{20,}",
+    r"|sk_live|sk-|SG\.|npm_|pypi-|eyJ"
+    r"|[\"'`][A-Za-z0-9+/=_\-]{16,}[\"'`]|[=:]\s*[A-Za-z0-9+/=_\-]{20,}",  # long literals
     re.IGNORECASE,
 )
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.]")
@@ -56,23 +57,30 @@ def _expand(line: str, value: str) -> list[str]:
     return spans
 
 
+@lru_cache(maxsize=65_536)
+def _line_findings(line: str) -> tuple[tuple[str, str], ...]:
+    """(secret text, placeholder) in one line. Cached: a sample carries the same code in
+    several fields (the units and the messages), and samples share context."""
+    found = []
+    for plugin in _plugins():
+        for secret in plugin.analyze_line(filename="sample", line=line, line_number=0):
+            value = secret.secret_value or ""
+            if secret.type == "Private Key" or len(value) < MIN_SECRET_CHARS // 2:
+                continue
+            found += [(whole, placeholder(secret.type)) for whole in _expand(line, value)
+                      if len(whole) >= MIN_SECRET_CHARS]  # fmt: skip
+    return tuple(found)
+
+
 def find_secrets(text: str) -> list[tuple[str, str]]:
     """(placeholder, secret text) for each finding, longest first."""
     found: dict[str, str] = {}
     for match in _PRIVATE_KEY.finditer(text):
         found[match.group(0)] = "<SECRET_PRIVATE_KEY>"
-    plugins = _plugins()
     for line in text.splitlines():
-        if not _SUSPECT.search(line):
-            continue
-        for plugin in plugins:
-            for secret in plugin.analyze_line(filename="sample", line=line, line_number=0):
-                value = secret.secret_value or ""
-                if secret.type == "Private Key" or len(value) < MIN_SECRET_CHARS // 2:
-                    continue
-                for whole in _expand(line, value):
-                    if len(whole) >= MIN_SECRET_CHARS:
-                        found.setdefault(whole, placeholder(secret.type))
+        if _SUSPECT.search(line):
+            for whole, mark in _line_findings(line):
+                found.setdefault(whole, mark)
     for match in EMAIL.finditer(text):
         found.setdefault(match.group(0), "<EMAIL>")
     return sorted(((p, s) for s, p in found.items()), key=lambda f: -len(f[1]))

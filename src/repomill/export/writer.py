@@ -40,7 +40,7 @@ class DatasetWriter:
         self._buffer: list[dict[str, Any]] = []
         self.keys: list[tuple[int, str]] = []  # (commit time, commit) of each spilled row
         self.ids: list[tuple[str, str]] = []  # (id, recipe) of each spilled row
-        self.fingerprints: list[tuple[str, list[int]]] = []
+        self.fingerprints: list[tuple[str, bytes]] = []
         self.rejected: list[dict[str, Any]] = []
         self.deduplicated: dict[str, int] = {}
         self.exported_commits: set[str] = set()
