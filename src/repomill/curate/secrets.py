@@ -57,6 +57,19 @@ def _expand(line: str, value: str) -> list[str]:
     return spans
 
 
+def _suspect_lines(text: str) -> list[str]:
+    """The lines a cheap pattern flags, found in one pass over the whole text."""
+    lines, last_end = [], -1
+    for match in _SUSPECT.finditer(text):
+        if match.start() <= last_end:
+            continue  # this line is taken already
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        last_end = len(text) if end < 0 else end
+        lines.append(text[start:last_end])
+    return lines
+
+
 @lru_cache(maxsize=65_536)
 def _line_findings(line: str) -> tuple[tuple[str, str], ...]:
     """(secret text, placeholder) in one line. Cached: a sample carries the same code in
@@ -77,10 +90,9 @@ def find_secrets(text: str) -> list[tuple[str, str]]:
     found: dict[str, str] = {}
     for match in _PRIVATE_KEY.finditer(text):
         found[match.group(0)] = "<SECRET_PRIVATE_KEY>"
-    for line in text.splitlines():
-        if _SUSPECT.search(line):
-            for whole, mark in _line_findings(line):
-                found.setdefault(whole, mark)
+    for line in _suspect_lines(text):
+        for whole, mark in _line_findings(line):
+            found.setdefault(whole, mark)
     for match in EMAIL.finditer(text):
         found.setdefault(match.group(0), "<EMAIL>")
     return sorted(((p, s) for s, p in found.items()), key=lambda f: -len(f[1]))
