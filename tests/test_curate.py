@@ -176,3 +176,18 @@ def test_benchmark_without_ngrams_matches_substrings():
     bench = Benchmark("tiny", ["add two numbers"])
     assert bench.hits("please ADD two numbers") == []  # tokens keep case
     assert bench.hits("we add two numbers here") == [0]
+
+
+def test_edits_are_compared_by_their_change():
+    from repomill.curate.text import dedup_text
+
+    def edit(old, new, path="a.py"):
+        return {"units": [{"path": path, "symbol": "f", "old_code": old, "new_code": new}]}
+
+    body = "".join(f"    step_{i}()\n" for i in range(40))
+    one = edit("def f():\n" + body, "def f():\n" + body.replace("step_3()", "step_3(1)"))
+    two = edit("def f():\n" + body, "def f():\n" + body.replace("step_30()", "step_30(2)"))
+    assert dedup_text(one) != dedup_text(two)  # same function, different edits
+    assert dedup_text(one).count("\n") == 2  # where, then the removed and the added line
+    moved = edit("x = 1\n", "x = 2\n", "b.py")
+    assert dedup_text(moved) != dedup_text(edit("x = 1\n", "x = 2\n"))

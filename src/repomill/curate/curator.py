@@ -17,7 +17,7 @@ from repomill.curate.dedup import DEFAULT_THRESHOLD
 from repomill.curate.minhash import signature
 from repomill.curate.quality import QualityConfig, quality_reason
 from repomill.curate.secrets import redact
-from repomill.curate.text import code_tokens, sample_text
+from repomill.curate.text import code_tokens, dedup_text, sample_text
 
 
 class CurateConfig(BaseModel):
@@ -77,7 +77,7 @@ class Curator:
 
     def fingerprint(self, sample: dict[str, Any]) -> tuple[str, bytes]:
         """(exact hash of the normalized text, MinHash signature) for dedup."""
-        tokens = code_tokens(sample_text(sample))
+        tokens = code_tokens(dedup_text(sample))
         exact = hashlib.blake2b(" ".join(tokens).encode(), digest_size=16).hexdigest()
         return exact, signature(tokens) if self.config.near_threshold < 1 else b""
 

@@ -24,7 +24,7 @@ from repomill.sources.git_diff import FileChange, commit_changes
 from repomill.sources.git_history import CommitMeta
 
 _WHITESPACE = re.compile(rb"\s+")
-PARSED_BLOBS_KEPT = 512
+PARSED_BLOBS_KEPT = 256
 
 
 class MineCommitsStage(Stage):
