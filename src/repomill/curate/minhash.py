@@ -18,7 +18,14 @@ SEED = 42
 def shingles(tokens: list[str], size: int = SHINGLE) -> list[str]:
     if len(tokens) <= size:
         return [" ".join(tokens)] if tokens else []
-    return [" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
+    return list(map(" ".join, zip(*(tokens[i:] for i in range(size)))))
+
+
+def signatures(shingle_sets: list[list[str]], num_perm: int = NUM_PERM) -> list[bytes]:
+    """Signatures of many documents in one call into rensa (no Python object per
+    document): the same digests as `signature`, faster in bulk."""
+    matrix = RMinHash.digest_matrix_from_token_sets(shingle_sets, num_perm, SEED)
+    return [array("I", row).tobytes() for row in matrix.to_rows()]
 
 
 def signature(tokens: list[str], num_perm: int = NUM_PERM) -> bytes:
