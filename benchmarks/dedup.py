@@ -6,7 +6,8 @@ For each size, on one core: documents/s for MinHash signatures from shingles (re
 matrix call alone; with the conversion to the packed form dedup keeps, in bulk and one
 document at a time), for turning text into shingles (code tokens, 5-token shingles:
 Python), and for the whole near-dedup (tokens, shingles, signatures, LSH candidate
-pairs, verification, clusters). One document in ten is a lightly edited copy of another, so clusters exist."""
+pairs, verification, clusters). One document in ten is a lightly edited copy of another,
+so clusters exist."""
 
 from __future__ import annotations
 

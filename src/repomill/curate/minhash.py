@@ -18,7 +18,8 @@ SEED = 42
 def shingles(tokens: list[str], size: int = SHINGLE) -> list[str]:
     if len(tokens) <= size:
         return [" ".join(tokens)] if tokens else []
-    return list(map(" ".join, zip(*(tokens[i:] for i in range(size)))))
+    # zip stops at the shortest slice: exactly the windows that fit (strict would fail)
+    return list(map(" ".join, zip(*(tokens[i:] for i in range(size)), strict=False)))
 
 
 def signatures(shingle_sets: list[list[str]], num_perm: int = NUM_PERM) -> list[bytes]:
