@@ -4,10 +4,12 @@ weigh the same, instead of being picked by hand."""
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 from collections import defaultdict
 from functools import cache
 
+import numpy as np
 from rensa import RMinHash
 
 NUM_PERM = 128
@@ -15,26 +17,52 @@ SHINGLE = 5  # tokens per shingle
 SEED = 42
 
 
-def shingles(tokens: list[str], size: int = SHINGLE) -> list[str]:
-    if len(tokens) <= size:
-        return [" ".join(tokens)] if tokens else []
-    # zip stops at the shortest slice: exactly the windows that fit (strict would fail)
-    return list(map(" ".join, zip(*(tokens[i:] for i in range(size)), strict=False)))
+# Shingles are hashed, not joined into strings: each token gets a stable 64-bit hash (cached,
+# since code repeats its tokens endlessly), and a shingle's hash is a polynomial of its
+# tokens' hashes, computed for a whole document at once with numpy (uint64 wraps around).
+_SHINGLE_MULTIPLIER = np.uint64(0x100000001B3)
+_token_hashes: dict[str, int] = {}
+MAX_CACHED_TOKENS = 1 << 20
 
 
-def signatures(shingle_sets: list[list[str]], num_perm: int = NUM_PERM) -> list[bytes]:
-    """Signatures of many documents in one call into rensa (no Python object per
-    document): the same digests as `signature`, faster in bulk."""
-    matrix = RMinHash.digest_matrix_from_token_sets(shingle_sets, num_perm, SEED)
+def _token_hash(token: str) -> int:
+    found = _token_hashes.get(token)
+    if found is None:
+        found = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
+        if len(_token_hashes) < MAX_CACHED_TOKENS:
+            _token_hashes[token] = found
+    return found
+
+
+def shingle_hashes(tokens: list[str], size: int = SHINGLE) -> np.ndarray:
+    """One 64-bit hash per window of `size` tokens (one for a shorter document)."""
+    get = _token_hashes.get
+    values = [get(token) for token in tokens]
+    if None in values:
+        values = [_token_hash(t) if v is None else v for t, v in zip(tokens, values, strict=True)]
+    hashes = np.array(values, dtype=np.uint64)
+    count = max(1, len(hashes) - size + 1) if len(hashes) else 0
+    out = np.zeros(count, dtype=np.uint64)
+    for k in range(min(size, len(hashes))):
+        out = out * _SHINGLE_MULTIPLIER + hashes[k : k + count]
+    return out
+
+
+def signatures(token_lists: list[list[str]], num_perm: int = NUM_PERM) -> list[bytes]:
+    """MinHash digests of many documents in one call into rensa, as packed 32-bit values:
+    512 bytes a document rather than a list of 128 Python ints (about 4.6 KB)."""
+    arrays = [shingle_hashes(tokens) for tokens in token_lists]
+    # an empty document gets one fixed hash, so every row has a digest
+    arrays = [a if len(a) else np.zeros(1, dtype=np.uint64) for a in arrays]
+    offsets = np.zeros(len(arrays) + 1, dtype=np.uint64)
+    np.cumsum([len(a) for a in arrays], out=offsets[1:])
+    flat = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.uint64)
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, num_perm, SEED)
     return [array("I", row).tobytes() for row in matrix.to_rows()]
 
 
 def signature(tokens: list[str], num_perm: int = NUM_PERM) -> bytes:
-    """The MinHash digest as packed 32-bit values: 512 bytes a sample, not a list of 128
-    Python ints (about 4.6 KB), so 100k signatures fit easily in memory."""
-    minhash = RMinHash(num_perm, SEED)
-    minhash.update(shingles(tokens))
-    return array("I", minhash.digest()).tobytes()
+    return signatures([tokens], num_perm)[0]
 
 
 def _integrate(f, a: float, b: float, steps: int = 200) -> float:
