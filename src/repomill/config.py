@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from repomill.curate.curator import CurateConfig
 from repomill.errors import UserError
+from repomill.llm.factory import LLMConfig
 
 
 class IndexConfig(BaseModel):
@@ -49,6 +50,7 @@ class RepomillConfig(BaseModel):
     index: IndexConfig = IndexConfig()
     commits: CommitsConfig = CommitsConfig()
     curate: CurateConfig = CurateConfig()
+    llm: LLMConfig = LLMConfig()
 
 
 def load_config(path: Path | None) -> RepomillConfig:

@@ -1,0 +1,132 @@
+"""Any OpenAI-compatible server (vLLM, SGLang, llama.cpp server, Ollama, hosted APIs):
+chat and completions endpoints, bounded concurrency, retries with exponential backoff and
+jitter on 429/5xx, connection errors, timeouts and malformed replies (honouring
+Retry-After), then a recorded failure. Never a silent None, never an exception out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from typing import Any
+
+import aiohttp
+
+from repomill.llm.types import Request, Result
+
+RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+class OpenAIBackend:
+    name = "openai"
+
+    def __init__(self, base_url: str, model: str, api_key: str | None = None,
+                 concurrency: int = 64, timeout: float = 120.0, max_retries: int = 5,
+                 backoff: float = 0.5, max_backoff: float = 30.0):  # fmt: skip
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key = api_key
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.requests_sent = 0  # HTTP requests, retries included
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+        self._slots: asyncio.Semaphore | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+            connector = aiohttp.TCPConnector(limit=self.concurrency)
+            self._session = aiohttp.ClientSession(headers=headers, connector=connector)
+            self._slots = asyncio.Semaphore(self.concurrency)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session, self._slots = None, None
+
+    def _payload(self, request: Request, sample: int) -> tuple[str, dict[str, Any]]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "max_tokens": request.max_tokens,
+            "seed": request.seed + sample,
+        }
+        if request.stop:
+            body["stop"] = list(request.stop)
+        if request.prompt is not None:
+            return f"{self.base_url}/completions", {**body, "prompt": request.prompt}
+        messages = [{"role": role, "content": content} for role, content in request.messages]
+        return f"{self.base_url}/chat/completions", {**body, "messages": messages}
+
+    async def generate_one(self, request: Request, sample: int) -> Result:
+        session = self._open()
+        url, payload = self._payload(request, sample)
+        error = ""
+        for attempt in range(1, self.max_retries + 2):
+            wait: float | None = None
+            try:
+                async with self._slots:
+                    self.requests_sent += 1
+                    async with session.post(url, json=payload, timeout=self._timeout) as response:
+                        status, body = response.status, await response.text()
+                        retry_after = response.headers.get("Retry-After")
+            except TimeoutError:
+                error = f"timed out after {self.timeout:g} s"
+            except aiohttp.ClientError as exc:
+                error = f"connection failed: {exc}"
+            else:
+                if status == 200:
+                    try:
+                        return _parse(body, request.prompt is not None, attempt)
+                    except (ValueError, KeyError, IndexError, TypeError):
+                        error = f"malformed reply: {body[:120]!r}"
+                elif status in RETRY_STATUSES:
+                    error = f"HTTP {status}: {body[:200]}"
+                    wait = _seconds(retry_after)
+                else:  # 400, 401, 403, 404…: retrying will not help
+                    return _failure(_explain(status, body, url), attempt)
+            if attempt > self.max_retries:
+                return _failure(f"{error} (gave up after {attempt} attempts)", attempt)
+            if wait is None:
+                wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+                wait *= 0.5 + random.random() / 2  # jitter: retries do not arrive in step
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+
+def _parse(body: str, completion: bool, attempt: int) -> Result:
+    data = json.loads(body)
+    choice = data["choices"][0]
+    text = choice["text"] if completion else choice["message"]["content"]
+    if not isinstance(text, str):
+        raise TypeError("no text")
+    usage = data.get("usage") or {}
+    return Result(text=text, finish_reason=choice.get("finish_reason") or "stop",
+                  prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                  completion_tokens=int(usage.get("completion_tokens") or 0),
+                  attempts=attempt)  # fmt: skip
+
+
+def _failure(error: str, attempt: int) -> Result:
+    return Result(finish_reason="error", error=error, attempts=attempt)
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    try:
+        return max(0.0, float(retry_after)) if retry_after else None
+    except ValueError:
+        return None  # an HTTP date: fall back to backoff
+
+
+def _explain(status: int, body: str, url: str) -> str:
+    hint = {401: "authentication failed (check the API key variable)",
+            403: "access denied (check the API key's permissions)",
+            404: f"not found at {url} (is the base URL right? it usually ends in /v1;"
+                 " is the model served?)"}.get(status, "request refused")  # fmt: skip
+    return f"HTTP {status}: {hint}: {body[:200]}"

