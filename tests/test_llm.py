@@ -135,3 +135,40 @@ def test_embedded_model_generates_for_real():
     assert chat.ok and "paris" in chat.text.lower()
     assert raw.ok and raw.completion_tokens <= 8 and raw.finish_reason in ("stop", "length")
     assert chat.prompt_tokens > 5
+
+
+def _write_many(path, start):
+    cache = CompletionCache(path)
+    from repomill.llm.types import Result
+
+    for i in range(start, start + 200):
+        cache.put(f"key{i}", Result(text=f"t{i}", finish_reason="stop"))
+    cache.close()
+
+
+def test_cache_is_safe_for_concurrent_writers(tmp_path):
+    import multiprocessing
+
+    path = tmp_path / "llm.sqlite"
+    CompletionCache(path).close()
+    writers = [multiprocessing.get_context("spawn").Process(target=_write_many, args=(path, s))
+               for s in (0, 200, 400)]  # fmt: skip
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+        assert writer.exitcode == 0
+    cache = CompletionCache(path)
+    assert all(cache.get(f"key{i}").text == f"t{i}" for i in range(600))
+
+
+def test_readme_config_example_is_valid(tmp_path):
+    from pathlib import Path
+
+    from repomill.config import load_config
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "repomill.toml").write_text(block)
+    config = load_config(tmp_path / "repomill.toml")
+    assert config.llm.backend == "openai" and config.curate.quality.min_tokens == 32
