@@ -239,9 +239,23 @@ def _card(settings: ExampleSettings, config: CommitsConfig, manifest: Manifest,
             "How it was made": how,
             "Counts": listing,
             "Rejected (reason: commits or examples)": bullet_counts(counts["rejected"]),
+            "Curation": _curation_text(counts.get("curation")),
             "Columns": COLUMNS_DOC,
         },
     )
+
+
+def _curation_text(curation: dict[str, Any] | None) -> str:
+    if curation is None:
+        return "Not curated (`--no-curate`)."
+    return (
+        "Secrets and e-mail addresses redacted with typed placeholders in "
+        f"{curation['redacted_samples']} samples ({bullet_counts(curation['redactions'])}); "
+        "samples failing the quality predicates or overlapping a benchmark removed "
+        f"(contaminated: {bullet_counts(curation['contaminated_by'])}); exact and near "
+        "duplicates removed, keeping the oldest copy in the earliest split "
+        f"({bullet_counts(curation['deduplicated'])})."
+    ).replace("\n", "; ")
 
 
 COLUMNS_DOC = """
