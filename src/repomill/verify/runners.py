@@ -1,0 +1,55 @@
+"""Per-language runners: turn an implementation and its tests into files and a command for
+the sandbox. Interpreters come from /usr (the sandbox sees nothing else)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+
+from repomill.verify.sandbox import Execution, Limits, run_sandboxed
+
+
+@dataclass(frozen=True)
+class Runner:
+    language: str
+    program: str  # the file name
+    command: tuple[str, ...]
+    memory_bytes: int | None  # None where the runtime reserves address space up front
+
+    def available(self) -> bool:
+        return shutil.which(self.command[0]) is not None
+
+    def run(self, code: str, tests: str, limits: Limits | None = None,
+            unsafe_no_sandbox: bool = False) -> Execution:  # fmt: skip
+        source = self.assemble(code, tests)
+        limits = limits or Limits()
+        limits = Limits(limits.wall_seconds, limits.cpu_seconds, self.memory_bytes,
+                        limits.processes, limits.file_bytes)  # fmt: skip
+        return run_sandboxed(list(self.command), {self.program: source}, limits,
+                             unsafe_no_sandbox)  # fmt: skip
+
+    def assemble(self, code: str, tests: str) -> str:
+        if self.language == "java":
+            return _java_program(code, tests)
+        return f"{code.rstrip()}\n\n\n{tests.rstrip()}\n"
+
+
+def _java_program(code: str, tests: str) -> str:
+    """Java's single-file launch runs the first class: a `Main` class holding the tests
+    goes first, the implementation's classes after it."""
+    if re.search(r"\bclass\s+Main\b", tests):
+        return f"{tests.rstrip()}\n\n{code.rstrip()}\n"
+    body = "\n".join("        " + line for line in tests.strip().splitlines())
+    return (f"public class Main {{\n    public static void main(String[] args) throws Exception "
+            f"{{\n{body}\n    }}\n}}\n\n{code.rstrip()}\n")  # fmt: skip
+
+
+RUNNERS = {
+    "python": Runner("python", "main.py", ("/usr/bin/python3", "-I", "main.py"), 1 << 30),
+    "javascript": Runner("javascript", "main.js",
+                         ("/usr/bin/node", "--max-old-space-size=256", "main.js"), None),
+    "java": Runner("java", "Main.java",
+                   ("/usr/bin/java", "-Xmx256m", "-XX:+UseSerialGC", "-Xss8m", "Main.java"),
+                   None),
+}  # fmt: skip
