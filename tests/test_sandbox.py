@@ -51,6 +51,8 @@ HOSTILE = {
         "orphan_child": "new ProcessBuilder(\"/usr/bin/sleep\", \"30\").start();",
     },
 }  # fmt: skip
+HOSTILE["typescript"] = {name: "declare const require: any;\n" + code
+                         for name, code in HOSTILE["javascript"].items()}  # fmt: skip
 CASES = [(lang, name) for lang, cases in HOSTILE.items() for name in cases]
 
 
@@ -76,6 +78,7 @@ def test_hostile_code_is_contained(language, case):
     else:
         assert not result.passed and result.reason, (result.status, result.stderr[-300:])
     ok = runner.run("", {"python": "print('fine')", "javascript": "console.log('fine')",
+                         "typescript": "console.log('fine')",
                          "java": "System.out.println(\"fine\");"}[language])  # fmt: skip
     assert ok.passed and ok.stdout.strip() == "fine"  # the next run goes on
 
@@ -100,6 +103,16 @@ def test_refuses_without_bubblewrap_unless_unsafe(monkeypatch):
         RUNNERS["python"].run("print('x')", "")
     result = RUNNERS["python"].run("print('x')", "", unsafe_no_sandbox=True)
     assert result.passed and result.stdout.strip() == "x"
+
+
+def test_typescript_types_are_accepted_and_failures_reported():
+    if not RUNNERS["typescript"].available():
+        pytest.skip("node and npm are needed for TypeScript")
+    code = "export function add(a: number, b: number): number {\n  return a - b;\n}"
+    result = RUNNERS["typescript"].run(
+        code, "if (add(2, 2) !== 4) throw new Error('add is wrong');"
+    )
+    assert result.status == "failed" and "add is wrong" in result.stderr
 
 
 def test_output_is_capped_and_failures_explained():

@@ -8,6 +8,7 @@ import shutil
 from dataclasses import dataclass
 
 from repomill.verify.sandbox import Execution, Limits, run_sandboxed
+from repomill.verify.tools import node_tools
 
 
 @dataclass(frozen=True)
@@ -16,8 +17,11 @@ class Runner:
     program: str  # the file name
     command: tuple[str, ...]
     memory_bytes: int | None  # None where the runtime reserves address space up front
+    needs_node_tools: bool = False  # tsx, from the tool directory, seen as /tools
 
     def available(self) -> bool:
+        if self.needs_node_tools and shutil.which("npm") is None:
+            return False
         return shutil.which(self.command[0]) is not None
 
     def run(self, code: str, tests: str, limits: Limits | None = None,
@@ -26,8 +30,9 @@ class Runner:
         limits = limits or Limits()
         limits = Limits(limits.wall_seconds, limits.cpu_seconds, self.memory_bytes,
                         limits.processes, limits.file_bytes)  # fmt: skip
+        read_only = {str(node_tools()): "/tools"} if self.needs_node_tools else {}
         return run_sandboxed(list(self.command), {self.program: source}, limits,
-                             unsafe_no_sandbox)  # fmt: skip
+                             unsafe_no_sandbox, read_only)  # fmt: skip
 
     def assemble(self, code: str, tests: str) -> str:
         if self.language == "java":
@@ -49,6 +54,10 @@ RUNNERS = {
     "python": Runner("python", "main.py", ("/usr/bin/python3", "-I", "main.py"), 1 << 30),
     "javascript": Runner("javascript", "main.js",
                          ("/usr/bin/node", "--max-old-space-size=256", "main.js"), None),
+    # tsx strips the types (esbuild) and runs the result on node.
+    "typescript": Runner("typescript", "main.ts",
+                         ("/usr/bin/node", "--max-old-space-size=256",
+                          "/tools/node_modules/tsx/dist/cli.mjs", "main.ts"), None, True),
     "java": Runner("java", "Main.java",
                    ("/usr/bin/java", "-Xmx256m", "-XX:+UseSerialGC", "-Xss8m", "Main.java"),
                    None),

@@ -65,7 +65,7 @@ def _running_processes(uid: int) -> int:
     return count
 
 
-def _bwrap_args(workdir: Path) -> list[str]:
+def _bwrap_args(workdir: Path, read_only: dict[str, str]) -> list[str]:
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
@@ -77,6 +77,8 @@ def _bwrap_args(workdir: Path) -> list[str]:
     for extra in ("/etc/alternatives", "/etc/java-17-openjdk", "/etc/ld.so.cache"):
         if os.path.exists(extra):  # what interpreters need of /etc; nothing else
             args += ["--ro-bind", extra, extra]
+    for source, target in read_only.items():  # tool directories (e.g. npm packages)
+        args += ["--ro-bind", source, target]
     return args
 
 
@@ -85,9 +87,11 @@ def run_sandboxed(
     files: dict[str, str],
     limits: Limits | None = None,
     unsafe_no_sandbox: bool = False,
+    read_only: dict[str, str] | None = None,
 ) -> Execution:
     """Write `files` into a fresh work directory, run `command` there (inside the sandbox
-    it is /work), and report how it ended."""
+    it is /work), and report how it ended. `read_only` maps host directories to where the
+    sandbox sees them (read-only)."""
     limits = limits or Limits()
     sandboxed = bwrap_path() is not None
     if not sandboxed and not unsafe_no_sandbox:
@@ -105,12 +109,14 @@ def run_sandboxed(
                 os.chown(path, NOBODY, NOBODY)
         argv = list(command)
         if sandboxed:
-            argv = _bwrap_args(workdir) + argv
+            argv = _bwrap_args(workdir, read_only or {}) + argv
             if as_root:
                 argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                         *argv]  # fmt: skip
-        else:
-            argv = [part.replace("/work", str(workdir)) for part in argv]
+        else:  # unsafe: the same paths, on the host
+            replace = {"/work": str(workdir), **{t: s for s, t in (read_only or {}).items()}}
+            for target, source in replace.items():
+                argv = [part.replace(target, source) for part in argv]
         processes = limits.processes + _running_processes(NOBODY if as_root else os.getuid())
         # prlimit sets the limits and execs the rest: no preexec_fn, so Popen can spawn
         # without forking this (large) Python process.

@@ -1,0 +1,52 @@
+"""The project's own tool directory for npm packages the runners need (tsx for TypeScript):
+installed on first use with npm, never globally. As root it lives in /var/cache (the
+sandbox runs as `nobody`, who cannot read /root); otherwise in the user's cache."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from repomill.errors import UserError
+
+NPM_PACKAGES = ("tsx@4", "typescript@5")
+
+
+def tools_dir() -> Path:
+    if "REPOMILL_TOOLS" in os.environ:
+        return Path(os.environ["REPOMILL_TOOLS"])
+    if os.geteuid() == 0:
+        return Path("/var/cache/repomill/tools")
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return cache / "repomill" / "tools"
+
+
+def node_tools() -> Path:
+    """The directory holding node_modules/tsx, installed if missing (once, under a lock)."""
+    root = tools_dir() / "node"
+    marker = root / "node_modules" / "tsx" / "package.json"
+    if marker.exists():
+        return root
+    npm = shutil.which("npm")
+    if npm is None:
+        raise UserError("TypeScript needs npm to install tsx into the tool directory")
+    root.mkdir(parents=True, exist_ok=True)
+    for parent in (root, *root.parents):  # nobody must be able to reach it
+        if parent == Path("/") or parent == Path("/var"):
+            break
+        os.chmod(parent, 0o755)
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not marker.exists():
+            done = subprocess.run(
+                [npm, "install", "--prefix", str(root), "--no-audit", "--no-fund", "--silent",
+                 *NPM_PACKAGES],
+                capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+            if done.returncode != 0:
+                last = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
+                raise UserError(f"npm could not install {' '.join(NPM_PACKAGES)}: {last}")
+    return root
