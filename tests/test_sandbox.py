@@ -50,6 +50,15 @@ HOSTILE = {
                     "System.getProperty(\"user.home\"), \".ssh\", \"id_rsa\")));",
         "orphan_child": "new ProcessBuilder(\"/usr/bin/sleep\", \"30\").start();",
     },
+    "rust": {
+        "fork_bomb": "loop { let _ = std::process::Command::new(\"/usr/bin/sleep\").arg(\"30\").spawn(); }",
+        "infinite_loop": "loop {}",
+        "allocate_10_gb": "let block = vec![1u8; 10 * 1024 * 1024 * 1024]; println!(\"{}\", block.len());",
+        "open_socket": "std::net::TcpStream::connect(\"1.1.1.1:80\").unwrap();",
+        "write_outside": "std::fs::write(\"/usr/evil.txt\", \"x\").unwrap();",
+        "read_ssh": "println!(\"{}\", std::fs::read_to_string(std::env::var(\"HOME\").unwrap() + \"/.ssh/id_rsa\").unwrap());",
+        "orphan_child": "std::process::Command::new(\"/usr/bin/sleep\").arg(\"30\").spawn().unwrap();",
+    },
 }  # fmt: skip
 HOSTILE["typescript"] = {name: "declare const require: any;\n" + code
                          for name, code in HOSTILE["javascript"].items()}  # fmt: skip
@@ -79,8 +88,9 @@ def test_hostile_code_is_contained(language, case):
         assert not result.passed and result.reason, (result.status, result.stderr[-300:])
     ok = runner.run("", {"python": "print('fine')", "javascript": "console.log('fine')",
                          "typescript": "console.log('fine')",
+                         "rust": "println!(\"fine\");",
                          "java": "System.out.println(\"fine\");"}[language])  # fmt: skip
-    assert ok.passed and ok.stdout.strip() == "fine"  # the next run goes on
+    assert ok.passed and "fine" in ok.stdout  # the next run goes on
 
 
 def test_nothing_outside_work_and_tmp_is_writable_or_visible():

@@ -18,6 +18,7 @@ class Runner:
     command: tuple[str, ...]
     memory_bytes: int | None  # None where the runtime reserves address space up front
     needs_node_tools: bool = False  # tsx, from the tool directory, seen as /tools
+    file_bytes: int | None = None  # a larger file-size limit (a compiler's output)
 
     def available(self) -> bool:
         if self.needs_node_tools and shutil.which("npm") is None:
@@ -29,7 +30,7 @@ class Runner:
         source = self.assemble(code, tests)
         limits = limits or Limits()
         limits = Limits(limits.wall_seconds, limits.cpu_seconds, self.memory_bytes,
-                        limits.processes, limits.file_bytes)  # fmt: skip
+                        limits.processes, max(limits.file_bytes, self.file_bytes or 0))  # fmt: skip
         read_only = {str(node_tools()): "/tools"} if self.needs_node_tools else {}
         return run_sandboxed(list(self.command), {self.program: source}, limits,
                              unsafe_no_sandbox, read_only)  # fmt: skip
@@ -37,6 +38,8 @@ class Runner:
     def assemble(self, code: str, tests: str) -> str:
         if self.language == "java":
             return _java_program(code, tests)
+        if self.language == "rust":
+            return _rust_program(code, tests)
         return f"{code.rstrip()}\n\n\n{tests.rstrip()}\n"
 
 
@@ -50,6 +53,14 @@ def _java_program(code: str, tests: str) -> str:
             f"{{\n{body}\n    }}\n}}\n\n{code.rstrip()}\n")  # fmt: skip
 
 
+def _rust_program(code: str, tests: str) -> str:
+    """Tests outside a `#[cfg(test)]` module are wrapped in one `#[test]` function."""
+    if "#[test]" not in tests:
+        body = "\n".join("    " + line for line in tests.strip().splitlines())
+        tests = f"#[test]\nfn generated_tests() {{\n{body}\n}}"
+    return f"#![allow(dead_code)]\n{code.rstrip()}\n\n{tests.rstrip()}\n"
+
+
 RUNNERS = {
     "python": Runner("python", "main.py", ("/usr/bin/python3", "-I", "main.py"), 1 << 30),
     "javascript": Runner("javascript", "main.js",
@@ -58,6 +69,11 @@ RUNNERS = {
     "typescript": Runner("typescript", "main.ts",
                          ("/usr/bin/node", "--max-old-space-size=256",
                           "/tools/node_modules/tsx/dist/cli.mjs", "main.ts"), None, True),
+    # rustc --test builds a test binary in the private /tmp, which then runs the tests.
+    "rust": Runner("rust", "main.rs",
+                   ("/usr/bin/sh", "-c", "/usr/bin/rustc --edition 2021 --test -o /tmp/tests "
+                    "main.rs && exec /tmp/tests --test-threads 1 --nocapture"),
+                   2 << 30, file_bytes=64 << 20),
     "java": Runner("java", "Main.java",
                    ("/usr/bin/java", "-Xmx256m", "-XX:+UseSerialGC", "-Xss8m", "Main.java"),
                    None),

@@ -136,9 +136,9 @@ def run_sandboxed(
                 _kill_group(process)
                 process.wait()
         seconds = time.perf_counter() - started
-        stderr = _read(err_path)
-        status, reason = _verdict(process.returncode, timed_out, stderr)
-        return Execution(status, process.returncode, _read(out_path), stderr, seconds, reason)
+        stdout, stderr = _read(out_path), _read(err_path)
+        status, reason = _verdict(process.returncode, timed_out, stderr, stdout)
+        return Execution(status, process.returncode, stdout, stderr, seconds, reason)
 
 
 def _prlimit_args(limits: Limits, processes: int) -> list[str]:
@@ -158,7 +158,7 @@ _SIGNAL_REASONS = {signal.SIGXCPU: "cpu_limit", signal.SIGXFSZ: "file_size_limit
                    signal.SIGKILL: "killed", signal.SIGSEGV: "crashed"}  # fmt: skip
 
 
-def _verdict(code: int | None, timed_out: bool, stderr: str) -> tuple[str, str]:
+def _verdict(code: int | None, timed_out: bool, stderr: str, stdout: str) -> tuple[str, str]:
     if timed_out:
         return "timeout", "timeout"
     if code == 0:
@@ -171,7 +171,7 @@ def _verdict(code: int | None, timed_out: bool, stderr: str) -> tuple[str, str]:
         except ValueError:
             return "killed", f"signal {number}"
         return "killed", _SIGNAL_REASONS.get(name, name.name.lower())
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    lines = [line.strip() for line in (stderr or stdout).splitlines() if line.strip()]
     return "failed", (lines[-1][:200] if lines else f"exit code {code}")
 
 
