@@ -16,8 +16,10 @@ from aiohttp import web
 
 
 class FakeOpenAI:
-    def __init__(self, latency: float = 0.0, model: str = "fake-model"):
+    def __init__(self, latency: float = 0.0, model: str = "fake-model", script=None):
+        """`script(prompt, attempt)` -> (text, finish_reason) scripts the answers."""
         self.latency = latency
+        self.script = script
         self.model = model
         self.requests = 0
         self.by_prompt: Counter[str] = Counter()
@@ -78,6 +80,8 @@ class FakeOpenAI:
             return web.Response(text='{"choices": [', content_type="application/json")
         text = f"echo: {prompt}"
         finish = "length" if kind == "truncate" else "stop"
+        if self.script is not None:
+            text, finish = self.script(prompt, body.get("seed", 0))
         choice = {"message": {"role": "assistant", "content": text}} if chat else {"text": text}
         reply = {"model": self.model, "choices": [{**choice, "index": 0, "finish_reason": finish}],
                  "usage": {"prompt_tokens": len(prompt.split()),

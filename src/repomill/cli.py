@@ -98,16 +98,26 @@ def build(
     ] = None,
     dedup: Annotated[bool | None, typer.Option(help="remove exact and near duplicates")] = None,
     curate: Annotated[bool | None, typer.Option(help="curate at all")] = None,
+    limit: Annotated[int | None, typer.Option(help="self-align: seeds at most")] = None,
+    samples: Annotated[int | None, typer.Option(help="self-align: responses each")] = None,
+    keep: Annotated[str | None, typer.Option(help="self-align: first | all-passing")] = None,
+    target_language: Annotated[str | None, typer.Option(help="self-align: answer in")] = None,
+    unsafe_no_sandbox: Annotated[
+        bool, typer.Option(help="self-align: run generated code without bubblewrap")
+    ] = False,
+    llm: Annotated[str | None, typer.Option(help="embedded | openai")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server …/v1")] = None,
+    model: Annotated[str | None, typer.Option(help="model name or HF id / path")] = None,
     workers: WorkersOpt = None,
     config: ConfigOpt = None,
     quiet: Annotated[bool, typer.Option(help="no progress or summary")] = False,
 ) -> None:
-    """Build a training dataset from a repository (recipe: commits)."""
+    """Build a training dataset from a repository (recipe: commits or self-align)."""
     from repomill.recipes.commits.recipe import build_commits
     from repomill.sources import open_source
 
-    if recipe != "commits":
-        raise UserError(f"--recipe {recipe}: unknown recipe (available: commits)")
+    if recipe not in ("commits", "self-align"):
+        raise UserError(f"--recipe {recipe}: unknown recipe (available: commits, self-align)")
     index_settings = _index_config(config, rev=rev, workers=workers)
     overrides = dict(max_commits=max_commits, since=since, until=until, first_parent=first_parent,
                      per_unit=per_unit, target=target, max_tokens=max_tokens,
@@ -119,6 +129,24 @@ def build(
                           decontaminate=loaded.curate.decontaminate + extra or None))  # fmt: skip
     source = open_source(repo, index_settings.rev)
     out = _output_dir(out)
+    if recipe == "self-align":
+        from repomill.recipes.self_align.recipe import build_self_align
+
+        aligned = _validated(loaded.self_align, dict(
+            limit=limit, samples=samples, keep=keep, target_language=target_language,
+            unsafe_no_sandbox=unsafe_no_sandbox or None, format=output_format,
+            tokenizer=tokenizer))  # fmt: skip
+        backend = llm or ("openai" if base_url else None)
+        llm_settings = _validated(loaded.llm, dict(backend=backend, base_url=base_url,
+                                                   model=model))  # fmt: skip
+        manifest = build_self_align(source, index_settings, aligned, llm_settings, curation,
+                                    out, not quiet)  # fmt: skip
+        if not quiet:
+            counts = manifest.to_json()["counts"]
+            console.print(f"self-align → {out}: {counts['seeds']} seeds, "
+                          f"{counts['responses']} responses, pass rate {counts['pass_rate']}, "
+                          f"examples {counts['splits']}")  # fmt: skip
+        return
     manifest = build_commits(source, index_settings, settings, out, not quiet, curation)
     if not quiet:
         counts = manifest.to_json()["counts"]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from repomill.curate.curator import CurateConfig
 from repomill.errors import UserError
 from repomill.llm.factory import LLMConfig
+from repomill.recipes.self_align.settings import SelfAlignConfig
 
 
 class IndexConfig(BaseModel):
@@ -51,6 +52,7 @@ class RepomillConfig(BaseModel):
     commits: CommitsConfig = CommitsConfig()
     curate: CurateConfig = CurateConfig()
     llm: LLMConfig = LLMConfig()
+    self_align: SelfAlignConfig = SelfAlignConfig()
 
 
 def load_config(path: Path | None) -> RepomillConfig:

@@ -34,6 +34,7 @@ CONTEXT_ITEM = pa.struct(
 )  # fmt: skip
 
 RECIPE_COLUMNS = {
+    "self-align": [("num_tokens", pa.int32())],
     "commits": [
         ("parent_commit", pa.string()),
         ("units", pa.list_(UNIT)),

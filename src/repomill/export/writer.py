@@ -45,8 +45,9 @@ class DatasetWriter:
         self.deduplicated: dict[str, int] = {}
         self.exported_commits: set[str] = set()
 
-    def add(self, sample: dict[str, Any], time: int) -> None:
-        """Samples may come in any order; the splits are cut by (commit time, commit)."""
+    def add(self, sample: dict[str, Any], time: int, group: str | None = None) -> None:
+        """Samples may come in any order; the splits are cut by (time, group), and a group
+        (default: the sample's commit) never spans two splits."""
         if self.curator is not None:
             checked, reason, stage, detail = self.curator.check(sample)
             if checked is None:
@@ -56,7 +57,7 @@ class DatasetWriter:
             if self.curator.config.dedup:
                 self.fingerprints.append(self.curator.fingerprint(sample))
         self._buffer.append(sample)
-        self.keys.append((time, sample["commit"]))
+        self.keys.append((time, group if group is not None else sample["commit"]))
         self.ids.append((sample["id"], sample["recipe"]))
         if len(self._buffer) >= BATCH_ROWS:
             self._flush()

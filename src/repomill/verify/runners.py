@@ -19,11 +19,12 @@ class Runner:
     memory_bytes: int | None  # None where the runtime reserves address space up front
     needs_node_tools: bool = False  # tsx, from the tool directory, seen as /tools
     file_bytes: int | None = None  # a larger file-size limit (a compiler's output)
+    requires: tuple[str, ...] = ()  # tools beyond the command's first word
 
     def available(self) -> bool:
         if self.needs_node_tools and shutil.which("npm") is None:
             return False
-        return shutil.which(self.command[0]) is not None
+        return all(shutil.which(tool) for tool in (self.command[0], *self.requires))
 
     def run(self, code: str, tests: str, limits: Limits | None = None,
             unsafe_no_sandbox: bool = False) -> Execution:  # fmt: skip
@@ -73,7 +74,7 @@ RUNNERS = {
     "rust": Runner("rust", "main.rs",
                    ("/usr/bin/sh", "-c", "/usr/bin/rustc --edition 2021 --test -o /tmp/tests "
                     "main.rs && exec /tmp/tests --test-threads 1 --nocapture"),
-                   2 << 30, file_bytes=64 << 20),
+                   2 << 30, file_bytes=64 << 20, requires=("/usr/bin/rustc", "/usr/bin/cc")),
     "java": Runner("java", "Main.java",
                    ("/usr/bin/java", "-Xmx256m", "-XX:+UseSerialGC", "-Xss8m", "Main.java"),
                    None),

@@ -1,0 +1,3 @@
+"""The self-align recipe (SelfCodeAlign style): seed functions from the repository →
+concepts → instruction → responses with tests → tests run in the sandbox → passing
+responses kept."""

@@ -1,0 +1,92 @@
+"""The model's part: seed → concepts (temperature 0) → instruction → `samples` responses,
+each parsed into reasoning / implementation / explanation / tests. All calls go through
+the LLM layer, so they are cached and a re-run resumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from repomill.engine.keys import stable_hash
+from repomill.llm.client import LLM
+from repomill.llm.parse import code_blocks, sections, unusable_reason
+from repomill.llm.prompts import render
+from repomill.llm.types import Request, Result
+from repomill.recipes.self_align.examples import example_response
+from repomill.recipes.self_align.seeds import Seed
+
+CATEGORIES = ("function implementation", "data transformation", "algorithm",
+              "string processing", "validation and edge cases")  # fmt: skip
+DIFFICULTIES = ("easy", "medium", "hard")
+RESPONSE_SECTIONS = ["reasoning", "implementation", "explanation", "tests"]
+
+
+@dataclass
+class Task:
+    seed: Seed
+    language: str
+    concepts: str = ""
+    category: str = ""
+    difficulty: str = ""
+    instruction: str = ""
+    rejected: str = ""  # why the seed produced no task
+    responses: list[Result] = field(default_factory=list)
+
+
+def _ask(llm: LLM, prompts: list[str], **settings) -> list[list[Result]]:
+    return llm.generate([Request.chat([{"role": "user", "content": p}], **settings)
+                         for p in prompts])  # fmt: skip
+
+
+def _section(result: Result, name: str) -> tuple[str, str]:
+    """(the section's text, or "" and why it is unusable)."""
+    reason = unusable_reason(result, [name])
+    return ("", reason) if reason else (sections(result.text, [name])[name], "")
+
+
+def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | None,
+             max_tokens: int = 1024) -> list[Task]:  # fmt: skip
+    tasks = [Task(seed, target_language or seed.language) for seed in seeds]
+    concepts = _ask(llm, [render("self_align/concepts", language=t.seed.language,
+                                 code=t.seed.code) for t in tasks], temperature=0.0,
+                    max_tokens=160)  # fmt: skip
+    for task, (result,) in zip(tasks, concepts, strict=True):
+        task.concepts, why = _section(result, "concepts")
+        task.rejected = f"concepts_{why}" if why else ""
+        pick = int(stable_hash(task.seed.seed_id)[:8], 16)
+        task.category = CATEGORIES[pick % len(CATEGORIES)]
+        task.difficulty = DIFFICULTIES[(pick // len(CATEGORIES)) % len(DIFFICULTIES)]
+    live = [t for t in tasks if not t.rejected]
+    instructions = _ask(llm, [render("self_align/instruction", language=t.language,
+                                     concepts=t.concepts, category=t.category,
+                                     difficulty=t.difficulty) for t in live],
+                        temperature=0.7, max_tokens=300, seed=1)  # fmt: skip
+    for task, (result,) in zip(live, instructions, strict=True):
+        task.instruction, why = _section(result, "instruction")
+        task.rejected = f"instruction_{why}" if why else ""
+    live = [t for t in live if not t.rejected]
+    answers = _ask(llm, [render("self_align/response", language=t.language,
+                                instruction=t.instruction,
+                                example=example_response(t.language)) for t in live],
+                   n=samples, temperature=0.7, max_tokens=max_tokens, seed=2)  # fmt: skip
+    for task, results in zip(live, answers, strict=True):
+        task.responses = results
+    return tasks
+
+
+def parse_response(result: Result, language: str) -> tuple[str, str, str]:
+    """(implementation code, test code, rejection reason or "")."""
+    reason = unusable_reason(result, ["implementation", "tests"])
+    if reason == "missing_implementation":
+        return "", "", "no_code_block"
+    if reason == "missing_tests":
+        return "", "", "no_tests"
+    if reason:
+        return "", "", reason
+    found = sections(result.text, ["implementation", "tests"])
+    code = code_blocks(found["implementation"], language) or code_blocks(found["implementation"])
+    tests = code_blocks(found["tests"], language) or code_blocks(found["tests"])
+    if not code:
+        return "", "", "no_code_block"
+    if not tests:
+        return "", "", "no_tests"
+    return code[0].code, tests[0].code, ""

@@ -1,0 +1,196 @@
+"""The self-align recipe end to end: index the repository, mine seeds, generate, run every
+response's tests in the sandbox (in parallel), keep the passing ones, curate, export."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from repomill.code.build import build_index
+from repomill.config import IndexConfig
+from repomill.curate.curator import CurateConfig, Curator
+from repomill.curate.decontam import humaneval
+from repomill.engine import Manifest
+from repomill.engine.keys import stable_hash
+from repomill.engine.runner import StageRun
+from repomill.errors import UserError
+from repomill.export.card import bullet_counts, dataset_card
+from repomill.export.report import write_report
+from repomill.export.schema import sample_schema
+from repomill.export.writer import DatasetWriter
+from repomill.llm.factory import LLMConfig, make_llm
+from repomill.recipes.commits.recipe import repo_name
+from repomill.recipes.self_align.generate import Task, generate, parse_response
+from repomill.recipes.self_align.seeds import mine_seeds
+from repomill.recipes.self_align.settings import SelfAlignConfig
+from repomill.sources.files import SourceSpec
+from repomill.tokens import load_tokenizer
+from repomill.verify import sandbox
+from repomill.verify.runners import RUNNERS
+from repomill.verify.sandbox import Execution, Limits
+
+
+def build_self_align(source: SourceSpec, index_config: IndexConfig, config: SelfAlignConfig,
+                     llm_config: LLMConfig, curate: CurateConfig, out: Path,
+                     show_progress: bool = True) -> Manifest:  # fmt: skip
+    if config.target_language and config.target_language not in RUNNERS:
+        raise UserError(f"--target-language {config.target_language}: not one of "
+                        f"{', '.join(sorted(RUNNERS))}")  # fmt: skip
+    sandbox.require_sandbox(config.unsafe_no_sandbox)
+    settings = {"self_align": config.model_dump(), "llm": llm_config.model_dump(),
+                "curate": curate.model_dump()}  # fmt: skip
+    described = {"root": source.root, "git": source.is_git, "commit": source.commit}
+    manifest = Manifest("build self-align", settings, described)
+    built = build_index(source, index_config, out, "build", show_progress)
+    manifest.add(built.manifest.stages["index_files"])
+    started = time.perf_counter()
+    seeds, dropped = mine_seeds(built.index, [humaneval()] if curate.humaneval else [],
+                                curate.near_threshold, config.limit)  # fmt: skip
+    seeding = StageRun("seeds", 1, items_in=len(seeds) + sum(dropped.values()),
+                       records_out=len(seeds), skipped=dropped,
+                       seconds=time.perf_counter() - started)  # fmt: skip
+    manifest.add(seeding)
+
+    llm = make_llm(llm_config, out / ".cache" / "llm.sqlite")
+    started = time.perf_counter()
+    tasks = generate(llm, seeds, config.samples, config.target_language, config.max_tokens)
+    manifest.add(StageRun("generate", 1, items_in=len(seeds), records_out=sum(
+        len(t.responses) for t in tasks), seconds=time.perf_counter() - started))  # fmt: skip
+    llm.close()
+
+    started = time.perf_counter()
+    verdicts = _verify(tasks, config)
+    passing = sum(1 for v in verdicts.values() if not v[2])
+    manifest.add(StageRun("verify", 1, items_in=len(verdicts), records_out=passing,
+                          seconds=time.perf_counter() - started))  # fmt: skip
+
+    counter = load_tokenizer(config.tokenizer)
+    writer = DatasetWriter(out, sample_schema("self-align"), config.format,
+                           Curator(curate) if curate.enabled else None)  # fmt: skip
+    repo, commit = repo_name(source) if source.is_git else Path(source.root).name, source.commit
+    pass_rates, kept = _select(tasks, verdicts, config, writer, counter, repo, commit or "")
+    splits = writer.finish(config.validation, config.test)
+    rejected = Counter(r["reason"] for r in writer.rejected)
+    responses = sum(len(t.responses) for t in tasks)
+    manifest.counts = {
+        "seeds": len(seeds), "seeds_dropped": dict(sorted(dropped.items())),
+        "instructions": sum(1 for t in tasks if t.responses), "responses": responses,
+        "responses_passing": passing,
+        "pass_rate": round(passing / responses, 3) if responses else 0.0,
+        "examples": sum(splits.values()), "splits": splits,
+        "rejected": dict(sorted(rejected.items())),
+        "pass_counts": dict(sorted(Counter(pass_rates).items())),
+        "funnel": [["seed candidates", seeding.items_in], ["seeds", len(seeds)],
+                   ["instructions", sum(1 for t in tasks if t.responses)],
+                   ["responses", responses], ["responses passing their tests", passing],
+                   ["selected", kept],
+                   ["exported", sum(splits.values())]],
+    }  # fmt: skip
+    if writer.curator is not None:
+        manifest.counts["curation"] = {**writer.curator.summary(),
+                                       "deduplicated": writer.deduplicated}  # fmt: skip
+    title = f"{repo}: self-align"
+    (out / "README.md").write_text(dataset_card(
+        title, sample_schema("self-align"), splits, config.format,
+        {"How it was made": HOW, "Counts": bullet_counts({k: v for k, v in manifest.counts.items()
+                                                          if isinstance(v, int | float)}),
+         "Rejected": bullet_counts(manifest.counts["rejected"])}), encoding="utf-8")  # fmt: skip
+    manifest.write(out)
+    write_report(out, title)
+    return manifest
+
+
+HOW = ("Made by `repomill build --recipe self-align` (SelfCodeAlign style): documented, "
+       "self-contained functions of the repository are seeds; a model lists their concepts, "
+       "writes a task from them, then several responses with tests; each response's tests run "
+       "in a bubblewrap sandbox and only passing responses are kept. `meta` holds the seed, "
+       "the concepts and the instruction's pass count (a difficulty signal).")  # fmt: skip
+
+
+def _verify(tasks: list[Task], config: SelfAlignConfig) -> dict[tuple[int, int], tuple]:
+    """(task, sample) -> (implementation, tests, rejection reason or "", execution)."""
+    verdicts: dict[tuple[int, int], tuple] = {}
+    jobs = []
+    for t, task in enumerate(tasks):
+        for s, result in enumerate(task.responses):
+            code, tests, reason = parse_response(result, task.language)
+            verdicts[(t, s)] = (code, tests, reason, None)
+            if not reason:
+                jobs.append((t, s, task.language, code, tests))
+    limits = Limits(wall_seconds=config.wall_seconds, cpu_seconds=int(config.wall_seconds) + 5)
+
+    def run(job) -> tuple[tuple[int, int], Execution]:
+        t, s, language, code, tests = job
+        return (t, s), RUNNERS[language].run(code, tests, limits, config.unsafe_no_sandbox)
+
+    with ThreadPoolExecutor(config.workers) as pool:  # a hung run is killed by its timeout
+        for key, execution in pool.map(run, jobs):
+            code, tests, _, _ = verdicts[key]
+            verdicts[key] = (code, tests, _execution_reason(execution), execution)
+    return verdicts
+
+
+def _execution_reason(execution: Execution) -> str:
+    if execution.passed:
+        return ""
+    if execution.status == "timeout":
+        return "timeout"
+    if execution.status == "killed":
+        return "sandbox_violation" if execution.reason == "killed" else execution.reason
+    text = execution.stderr + execution.stdout
+    if "SyntaxError" in text or "error[E" in text or "error TS" in text or "error:" in text[:300]:
+        return "syntax_error"
+    return "tests_failed"
+
+
+def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[list[int], int]:
+    pass_counts, kept = [], 0
+    for t, task in enumerate(tasks):
+        seed = task.seed
+        if task.rejected:
+            writer.reject(_rejected(seed, task.rejected, "generate", {}))
+            continue
+        passing = [s for s in range(len(task.responses)) if not verdicts[(t, s)][2]]
+        pass_counts.append(len(passing))
+        chosen = passing[:1] if config.keep == "first" else passing
+        for s in range(len(task.responses)):
+            reason = verdicts[(t, s)][2]
+            if reason:
+                writer.reject(_rejected(seed, reason, "verify", {"sample": s}))
+            elif s not in chosen:
+                writer.reject(_rejected(seed, "not_selected", "select", {"sample": s}))
+        for s in chosen:
+            kept += 1
+            # Splits by seed (a hash orders them): no seed's samples in two splits.
+            writer.add(_sample(task, s, len(passing), repo, commit, counter),
+                       int(stable_hash(seed.seed_id)[:8], 16), group=seed.seed_id)  # fmt: skip
+    return pass_counts, kept
+
+
+def _rejected(seed, reason: str, stage: str, detail: dict) -> dict[str, Any]:
+    meta = {"seed": seed.seed_id, "path": seed.path, "symbol": seed.symbol, **detail}
+    return {"id": stable_hash("self-align", seed.seed_id, json.dumps(detail, sort_keys=True)),
+            "recipe": "self-align", "commit": "", "reason": reason, "stage": stage,
+            "meta": json.dumps(meta, sort_keys=True)}  # fmt: skip
+
+
+def _sample(task: Task, s: int, passing: int, repo: str, commit: str, counter) -> dict:
+    seed, response = task.seed, task.responses[s].text
+    messages = [{"role": "user", "content": task.instruction},
+                {"role": "assistant", "content": response}]  # fmt: skip
+    meta = {"seed": seed.to_json() | {"code": None}, "concepts": task.concepts,
+            "category": task.category, "difficulty": task.difficulty, "sample": s,
+            "pass_count": passing, "samples": len(task.responses)}  # fmt: skip
+    return {
+        "id": stable_hash("self-align", repo, seed.seed_id, str(s)),
+        "recipe": "self-align", "task": "instruct", "messages": messages,
+        "language": task.language, "repo": repo, "commit": commit,
+        "evidence": [{"chunk_id": seed.seed_id, "path": seed.path,
+                      "start_line": seed.start_line, "end_line": seed.end_line}],
+        "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True),
+        "num_tokens": sum(counter.count(m["content"]) + 5 for m in messages),
+    }  # fmt: skip

@@ -1,0 +1,106 @@
+"""Seed mining: documented, self-contained functions of the repository, each dropped one
+with a counted reason. Seeds pass near-dedup and decontamination before any model call."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from repomill.code.repo_index import RepoIndex
+from repomill.curate.decontam import Benchmark
+from repomill.curate.dedup import DedupRow, duplicates_to_drop
+from repomill.curate.minhash import signature
+from repomill.curate.text import code_tokens
+from repomill.engine.keys import stable_hash
+
+SEED_LANGUAGES = frozenset({"python", "typescript", "javascript", "rust", "java"})
+MIN_LINES, MAX_LINES = 3, 60
+MAX_DEPENDENCIES = 3  # names the seed uses that are defined in other files
+_TODO = re.compile(r"\b(TODO|FIXME|XXX|HACK)\b")
+_RETURNS = re.compile(r"\breturn\b|->\s*[^{(\s]")  # a return, or a Rust return type
+_SIDE_EFFECTS = re.compile(
+    r"\b(os\.(system|remove|unlink|rmdir|makedirs|mkdir|environ|kill)|subprocess|socket"
+    r"|requests\.|urllib|http\.client|shutil\.|open\(|sys\.exit|child_process|fetch\("
+    r"|require\(['\"](fs|net|http|https|child_process)['\"]\)|fs\.\w+|process\.(exit|env)"
+    r"|std::(fs|net|process|env)|Command::new|Runtime\.getRuntime|java\.(io|net)\.|Files\."
+    r"|System\.(exit|getenv)|ProcessBuilder|Thread\.sleep|time\.sleep)",
+)
+
+
+@dataclass
+class Seed:
+    seed_id: str  # the chunk id
+    path: str
+    symbol: str
+    language: str
+    code: str
+    docstring: str
+    start_line: int
+    end_line: int
+    content_hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def mine_seeds(index: RepoIndex, benchmarks: list[Benchmark], near_threshold: float,
+               limit: int | None) -> tuple[list[Seed], Counter[str]]:  # fmt: skip
+    """Seeds in a stable order (path, line), at most `limit`, and why the rest were dropped."""
+    dropped: Counter[str] = Counter()
+    docs = {(s["path"], s["qualname"]): s for s in index.symbols}
+    broken = {f["path"] for f in index.files if f.get("has_error")}
+    found: list[Seed] = []
+    for chunk in sorted(index.chunks, key=lambda c: (c["path"], c["start_line"])):
+        if chunk["kind"] not in ("function", "method") or chunk["part"]:
+            continue
+        symbol = docs.get((chunk["path"], chunk["symbol"]))
+        reason = _reject(chunk, symbol, chunk["path"] in broken, index)
+        if reason is not None:
+            dropped[reason] += 1
+            continue
+        found.append(Seed(chunk["chunk_id"], chunk["path"], chunk["symbol"], chunk["language"],
+                          chunk["text"], symbol["docstring"], chunk["start_line"],
+                          chunk["end_line"], stable_hash(chunk["text"])))  # fmt: skip
+    kept = []
+    for seed in found:
+        if any(b.hits(seed.code) for b in benchmarks):
+            dropped["contaminated"] += 1
+        else:
+            kept.append(seed)
+    rows = [DedupRow("train", (i,), " ".join(t), signature(t))
+            for i, t in enumerate(code_tokens(s.code) for s in kept)]  # fmt: skip
+    duplicates = duplicates_to_drop(rows, near_threshold) if rows else {}
+    dropped["duplicate_seed"] += len(duplicates)
+    kept = [s for i, s in enumerate(kept) if i not in duplicates]
+    if limit is not None and len(kept) > limit:
+        dropped["over_limit"] += len(kept) - limit
+        kept = kept[:limit]
+    return kept, +dropped
+
+
+def _reject(chunk: dict, symbol: dict | None, broken: bool, index: RepoIndex) -> str | None:
+    if chunk["language"] not in SEED_LANGUAGES:
+        return "unsupported_language"
+    if broken:
+        return "parse_error"
+    if symbol is None or not symbol["docstring"].strip():
+        return "no_docstring"
+    lines = chunk["end_line"] - chunk["start_line"] + 1
+    if lines < MIN_LINES:
+        return "too_short"
+    if lines > MAX_LINES:
+        return "too_long"
+    text = chunk["text"]
+    if _TODO.search(text):
+        return "todo"
+    if not _RETURNS.search(text):
+        return "no_return_value"
+    if _SIDE_EFFECTS.search(text):
+        return "side_effects"
+    outside = {name for name in chunk["references"]
+               if index.unique_elsewhere(name, chunk["path"]) is not None}  # fmt: skip
+    if len(outside) > MAX_DEPENDENCIES:
+        return "many_dependencies"
+    return None

@@ -1,0 +1,115 @@
+"""The self-align recipe against a loopback OpenAI-compatible server with scripted answers:
+passing, failing, malformed and truncated responses, in Python and TypeScript."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from repomill.config import IndexConfig
+from repomill.curate.curator import CurateConfig
+from repomill.llm.factory import LLMConfig
+from repomill.recipes.self_align.recipe import build_self_align
+from repomill.recipes.self_align.settings import SelfAlignConfig
+from repomill.sources import open_source
+from repomill.verify import sandbox
+
+from .conftest import make_repo
+from .openai_server import FakeOpenAI
+
+pytestmark = pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is missing")
+
+PYTHON = '''def double_all(values):
+    """Twice each value, in order."""
+    result = []
+    for value in values:
+        result.append(value * 2)
+    return result
+
+
+def word_count(text):
+    """How many whitespace-separated words the text has."""
+    words = text.split()
+    return len(words)
+
+
+def no_docs(x):
+    y = x + 1
+    return y
+'''
+TYPESCRIPT = """/** The larger of two numbers. */
+export function larger(a: number, b: number): number {
+  if (a > b) {
+    return a;
+  }
+  return b;
+}
+"""
+
+
+def answer(language: str, code: str, tests: str) -> str:
+    return (f"<reasoning>Simple.</reasoning>\n<implementation>\n```{language}\n{code}\n```\n"
+            f"</implementation>\n<explanation>Done.</explanation>\n<tests>\n```{language}\n"
+            f"{tests}\n```\n</tests>")  # fmt: skip
+
+
+PY_GOOD = answer("python", "def triple(x):\n    return 3 * x", "assert triple(2) == 6")
+PY_BAD = answer("python", "def triple(x):\n    return 2 * x", "assert triple(2) == 6")
+TS_GOOD = answer("typescript", "function half(x: number): number {\n  return x / 2;\n}",
+                 "if (half(4) !== 2) throw new Error('half');")  # fmt: skip
+TS_BAD = answer("typescript", "function half(x: number): number {\n  return x * 2;\n}",
+                "if (half(4) !== 2) throw new Error('half');")  # fmt: skip
+# Responses by sample (the request's seed is 2 + sample index).
+SCRIPT = {
+    "python": [PY_BAD, PY_GOOD, "I would rather not.", (PY_GOOD, "length"), PY_GOOD],
+    "typescript": [TS_GOOD, TS_BAD, answer("typescript", "function half(", ""), TS_GOOD,
+                   "<reasoning>no code</reasoning><tests>x</tests>"],
+}  # fmt: skip
+
+
+def script(prompt: str, seed: int) -> tuple[str, str]:
+    if "List the programming concepts" in prompt:
+        return "<concepts>loops, arithmetic</concepts>", "stop"
+    if "Write one self-contained" in prompt:
+        return "<instruction>Write a small arithmetic function with tests.</instruction>", "stop"
+    language = "typescript" if "Solve the task in typescript" in prompt else "python"
+    reply = SCRIPT[language][seed - 2]
+    return reply if isinstance(reply, tuple) else (reply, "stop")
+
+
+def test_self_align_keeps_only_passing_responses(tmp_path):
+    repo = make_repo(tmp_path / "repo", {"lib/nums.py": PYTHON, "web/larger.ts": TYPESCRIPT})
+    out = tmp_path / "out"
+    with FakeOpenAI(script=script) as server:
+        llm = LLMConfig(backend="openai", base_url=server.url, model="fake", max_retries=1)
+        config = SelfAlignConfig(samples=5, validation=0, test=0)
+        manifest = build_self_align(open_source(repo), IndexConfig(workers=1), config, llm,
+                                    CurateConfig(near_threshold=1.0), out, False).to_json()  # fmt: skip
+        requests_first = server.requests
+        again = build_self_align(open_source(repo), IndexConfig(workers=1), config, llm,
+                                 CurateConfig(near_threshold=1.0), out, False)  # fmt: skip
+        assert server.requests == requests_first  # a re-run answers from the cache
+    counts = manifest["counts"]
+    assert counts["seeds"] == 3 and counts["seeds_dropped"]["no_docstring"] == 1
+    assert counts["responses"] == 15
+    # per seed: python passes samples 1 and 4; typescript passes 0 and 3
+    assert counts["responses_passing"] == 6 and counts["pass_rate"] == 0.4
+    rows = pq.read_table(out / "data" / "train-00000-of-00001.parquet").to_pylist()
+    # keep=first: one per instruction; the two Python seeds got the very same task and
+    # answer from the script, so curation keeps one of them
+    assert len(rows) == 2
+    by_language = {r["language"]: r for r in rows}
+    assert all("return 3 * x" in r["messages"][1]["content"] for r in rows
+               if r["language"] == "python")  # fmt: skip
+    assert "return x / 2" in by_language["typescript"]["messages"][1]["content"]
+    meta = json.loads(by_language["typescript"]["meta"])
+    assert meta["pass_count"] == 2 and meta["sample"] == 0 and meta["concepts"]
+    assert by_language["typescript"]["evidence"][0]["path"] == "web/larger.ts"
+    rejected = pq.read_table(out / "rejected.parquet").to_pylist()
+    reasons = {r["reason"] for r in rejected}
+    assert {"tests_failed", "truncated", "no_code_block", "not_selected",
+            "exact_duplicate"} <= reasons  # fmt: skip
+    assert (out / "report.html").exists() and (out / "README.md").exists()
+    assert again.to_json()["counts"]["examples"] == 2
