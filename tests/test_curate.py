@@ -191,3 +191,13 @@ def test_edits_are_compared_by_their_change():
     assert dedup_text(one).count("\n") == 2  # where, then the removed and the added line
     moved = edit("x = 1\n", "x = 2\n", "b.py")
     assert dedup_text(moved) != dedup_text(edit("x = 1\n", "x = 2\n"))
+
+
+def test_ids_in_meta_are_not_secrets_but_messages_are_scanned():
+    from collections import Counter
+
+    record = {"id": "x", "meta": json.dumps({"seed": "6f1ed002ab5595859014ebf0951522d9",
+                                             "message": 'key = "AKIAIOSFODNN7EXAMPLE"'})}  # fmt: skip
+    meta = json.loads(redact(record, Counter())["meta"])
+    assert meta["seed"] == "6f1ed002ab5595859014ebf0951522d9"
+    assert "AKIA" not in meta["message"]

@@ -5,6 +5,7 @@ and e-mail addresses. Each finding is replaced by a typed placeholder (`<SECRET_
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from functools import cache, lru_cache
@@ -25,7 +26,8 @@ _PRIVATE_KEY = re.compile(
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # Fields that are identifiers, not text.
 _NOT_TEXT = frozenset({"id", "recipe", "task", "language", "repo", "commit", "parent_commit",
-                       "chunk_id", "role", "kind"})  # fmt: skip
+                       "chunk_id", "role", "kind", "seed", "seed_id", "content_hash", "sha",
+                       "parent"})  # fmt: skip
 MIN_SECRET_CHARS = 6  # shorter "secrets" are keywords the plugins echo back
 
 
@@ -109,7 +111,12 @@ def redact_text(text: str, counts: Counter[str]) -> str:
 def redact(value: Any, counts: Counter[str], field: str = "") -> Any:
     """A copy of a sample (or any part of one) with every finding replaced."""
     if isinstance(value, str):
-        return value if field in _NOT_TEXT or not value else redact_text(value, counts)
+        if field in _NOT_TEXT or not value:
+            return value
+        if field == "meta" and value.startswith("{"):  # JSON: its ids are not secrets
+            parsed = json.loads(value)
+            return json.dumps(redact(parsed, counts), ensure_ascii=False, sort_keys=True)
+        return redact_text(value, counts)
     if isinstance(value, dict):
         return {k: redact(v, counts, k) for k, v in value.items()}
     if isinstance(value, list):

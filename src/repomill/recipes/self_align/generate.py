@@ -37,10 +37,21 @@ def _ask(llm: LLM, prompts: list[str], **settings) -> list[list[Result]]:
                          for p in prompts])  # fmt: skip
 
 
+MAX_FREE_TEXT = 600
+
+
 def _section(result: Result, name: str) -> tuple[str, str]:
-    """(the section's text, or "" and why it is unusable)."""
+    """(the section's text, or "" and why it is unusable). Concepts and instructions are
+    free text feeding the next prompt: when a (small) model leaves out the tags, or runs
+    out of tokens, its leading text is used; only failed or empty outputs are rejected.
+    Responses get no such leniency: their code must run."""
     reason = unusable_reason(result, [name])
-    return ("", reason) if reason else (sections(result.text, [name])[name], "")
+    if reason in ("failed", "empty"):
+        return "", reason
+    found = sections(result.text, [name]).get(name, "").strip()
+    if not found:
+        found = result.text.strip().split("\n\n")[0][:MAX_FREE_TEXT].strip()
+    return (found, "") if found else ("", "empty")
 
 
 def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | None,
