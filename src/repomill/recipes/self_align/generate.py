@@ -84,20 +84,28 @@ def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | N
     return tasks
 
 
+_TEST_MARKERS = ("assert", "throw", "expect(", "Error(")
+
+
 def parse_response(result: Result, language: str) -> tuple[str, str, str]:
-    """(implementation code, test code, rejection reason or "")."""
-    reason = unusable_reason(result, ["implementation", "tests"])
-    if reason == "missing_implementation":
-        return "", "", "no_code_block"
-    if reason == "missing_tests":
-        return "", "", "no_tests"
+    """(implementation code, test code, rejection reason or ""). The tagged sections are
+    asked for; a response without them still counts when it has an implementation block
+    and a later block that asserts (small models drop tags). The sandbox decides the rest."""
+    reason = unusable_reason(result)
     if reason:
         return "", "", reason
     found = sections(result.text, ["implementation", "tests"])
-    code = code_blocks(found["implementation"], language) or code_blocks(found["implementation"])
-    tests = code_blocks(found["tests"], language) or code_blocks(found["tests"])
+    if "implementation" in found and "tests" in found:
+        code = code_blocks(found["implementation"], language) or code_blocks(
+            found["implementation"]
+        )
+        tests = code_blocks(found["tests"], language) or code_blocks(found["tests"])
+    else:
+        blocks = code_blocks(result.text, language)
+        code = blocks[:1]
+        tests = [b for b in blocks[1:] if any(m in b.code for m in _TEST_MARKERS)][-1:]
     if not code:
         return "", "", "no_code_block"
-    if not tests:
+    if not tests or not tests[0].code.strip():
         return "", "", "no_tests"
     return code[0].code, tests[0].code, ""
