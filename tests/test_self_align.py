@@ -113,3 +113,30 @@ def test_self_align_keeps_only_passing_responses(tmp_path):
             "exact_duplicate"} <= reasons  # fmt: skip
     assert (out / "report.html").exists() and (out / "README.md").exists()
     assert again.to_json()["counts"]["examples"] == 2
+
+
+def test_static_checks_reject_only_syntax_errors():
+    from repomill.recipes.self_align.seeds import Seed
+    from repomill.recipes.self_align.static_check import static_check
+    from repomill.verify.runners import RUNNERS
+
+    def seed(language, code):
+        return Seed("id", "p", "f", language, code, "doc", 1, 3, "h")
+
+    if RUNNERS["typescript"].available():
+        ok = "export function f(a: number): number {\n  return a + elsewhere;\n}"
+        assert static_check(seed("typescript", ok)) is None  # an unresolved name is fine
+        assert static_check(seed("typescript", ok.replace("+ elsewhere", "+"))) == (
+            "static_check_failed"
+        )
+    if RUNNERS["rust"].available():
+        ok = "fn f(a: i32) -> i32 { a + elsewhere(a) }"
+        assert static_check(seed("rust", ok)) is None
+        assert static_check(seed("rust", "fn f(a: i32) -> i32 { a + }")) == "static_check_failed"
+    if RUNNERS["java"].available():
+        ok = "static int f(int a) { return a + Elsewhere.g(a); }"
+        assert static_check(seed("java", ok)) is None
+        assert static_check(seed("java", "static int f(int a) { return a + ; }")) == (
+            "static_check_failed"
+        )
+    assert static_check(seed("python", "def f():\n    return 1")) is None  # tree-sitter checked it

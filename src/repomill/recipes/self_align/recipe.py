@@ -27,6 +27,7 @@ from repomill.recipes.commits.recipe import repo_name
 from repomill.recipes.self_align.generate import Task, generate, parse_response
 from repomill.recipes.self_align.seeds import mine_seeds
 from repomill.recipes.self_align.settings import SelfAlignConfig
+from repomill.recipes.self_align.static_check import static_check
 from repomill.sources.files import SourceSpec
 from repomill.tokens import load_tokenizer
 from repomill.verify import sandbox
@@ -48,8 +49,18 @@ def build_self_align(source: SourceSpec, index_config: IndexConfig, config: Self
     built = build_index(source, index_config, out, "build", show_progress)
     manifest.add(built.manifest.stages["index_files"])
     started = time.perf_counter()
-    seeds, dropped = mine_seeds(built.index, [humaneval()] if curate.humaneval else [],
-                                curate.near_threshold, config.limit)  # fmt: skip
+    candidates, dropped = mine_seeds(built.index, [humaneval()] if curate.humaneval else [],
+                                     curate.near_threshold, None)  # fmt: skip
+    seeds = []
+    for position, seed in enumerate(candidates):  # checked in order until the limit is met
+        if config.limit is not None and len(seeds) >= config.limit:
+            dropped["over_limit"] += len(candidates) - position
+            break
+        reason = static_check(seed, config.unsafe_no_sandbox)
+        if reason is None:
+            seeds.append(seed)
+        else:
+            dropped[reason] += 1
     seeding = StageRun("seeds", 1, items_in=len(seeds) + sum(dropped.values()),
                        records_out=len(seeds), skipped=dropped,
                        seconds=time.perf_counter() - started)  # fmt: skip
