@@ -47,7 +47,11 @@ def placeholder(secret_type: str) -> str:
 
 
 def _expand(line: str, value: str) -> list[str]:
-    """The whole tokens a found value sits in (a plugin may report only a prefix)."""
+    """What to redact for a found value. Plugins may report only a token's prefix (`ghp`
+    for a GitHub token), so a short value is widened to the whole token around it; a long
+    one is the secret itself."""
+    if len(value) >= 2 * MIN_SECRET_CHARS:
+        return [value]
     spans = []
     for match in re.finditer(re.escape(value), line):
         start, end = match.start(), match.end()
@@ -55,7 +59,7 @@ def _expand(line: str, value: str) -> list[str]:
             start -= 1
         while end < len(line) and _TOKEN_CHARS.match(line[end]):
             end += 1
-        spans.append(line[start:end] if len(value) < MIN_SECRET_CHARS * 2 else value)
+        spans.append(line[start:end])
     return spans
 
 
