@@ -51,16 +51,7 @@ def build_self_align(source: SourceSpec, index_config: IndexConfig, config: Self
     started = time.perf_counter()
     candidates, dropped = mine_seeds(built.index, [humaneval()] if curate.humaneval else [],
                                      curate.near_threshold, None)  # fmt: skip
-    seeds = []
-    for position, seed in enumerate(candidates):  # checked in order until the limit is met
-        if config.limit is not None and len(seeds) >= config.limit:
-            dropped["over_limit"] += len(candidates) - position
-            break
-        reason = static_check(seed, config.unsafe_no_sandbox)
-        if reason is None:
-            seeds.append(seed)
-        else:
-            dropped[reason] += 1
+    seeds = _checked_seeds(candidates, dropped, config)
     seeding = StageRun("seeds", 1, items_in=len(seeds) + sum(dropped.values()),
                        records_out=len(seeds), skipped=dropped,
                        seconds=time.perf_counter() - started)  # fmt: skip
@@ -105,14 +96,30 @@ def build_self_align(source: SourceSpec, index_config: IndexConfig, config: Self
         manifest.counts["curation"] = {**writer.curator.summary(),
                                        "deduplicated": writer.deduplicated}  # fmt: skip
     title = f"{repo}: self-align"
-    (out / "README.md").write_text(dataset_card(
-        title, sample_schema("self-align"), splits, config.format,
-        {"How it was made": HOW, "Counts": bullet_counts({k: v for k, v in manifest.counts.items()
-                                                          if isinstance(v, int | float)}),
-         "Rejected": bullet_counts(manifest.counts["rejected"])}), encoding="utf-8")  # fmt: skip
+    numbers = {k: v for k, v in manifest.counts.items() if isinstance(v, int | float)}
+    sections = {"How it was made": HOW, "Counts": bullet_counts(numbers),
+                "Rejected": bullet_counts(manifest.counts["rejected"])}  # fmt: skip
+    card = dataset_card(title, sample_schema("self-align"), splits, config.format, sections)
+    (out / "README.md").write_text(card, encoding="utf-8")
     manifest.write(out)
     write_report(out, title)
     return manifest
+
+
+def _checked_seeds(candidates: list, dropped: Counter[str], config: SelfAlignConfig) -> list:
+    """Seeds passing the static check, taken in order until `limit` of them pass (a check
+    runs a compiler, so seeds past the limit are not checked at all)."""
+    seeds = []
+    for position, seed in enumerate(candidates):
+        if config.limit is not None and len(seeds) >= config.limit:
+            dropped["over_limit"] += len(candidates) - position
+            break
+        reason = static_check(seed, config.unsafe_no_sandbox)
+        if reason is None:
+            seeds.append(seed)
+        else:
+            dropped[reason] += 1
+    return seeds
 
 
 HOW = ("Made by `repomill build --recipe self-align` (SelfCodeAlign style): documented, "
