@@ -21,7 +21,7 @@ from repomill.code.languages import language_for_path
 from repomill.code.repo_index import Visibility, resolve_imports
 from repomill.code.resolve import PROJECT_FILES, ImportResolver, RepoLayout
 from repomill.sources.files import git_repository
-from repomill.sources.filters import content_skip_reason, path_skip_reason
+from repomill.sources.filters import blob_skip_reason
 from repomill.sources.git_diff import is_regular
 
 MAX_PROJECT_FILE_BYTES = 1_000_000
@@ -63,9 +63,7 @@ def index_blob(
 ) -> dict[str, Any] | None:
     """`index_file` for a file the code index would index, else None (same skip rules)."""
     language = language_for_path(path)
-    if language is None or path_skip_reason(path, len(data), max_file_bytes) is not None:
-        return None
-    if content_skip_reason(data) is not None:
+    if language is None or blob_skip_reason(path, data, max_file_bytes) is not None:
         return None
     tree = parser.parse(path, language, data) if parser is not None else None
     return index_file(path, language, data, max_chunk_bytes, with_chunks, tree)

@@ -48,8 +48,10 @@ MINIFIED_MEAN_LINE = 300  # a hand-written file averages well under 100 bytes a 
 BINARY_WINDOW = 8192
 
 
-def path_skip_reason(path: str, size: int, max_bytes: int) -> str | None:
-    """Reasons that need only the path and size."""
+def path_skip_reason(
+    path: str, size: int | None = None, max_bytes: int | None = None
+) -> str | None:
+    """Reasons that need only the path and size (without a size: the path alone)."""
     parts = PurePosixPath(path).parts
     if any(part in VENDORED_DIRS for part in parts[:-1]):
         return "vendored"
@@ -61,7 +63,9 @@ def path_skip_reason(path: str, size: int, max_bytes: int) -> str | None:
         return "generated"
     if PurePosixPath(lower).suffix in BINARY_SUFFIXES:
         return "binary"
-    if size > max_bytes:
+    if size is None:
+        return None
+    if max_bytes is not None and size > max_bytes:
         return "too_large"
     if size == 0:
         return "empty"
@@ -84,3 +88,8 @@ def content_skip_reason(data: bytes) -> str | None:
     except UnicodeDecodeError:
         return "invalid_utf8"
     return None
+
+
+def blob_skip_reason(path: str, data: bytes, max_bytes: int) -> str | None:
+    """Every reason a file with this path and content is not indexed."""
+    return path_skip_reason(path, len(data), max_bytes) or content_skip_reason(data)

@@ -19,7 +19,7 @@ from repomill.code.units import Side, Unit, changed_units
 from repomill.engine.stage import ShardResult, Stage
 from repomill.recipes.commits.messages import clean_message, commit_reject_reason
 from repomill.sources.files import git_repository
-from repomill.sources.filters import content_skip_reason, path_skip_reason
+from repomill.sources.filters import blob_skip_reason, path_skip_reason
 from repomill.sources.git_diff import FileChange, commit_changes
 from repomill.sources.git_history import CommitMeta
 
@@ -38,7 +38,7 @@ class MineCommitsStage(Stage):
         self.max_lines = max_lines
         self.max_file_bytes = max_file_bytes
         self.max_chunk_bytes = max_chunk_bytes
-        self._parsed: OrderedDict[str, dict | None] = OrderedDict()
+        self._parsed: OrderedDict[str, tuple[dict | None, str | None]] = OrderedDict()
         self._parser = IncrementalParser()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -91,14 +91,14 @@ class MineCommitsStage(Stage):
             if change.binary:
                 file_skips["binary"] += 1
                 continue
-            old = self._parse(change.old_path, change.old_blob)
-            new = self._parse(change.new_path, change.new_blob)
-            if (change.old_blob and old is None) or (change.new_blob and new is None):
-                file_skips[self._skip_reason(change)] += 1
+            old, old_skip = self._parse(change.old_path, change.old_blob)
+            new, new_skip = self._parse(change.new_path, change.new_blob)
+            if new_skip or old_skip:
+                file_skips[new_skip or old_skip] += 1
                 continue
-            if new is not None and new.get("source"):
+            if new is not None and new["source"]:
                 hints[change.new_blob] = FileFacts.of(new).__dict__
-            if _whitespace_only(repo, change):
+            if old is not None and new is not None and _whitespace_only(old, new):
                 whitespace_only += 1
                 continue
             units.extend(self._units(change, old, new))
@@ -111,41 +111,30 @@ class MineCommitsStage(Stage):
 
     @staticmethod
     def _is_code_path(path: str) -> bool:
-        return language_for_path(path) is not None and path_skip_reason(path, 1, 2) is None
+        return language_for_path(path) is not None and path_skip_reason(path) is None
 
-    def _parse(self, path: str | None, blob: str | None) -> dict[str, Any] | None:
-        """`index_file` of a blob (None if not indexable), remembered by language and blob id
-        (a renamed file is the same blob)."""
+    def _parse(self, path: str | None, blob: str | None) -> tuple[dict | None, str | None]:
+        """(`index_file` of a blob with its `source`, or None; why it is not indexable, or
+        None), remembered by language and blob id (a renamed file is the same blob)."""
         if path is None or blob is None:
-            return None
+            return None, None
         key = f"{language_for_path(path)}:{blob}"
-        if key in self._parsed:
-            self._parsed.move_to_end(key)
-            return self._parsed[key]
-        data = git_repository(self.root)[blob].data
-        if not data:  # an empty file is a side with no code, not a skip
-            indexed = {"language": language_for_path(path), "symbols": [], "imports": []}
-        else:
-            indexed = index_blob(path, data, self.max_file_bytes, self.max_chunk_bytes,
-                                 False, self._parser)  # fmt: skip
-        if indexed is not None:
-            indexed["source"] = data
-        self._parsed[key] = indexed
-        while len(self._parsed) > PARSED_BLOBS_KEPT:
-            self._parsed.popitem(last=False)
-        return indexed
+        if key not in self._parsed:
+            self._parsed[key] = self._parse_blob(path, git_repository(self.root)[blob].data)
+            while len(self._parsed) > PARSED_BLOBS_KEPT:
+                self._parsed.popitem(last=False)
+        self._parsed.move_to_end(key)
+        return self._parsed[key]
 
-    def _skip_reason(self, change: FileChange) -> str:
-        repo = git_repository(self.root)
-        for blob in (change.new_blob, change.old_blob):
-            if blob is None:
-                continue
-            data = repo[blob].data
-            reason = path_skip_reason(change.path, len(data), self.max_file_bytes)
-            reason = reason or content_skip_reason(data)
-            if reason is not None:
-                return reason
-        return "unindexable"
+    def _parse_blob(self, path: str, data: bytes) -> tuple[dict | None, str | None]:
+        if not data:  # an empty file is a side with no code, not a skip
+            return {"language": language_for_path(path), "symbols": [], "imports": [],
+                    "source": data}, None  # fmt: skip
+        indexed = index_blob(path, data, self.max_file_bytes, self.max_chunk_bytes,
+                             False, self._parser)  # fmt: skip
+        if indexed is None:
+            return None, blob_skip_reason(path, data, self.max_file_bytes) or "unindexable"
+        return {**indexed, "source": data}, None
 
     def _units(self, change: FileChange, old, new) -> list[dict[str, Any]]:
         language = (new or old)["language"]
@@ -165,14 +154,11 @@ class MineCommitsStage(Stage):
             return "no_code_changes"
         if whitespace_only and whitespace_only + sum(file_skips.values()) == len(code):
             return "whitespace_only"
-        skipped = file_skips or any(path_skip_reason(c.path, 1, 2) for c in changes)
+        skipped = file_skips or any(path_skip_reason(c.path) for c in changes)
         if len(code) == sum(file_skips.values()) and skipped:
             return "only_generated_vendored_or_binary"
         return "no_code_changes" if not code else "no_changed_units"
 
 
-def _whitespace_only(repo, change: FileChange) -> bool:
-    if change.old_blob is None or change.new_blob is None:
-        return False
-    old, new = repo[change.old_blob].data, repo[change.new_blob].data
-    return _WHITESPACE.sub(b"", old) == _WHITESPACE.sub(b"", new)
+def _whitespace_only(old: dict, new: dict) -> bool:
+    return _WHITESPACE.sub(b"", old["source"]) == _WHITESPACE.sub(b"", new["source"])
