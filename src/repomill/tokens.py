@@ -77,6 +77,15 @@ def load_tokenizer(spec: str | None = None) -> TokenCounter:
     return _HuggingFace(spec, lambda text: hf.encode(text, add_special_tokens=False))
 
 
+# ChatML (Qwen2.5, SmolLM2): <|im_start|> role \n … <|im_end|> \n around each message.
+TOKENS_PER_MESSAGE = 5
+
+
+def count_chat(messages: list[dict[str, str]], counter: TokenCounter) -> int:
+    """Tokens of a conversation as a ChatML model sees it: contents plus the markers."""
+    return sum(counter.count(m["content"]) + TOKENS_PER_MESSAGE for m in messages)
+
+
 class CachedCounter:
     """Remembers the counts of recent texts: context items recur across many examples."""
 

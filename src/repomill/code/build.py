@@ -12,7 +12,7 @@ from typing import Any
 from repomill.code.index_stage import IndexFilesStage
 from repomill.code.languages import language_for_path
 from repomill.code.repo_index import RepoIndex
-from repomill.code.resolve import PROJECT_FILES
+from repomill.code.resolve import MAX_PROJECT_FILE_BYTES, PROJECT_FILES
 from repomill.config import IndexConfig
 from repomill.engine import Manifest, make_executor
 from repomill.engine.cache import ShardCache
@@ -20,8 +20,6 @@ from repomill.engine.runner import StageRun, run_stage
 from repomill.engine.sharding import content_defined_shards
 from repomill.sources.files import FileEntry, SourceSpec, list_entries, read_entry
 from repomill.sources.filters import path_skip_reason
-
-MAX_PROJECT_FILE_BYTES = 1_000_000
 
 
 @dataclass
@@ -65,7 +63,7 @@ def build_index(
     command: str = "index",
     show_progress: bool = True,
 ) -> BuiltIndex:
-    manifest = Manifest(command, config.model_dump(), _describe(source))
+    manifest = Manifest(command, config.model_dump(), source.describe())
     listing = StageRun("list_files", 1)
     entries = list_entries(source)
     todo, skipped, project_files = plan_files(source, entries, config)
@@ -99,7 +97,3 @@ def build_index(
         "languages": dict(sorted(Counter(r["language"] for r in index.files).items())),
     }
     return BuiltIndex(index, file_records, manifest)
-
-
-def _describe(source: SourceSpec) -> dict[str, Any]:
-    return {"root": source.root, "git": source.is_git, "commit": source.commit}

@@ -19,12 +19,16 @@ from repomill.code.file_index import index_file
 from repomill.code.incremental import IncrementalParser
 from repomill.code.languages import language_for_path
 from repomill.code.repo_index import Visibility, resolve_imports
-from repomill.code.resolve import PROJECT_FILES, ImportResolver, RepoLayout
+from repomill.code.resolve import (
+    MAX_PROJECT_FILE_BYTES,
+    PROJECT_FILES,
+    ImportResolver,
+    RepoLayout,
+)
 from repomill.sources.files import git_repository
 from repomill.sources.filters import blob_skip_reason
 from repomill.sources.git_diff import is_regular
 
-MAX_PROJECT_FILE_BYTES = 1_000_000
 CACHED_RESOLVERS = 8
 
 

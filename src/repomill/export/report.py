@@ -4,6 +4,7 @@ language mix, and a sample browser (search; filter by split, recipe and language
 
 from __future__ import annotations
 
+import html
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -109,11 +110,8 @@ def write_report(out: Path, title: str) -> Path:
     template = Template((Path(__file__).parent / "report.html").read_text(encoding="utf-8"))
     payload = json.dumps(report_data(out), ensure_ascii=False, sort_keys=True)
     # Inside <script>, "</" could close the element early; "<\/" means the same in JSON.
-    html = template.substitute(title=_escape(title), data=payload.replace("</", "<\\/"))
+    page = template.substitute(title=html.escape(title, quote=False),
+                               data=payload.replace("</", "<\\/"))  # fmt: skip
     path = out / "report.html"
-    path.write_text(html, encoding="utf-8")
+    path.write_text(page, encoding="utf-8")
     return path
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -92,8 +92,8 @@ class DatasetWriter:
             counts[splits[position]] -= 1
             splits[position] = ""  # routed nowhere
             sample_id, recipe = self.ids[position]
-            self.reject({"id": sample_id, "recipe": recipe, "commit": self.keys[position][1],
-                         "reason": reason, "stage": "curate.dedup", "meta": "{}"})  # fmt: skip
+            self.reject(rejected_record(sample_id, recipe, self.keys[position][1], reason,
+                                        "curate.dedup", {}))  # fmt: skip
         sinks = {split: self._sink(data, split) for split in SPLITS if counts[split]}
         offset = 0
         self.exported_commits = {key[1] for key, split in zip(self.keys, splits, strict=True)
@@ -137,13 +137,20 @@ class DatasetWriter:
             sink.close()
 
 
+def rejected_record(sample_id: str, recipe: str, commit: str, reason: str, stage: str,
+                    meta: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """A row of the rejected output (the `REJECTED` schema)."""
+    text = json.dumps(meta, ensure_ascii=False, sort_keys=True)
+    return {"id": sample_id, "recipe": recipe, "commit": commit, "reason": reason,
+            "stage": stage, "meta": text}  # fmt: skip
+
+
 def rejected_sample(sample: dict[str, Any], reason: str, stage: str,
                     detail: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     """The rejected record of a whole sample: its meta with the detail of why."""
     meta = {**json.loads(sample.get("meta") or "{}"), **detail}
-    return {"id": sample["id"], "recipe": sample["recipe"], "commit": sample.get("commit", ""),
-            "reason": reason, "stage": stage,
-            "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True)}  # fmt: skip
+    return rejected_record(sample["id"], sample["recipe"], sample.get("commit", ""), reason,
+                           stage, meta)  # fmt: skip
 
 
 def _split_of(key: tuple[int, str], firsts: list[tuple[int, str] | None]) -> str:

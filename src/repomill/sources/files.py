@@ -27,6 +27,10 @@ class SourceSpec:
     is_git: bool
     commit: str | None = None  # resolved commit id for git sources
 
+    def describe(self) -> dict[str, object]:
+        """The source as a manifest records it."""
+        return {"root": self.root, "git": self.is_git, "commit": self.commit}
+
 
 def open_source(path: str | Path, rev: str | None = None) -> SourceSpec:
     """Resolve a user-given path (and revision) into a SourceSpec, or raise UserError."""
@@ -69,6 +73,21 @@ def resolve_commit(repo: pygit2.Repository, rev: str, shown_path: str | Path) ->
 def git_repository(root: str) -> pygit2.Repository:
     """One open repository per worker process and path; a cache, not shared state."""
     return pygit2.Repository(root)
+
+
+def source_name(spec: SourceSpec) -> str:
+    """owner/name from a git source's origin remote when there is one, else the
+    directory's name."""
+    url = ""
+    if spec.is_git:
+        try:
+            url = git_repository(spec.root).remotes["origin"].url or ""
+        except (KeyError, ValueError):
+            url = ""
+    url = url.rstrip("/").removesuffix(".git")
+    if url:
+        return "/".join(url.replace(":", "/").split("/")[-2:])
+    return Path(spec.root.rstrip("/")).name.removesuffix(".git")
 
 
 def list_entries(spec: SourceSpec) -> list[FileEntry]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from repomill.verify.sandbox import Execution, Limits, run_sandboxed
 from repomill.verify.tools import node_tools
@@ -30,8 +30,8 @@ class Runner:
             unsafe_no_sandbox: bool = False) -> Execution:  # fmt: skip
         source = self.assemble(code, tests)
         limits = limits or Limits()
-        limits = Limits(limits.wall_seconds, limits.cpu_seconds, self.memory_bytes,
-                        limits.processes, max(limits.file_bytes, self.file_bytes or 0))  # fmt: skip
+        limits = replace(limits, memory_bytes=self.memory_bytes,
+                         file_bytes=max(limits.file_bytes, self.file_bytes or 0))  # fmt: skip
         read_only = {str(node_tools()): "/tools"} if self.needs_node_tools else {}
         return run_sandboxed(list(self.command), {self.program: source}, limits,
                              unsafe_no_sandbox, read_only)  # fmt: skip

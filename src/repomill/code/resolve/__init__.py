@@ -7,7 +7,12 @@ from typing import Any
 from repomill.code.resolve.go import GoResolver
 from repomill.code.resolve.java import JavaResolver
 from repomill.code.resolve.javascript import JavaScriptResolver
-from repomill.code.resolve.layout import PROJECT_FILES, RepoLayout, Resolved
+from repomill.code.resolve.layout import (
+    MAX_PROJECT_FILE_BYTES,
+    PROJECT_FILES,
+    RepoLayout,
+    Resolved,
+)
 from repomill.code.resolve.python import PythonResolver
 from repomill.code.resolve.rust import RustResolver
 
@@ -39,4 +44,4 @@ class ImportResolver:
         )
 
 
-__all__ = ["PROJECT_FILES", "ImportResolver", "RepoLayout", "Resolved"]
+__all__ = ["MAX_PROJECT_FILE_BYTES", "PROJECT_FILES", "ImportResolver", "RepoLayout", "Resolved"]

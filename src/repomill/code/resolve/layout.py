@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 # Project files read (not indexed) because they define how imports resolve.
 PROJECT_FILES = frozenset({"go.mod", "Cargo.toml", "tsconfig.json", "jsconfig.json"})
+MAX_PROJECT_FILE_BYTES = 1_000_000  # larger ones are not read
 
 
 @dataclass

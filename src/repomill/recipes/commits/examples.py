@@ -16,11 +16,10 @@ from repomill.code.file_index import references
 from repomill.code.ids import chunk_id
 from repomill.code.languages import LANGUAGES, language_for_path
 from repomill.engine.keys import stable_hash
+from repomill.export.writer import rejected_record
 from repomill.recipes.commits.targets import INSTRUCTIONS, fence, heading, render_target
-from repomill.tokens import TokenCounter
+from repomill.tokens import TOKENS_PER_MESSAGE, TokenCounter, count_chat
 
-# ChatML (Qwen2.5, SmolLM2): <|im_start|> role \n … <|im_end|> \n around each message.
-TOKENS_PER_MESSAGE = 5
 OLD_CODE_OMITTED = "(old code omitted for length)"
 
 
@@ -73,14 +72,8 @@ def build_examples(
 def rejection(record: dict[str, Any], reason: str, stage: str, sample_id: str | None = None,
               detail: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     meta = {"message": record.get("message", ""), "time": record.get("time"), **(detail or {})}
-    return {
-        "id": sample_id or stable_hash("commits", record["sha"]),
-        "recipe": "commits",
-        "commit": record["sha"],
-        "reason": reason,
-        "stage": stage,
-        "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True),
-    }
+    sample_id = sample_id or stable_hash("commits", record["sha"])
+    return rejected_record(sample_id, "commits", record["sha"], reason, stage, meta)
 
 
 def _context(index: SymbolLookup, units: list[dict[str, Any]]) -> list[ContextItem]:
@@ -124,7 +117,7 @@ def _fit(draft: Draft, instruction: str, counter: TokenCounter, settings: Exampl
         estimate = fixed + sum(counter.count(part) + 1 for part in parts)
         if estimate <= budget:
             messages = _messages(settings, parts, answer)
-            tokens = count_messages(messages, counter)
+            tokens = count_chat(messages, counter)
             if tokens <= budget:
                 return messages, tokens
             estimate = tokens
@@ -184,10 +177,6 @@ def _messages(settings: ExampleSettings, parts: list[str], answer: str) -> list[
         {"role": "user", "content": "\n\n".join(parts)},
         {"role": "assistant", "content": answer},
     ]
-
-
-def count_messages(messages: list[dict[str, str]], counter: TokenCounter) -> int:
-    return sum(counter.count(m["content"]) + TOKENS_PER_MESSAGE for m in messages)
 
 
 def _sample(sample_id, record, draft: Draft, messages, tokens, settings) -> dict[str, Any]:

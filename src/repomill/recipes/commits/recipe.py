@@ -5,7 +5,6 @@ examples, and export the dataset."""
 from __future__ import annotations
 
 import functools
-import posixpath
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -26,7 +25,7 @@ from repomill.export.schema import sample_schema
 from repomill.export.writer import DatasetWriter
 from repomill.recipes.commits.examples import ExampleSettings, build_examples, rejection
 from repomill.recipes.commits.mine import MineCommitsStage
-from repomill.sources.files import SourceSpec, git_repository
+from repomill.sources.files import SourceSpec, source_name
 from repomill.sources.git_history import CommitMeta, list_commits, parse_date
 from repomill.tokens import CachedCounter, load_tokenizer
 
@@ -51,7 +50,7 @@ def build_commits(
     curator = Curator(curate) if curate.enabled else None
     manifest = Manifest("build commits", {"index": index_config.model_dump(),
                         "commits": config.model_dump(), "curate": curate.model_dump()},
-                        _describe(source))  # fmt: skip
+                        source.describe())  # fmt: skip
     listing = StageRun("list_commits", 1)
     started = time.perf_counter()
     metas = list_commits(source.root, source.commit, config.max_commits,
@@ -68,7 +67,7 @@ def build_commits(
     shards = content_defined_shards(items, lambda item: item["sha"],
                                     average=config.shard_commits,
                                     maximum=4 * config.shard_commits)  # fmt: skip
-    settings = ExampleSettings(repo_name(source), config.target, config.max_tokens,
+    settings = ExampleSettings(source_name(source), config.target, config.max_tokens,
                                config.per_unit)  # fmt: skip
     writer = DatasetWriter(out, sample_schema("commits"), config.format, curator)
     walk = _HistoryWalk(source, index_config, out, show_progress)
@@ -192,24 +191,6 @@ class _HistoryWalk:
             self.index.advance(record["sha"], record["files"], record["hints"])
         else:
             self.index.remember(record["hints"])
-
-
-def repo_name(source: SourceSpec) -> str:
-    """owner/name from the origin remote when there is one, else the directory's name."""
-    repo = git_repository(source.root)
-    try:
-        url = repo.remotes["origin"].url or ""
-    except (KeyError, ValueError):
-        url = ""
-    url = url.rstrip("/").removesuffix(".git")
-    if url:
-        parts = url.replace(":", "/").split("/")
-        return "/".join(parts[-2:])
-    return posixpath.basename(source.root.rstrip("/")).removesuffix(".git")
-
-
-def _describe(source: SourceSpec) -> dict[str, Any]:
-    return {"root": source.root, "git": True, "commit": source.commit}
 
 
 def _card(settings: ExampleSettings, config: CommitsConfig, manifest: Manifest,

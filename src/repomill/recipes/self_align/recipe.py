@@ -21,15 +21,14 @@ from repomill.errors import UserError
 from repomill.export.card import bullet_counts, dataset_card
 from repomill.export.report import write_report
 from repomill.export.schema import sample_schema
-from repomill.export.writer import DatasetWriter
+from repomill.export.writer import DatasetWriter, rejected_record
 from repomill.llm.factory import LLMConfig, make_llm
-from repomill.recipes.commits.recipe import repo_name
 from repomill.recipes.self_align.generate import Task, generate, parse_response
 from repomill.recipes.self_align.seeds import mine_seeds
 from repomill.recipes.self_align.settings import SelfAlignConfig
 from repomill.recipes.self_align.static_check import static_check
-from repomill.sources.files import SourceSpec
-from repomill.tokens import load_tokenizer
+from repomill.sources.files import SourceSpec, source_name
+from repomill.tokens import count_chat, load_tokenizer
 from repomill.verify import sandbox
 from repomill.verify.runners import RUNNERS
 from repomill.verify.sandbox import Execution, Limits
@@ -44,8 +43,7 @@ def build_self_align(source: SourceSpec, index_config: IndexConfig, config: Self
     sandbox.require_sandbox(config.unsafe_no_sandbox)
     settings = {"self_align": config.model_dump(), "llm": llm_config.model_dump(),
                 "curate": curate.model_dump()}  # fmt: skip
-    described = {"root": source.root, "git": source.is_git, "commit": source.commit}
-    manifest = Manifest("build self-align", settings, described)
+    manifest = Manifest("build self-align", settings, source.describe())
     built = build_index(source, index_config, out, "build", show_progress)
     manifest.add(built.manifest.stages["index_files"])
     started = time.perf_counter()
@@ -73,8 +71,9 @@ def build_self_align(source: SourceSpec, index_config: IndexConfig, config: Self
     counter = load_tokenizer(config.tokenizer)
     writer = DatasetWriter(out, sample_schema("self-align"), config.format,
                            Curator(curate) if curate.enabled else None)  # fmt: skip
-    repo, commit = repo_name(source) if source.is_git else Path(source.root).name, source.commit
-    pass_rates, kept = _select(tasks, verdicts, config, writer, counter, repo, commit or "")
+    repo = source_name(source)
+    pass_rates, kept = _select(tasks, verdicts, config, writer, counter, repo,
+                               source.commit or "")  # fmt: skip
     splits = writer.finish(config.validation, config.test)
     rejected = Counter(r["reason"] for r in writer.rejected)
     responses = sum(len(t.responses) for t in tasks)
@@ -191,9 +190,8 @@ def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[lis
 
 def _rejected(seed, reason: str, stage: str, detail: dict) -> dict[str, Any]:
     meta = {"seed": seed.seed_id, "path": seed.path, "symbol": seed.symbol, **detail}
-    return {"id": stable_hash("self-align", seed.seed_id, json.dumps(detail, sort_keys=True)),
-            "recipe": "self-align", "commit": "", "reason": reason, "stage": stage,
-            "meta": json.dumps(meta, sort_keys=True)}  # fmt: skip
+    sample_id = stable_hash("self-align", seed.seed_id, json.dumps(detail, sort_keys=True))
+    return rejected_record(sample_id, "self-align", "", reason, stage, meta)
 
 
 def _sample(task: Task, s: int, passing: int, repo: str, commit: str, counter) -> dict:
@@ -210,5 +208,5 @@ def _sample(task: Task, s: int, passing: int, repo: str, commit: str, counter) -
         "evidence": [{"chunk_id": seed.seed_id, "path": seed.path,
                       "start_line": seed.start_line, "end_line": seed.end_line}],
         "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True),
-        "num_tokens": sum(counter.count(m["content"]) + 5 for m in messages),
+        "num_tokens": count_chat(messages, counter),
     }  # fmt: skip
