@@ -8,7 +8,7 @@ import shutil
 from dataclasses import dataclass, replace
 
 from repomill.verify.sandbox import Execution, Limits, run_sandboxed
-from repomill.verify.tools import node_tools
+from repomill.verify.tools import node_tools_mount
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Runner:
         limits = limits or Limits()
         limits = replace(limits, memory_bytes=self.memory_bytes,
                          file_bytes=max(limits.file_bytes, self.file_bytes or 0))  # fmt: skip
-        read_only = {str(node_tools()): "/tools"} if self.needs_node_tools else {}
+        read_only = node_tools_mount() if self.needs_node_tools else {}
         return run_sandboxed(list(self.command), {self.program: source}, limits,
                              unsafe_no_sandbox, read_only)  # fmt: skip
 

@@ -24,6 +24,11 @@ def tools_dir() -> Path:
     return cache / "repomill" / "tools"
 
 
+def node_tools_mount() -> dict[str, str]:
+    """The tool directory as the sandbox sees it: read-only at /tools."""
+    return {str(node_tools()): "/tools"}
+
+
 def node_tools() -> Path:
     """The directory holding node_modules/tsx, installed if missing (once, under a lock)."""
     root = tools_dir() / "node"

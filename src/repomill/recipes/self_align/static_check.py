@@ -11,7 +11,7 @@ import re
 from repomill.recipes.self_align.seeds import Seed
 from repomill.verify.runners import RUNNERS
 from repomill.verify.sandbox import Limits, run_sandboxed
-from repomill.verify.tools import node_tools
+from repomill.verify.tools import node_tools_mount
 
 _TS_SYNTAX = re.compile(r"error TS1\d{3}")
 _RUST_UNCODED = re.compile(r"^error(?!\[E\d+\])(?!: aborting)", re.M)
@@ -26,7 +26,7 @@ def static_check(seed: Seed, unsafe_no_sandbox: bool = False) -> str | None:
         command = ["/usr/bin/node", "/tools/node_modules/typescript/bin/tsc", "--noEmit",
                    "--isolatedModules", "--noResolve", "--target", "es2020", "main.ts"]  # fmt: skip
         run = run_sandboxed(command, {"main.ts": seed.code}, LIMITS, unsafe_no_sandbox,
-                            {str(node_tools()): "/tools"})  # fmt: skip
+                            node_tools_mount())  # fmt: skip
         return "static_check_failed" if _TS_SYNTAX.search(run.stdout + run.stderr) else None
     if seed.language == "rust" and RUNNERS["rust"].available():
         command = ["/usr/bin/rustc", "--edition", "2021", "--crate-type", "lib",
