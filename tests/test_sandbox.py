@@ -9,7 +9,7 @@ import time
 import pytest
 
 from repomill.errors import UserError
-from repomill.verify import sandbox
+from repomill.verify import sandbox, slots
 from repomill.verify.runners import RUNNERS
 from repomill.verify.sandbox import Limits
 
@@ -65,8 +65,14 @@ HOSTILE["typescript"] = {name: "declare const require: any;\n" + code
 CASES = [(lang, name) for lang, cases in HOSTILE.items() for name in cases]
 
 
+def _sandbox_uids() -> list[int]:
+    if os.geteuid() != 0:
+        return [os.getuid()]
+    return [slots.UID_BASE + index for index in range(8)]
+
+
 def _sandbox_processes() -> int:
-    return sandbox._running_processes(sandbox.NOBODY if os.geteuid() == 0 else os.getuid())
+    return sum(sandbox._running_processes(uid) for uid in _sandbox_uids())
 
 
 @pytest.mark.parametrize(("language", "case"), CASES)

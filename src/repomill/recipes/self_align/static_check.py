@@ -17,7 +17,7 @@ _TS_SYNTAX = re.compile(r"error TS1\d{3}")
 _RUST_UNCODED = re.compile(r"^error(?!\[E\d+\])(?!: aborting)", re.M)
 _JAVA_SYNTAX = re.compile(r"error: (.*expected|illegal start|not a statement|unclosed"
                           r"|reached end of file while parsing)")  # fmt: skip
-LIMITS = Limits(wall_seconds=30, cpu_seconds=30, memory_bytes=None, file_bytes=64 << 20)
+LIMITS = Limits(wall_seconds=30, cpu_seconds=30, memory_bytes=1 << 30, file_bytes=64 << 20)
 
 
 def static_check(seed: Seed, unsafe_no_sandbox: bool = False) -> str | None:
