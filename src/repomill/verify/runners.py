@@ -16,7 +16,7 @@ class Runner:
     language: str
     program: str  # the file name
     command: tuple[str, ...]
-    memory_bytes: int | None  # None where the runtime reserves address space up front
+    memory_bytes: int | None = None  # writable memory per process, where not the default
     needs_node_tools: bool = False  # tsx, from the tool directory, seen as /tools
     file_bytes: int | None = None  # a larger file-size limit (a compiler's output)
     requires: tuple[str, ...] = ()  # tools beyond the command's first word
@@ -30,7 +30,7 @@ class Runner:
             unsafe_no_sandbox: bool = False) -> Execution:  # fmt: skip
         source = self.assemble(code, tests)
         limits = limits or Limits()
-        limits = replace(limits, memory_bytes=self.memory_bytes,
+        limits = replace(limits, memory_bytes=max(limits.memory_bytes, self.memory_bytes or 0),
                          file_bytes=max(limits.file_bytes, self.file_bytes or 0))  # fmt: skip
         read_only = node_tools_mount() if self.needs_node_tools else {}
         return run_sandboxed(list(self.command), {self.program: source}, limits,
@@ -63,19 +63,19 @@ def _rust_program(code: str, tests: str) -> str:
 
 
 RUNNERS = {
-    "python": Runner("python", "main.py", ("/usr/bin/python3", "-I", "main.py"), 1 << 30),
+    "python": Runner("python", "main.py", ("/usr/bin/python3", "-I", "main.py")),
     "javascript": Runner("javascript", "main.js",
-                         ("/usr/bin/node", "--max-old-space-size=256", "main.js"), None),
+                         ("/usr/bin/node", "--max-old-space-size=256", "main.js")),
     # tsx strips the types (esbuild) and runs the result on node.
     "typescript": Runner("typescript", "main.ts",
                          ("/usr/bin/node", "--max-old-space-size=256",
-                          "/tools/node_modules/tsx/dist/cli.mjs", "main.ts"), None, True),
+                          "/tools/node_modules/tsx/dist/cli.mjs", "main.ts"),
+                         needs_node_tools=True),
     # rustc --test builds a test binary in the private /tmp, which then runs the tests.
     "rust": Runner("rust", "main.rs",
                    ("/usr/bin/sh", "-c", "/usr/bin/rustc --edition 2021 --test -o /tmp/tests "
                     "main.rs && exec /tmp/tests --test-threads 1 --nocapture"),
-                   2 << 30, file_bytes=64 << 20, requires=("/usr/bin/rustc", "/usr/bin/cc")),
+                   1 << 30, file_bytes=64 << 20, requires=("/usr/bin/rustc", "/usr/bin/cc")),
     "java": Runner("java", "Main.java",
-                   ("/usr/bin/java", "-Xmx256m", "-XX:+UseSerialGC", "-Xss8m", "Main.java"),
-                   None),
+                   ("/usr/bin/java", "-Xmx256m", "-XX:+UseSerialGC", "-Xss8m", "Main.java")),
 }  # fmt: skip

@@ -1,9 +1,14 @@
-"""Run untrusted code with bubblewrap: no network, a read-only /usr, a private writable
-/tmp and work directory, an empty home, no view of the user's files or the repository;
-rlimits on CPU time, memory, processes and file size; a wall timeout that kills the whole
-process group (the sandbox's PID namespace dies with it); output capped by the file-size
-limit and read back truncated. As root, the sandbox runs as `nobody`, so the processes
-limit counts its own processes and no root-owned file is readable through a bind."""
+"""Run untrusted code with bubblewrap.
+
+Inside: no network, a read-only /usr, only the /etc entries interpreters need, size-capped
+tmpfs /tmp, /work (the program's files, copied in through file descriptors) and /home, an
+empty environment, no host path anywhere (bwrap reads its arguments from a descriptor, so
+even its command line shows none), a seccomp filter (no ptrace, no namespaces, no mounts)
+and no nested user namespaces. Limits: CPU time, writable memory and file size per process;
+as root, a user id and a control group per sandbox slot, so processes and memory are
+counted for the sandbox as a whole and never shared with a sandbox beside it. A wall
+timeout kills the process group, and the PID namespace dies with it. Output is capped by
+the file-size limit and read back truncated."""
 
 from __future__ import annotations
 
@@ -14,22 +19,26 @@ import signal
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO
 
 from repomill.errors import UserError
+from repomill.verify import cgroup, seccomp, slots
 
-NOBODY = 65534
 OUTPUT_BYTES = 64 * 1024  # of stdout and of stderr kept in the result
+HOME = "/home/sandbox"
 
 
 @dataclass(frozen=True)
 class Limits:
     wall_seconds: float = 10.0
     cpu_seconds: int = 10
-    memory_bytes: int | None = 1 << 30  # address space; None for runtimes that reserve it
-    processes: int = 64  # beyond what the sandbox user already runs
+    memory_bytes: int = 512 << 20  # writable memory of one process (RLIMIT_DATA)
+    sandbox_memory_bytes: int = 1 << 30  # all processes and tmpfs together (a cgroup, as root)
+    processes: int = 64  # tasks of the sandbox at once, threads included
     file_bytes: int = 8 << 20  # largest file written, stdout and stderr included
+    tmpfs_bytes: int = 64 << 20  # each of /tmp, /work and /home
 
 
 @dataclass
@@ -39,7 +48,7 @@ class Execution:
     stdout: str
     stderr: str
     seconds: float
-    reason: str = ""  # why it did not pass: timeout, cpu_limit, the error's last line…
+    reason: str = ""  # why it did not pass: timeout, cpu_limit, memory_limit, the error…
 
     @property
     def passed(self) -> bool:
@@ -56,6 +65,93 @@ def require_sandbox(unsafe: bool = False) -> None:
                         "(apt-get install bubblewrap, or pass --unsafe-no-sandbox)")  # fmt: skip
 
 
+def run_sandboxed(
+    command: list[str],
+    files: dict[str, str],
+    limits: Limits | None = None,
+    unsafe_no_sandbox: bool = False,
+    read_only: dict[str, str] | None = None,
+    stdin: str = "",
+) -> Execution:
+    """Put `files` in /work, run `command` there and report how it ended. `read_only` maps
+    host directories to where the sandbox sees them; `stdin` is the program's input."""
+    limits = limits or Limits()
+    bwrap = bwrap_path()
+    if bwrap is None:
+        if not unsafe_no_sandbox:
+            require_sandbox()
+        return _run_unsafe(command, files, limits, read_only or {}, stdin)
+    with contextlib.ExitStack() as stack:
+        descriptors = _Descriptors(stack)
+        args = _bwrap_args(files, limits, read_only or {}, descriptors)
+        argv = [bwrap, "--args", str(descriptors.add("\0".join(args) + "\0")), *command]
+        group = None
+        if os.geteuid() == 0:
+            slot = stack.enter_context(slots.sandbox_slot())
+            argv = _as_slot_user(slot, argv)
+            group = cgroup.slot_cgroup(slot.index)
+        else:  # the user's own processes count towards its limit too
+            limits = replace(limits, processes=limits.processes + _running_processes(os.getuid()))
+        argv = [*_prlimit_args(limits), *argv]
+        if group is not None:  # + the shell and bwrap's init
+            group.set_limits(limits.sandbox_memory_bytes, limits.processes + 2)
+            argv = _joining(group, argv)
+        kills = group.oom_kills() if group else 0
+        execution = _execute(argv, descriptors, limits, stdin, cwd="/")
+        if group is not None:
+            group.kill_remaining()
+            if not execution.passed and group.oom_kills() > kills:
+                execution.reason = "memory_limit"
+        return execution
+
+
+class _Descriptors:
+    """Memory-backed file descriptors handed to bwrap (its arguments, the files, the
+    filter): nothing is written to the host's disk, so nothing is left behind."""
+
+    def __init__(self, stack: contextlib.ExitStack):
+        self.fds: list[int] = []
+        stack.callback(lambda: [os.close(fd) for fd in self.fds])
+
+    def add(self, data: str | bytes) -> int:
+        fd = os.memfd_create("repomill-sandbox", 0)
+        self.fds.append(fd)
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.lseek(fd, 0, os.SEEK_SET)
+        return fd
+
+
+def _bwrap_args(files: dict[str, str], limits: Limits, read_only: dict[str, str],
+                descriptors: _Descriptors) -> list[str]:  # fmt: skip
+    size = str(limits.tmpfs_bytes)
+    args = ["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+            "--new-session", "--cap-drop", "ALL",
+            "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
+            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+            "--symlink", "usr/sbin", "/sbin", "--proc", "/proc", "--dev", "/dev",
+            "--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/home",
+            "--dir", HOME, "--size", size, "--tmpfs", "/work"]  # fmt: skip
+    for extra in ("/etc/alternatives", "/etc/java-17-openjdk", "/etc/ld.so.cache"):
+        if os.path.exists(extra):  # what interpreters need of /etc; nothing else
+            args += ["--ro-bind", extra, extra]
+    for source, target in read_only.items():  # tool directories (e.g. npm packages)
+        args += ["--ro-bind", source, target]
+    folders = {str(Path(name).parent) for name in files} - {"."}
+    for folder in sorted(folders, key=len):
+        args += ["--dir", f"/work/{folder}"]
+    for name, text in files.items():
+        args += ["--file", str(descriptors.add(text)), f"/work/{name}"]
+    program = seccomp.filter_program()
+    if program is not None:
+        args += ["--seccomp", str(descriptors.add(program))]
+    return [*args, "--chdir", "/work", "--clearenv", "--setenv", "HOME", HOME,
+            "--setenv", "PATH", "/usr/bin", "--setenv", "LANG", "C.UTF-8",
+            "--setenv", "TMPDIR", "/tmp"]  # fmt: skip
+
+
 def _running_processes(uid: int) -> int:
     count = 0
     for entry in os.scandir("/proc"):
@@ -65,88 +161,65 @@ def _running_processes(uid: int) -> int:
     return count
 
 
-def _bwrap_args(workdir: Path, read_only: dict[str, str]) -> list[str]:
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
-            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--symlink", "usr/sbin", "/sbin", "--proc", "/proc", "--dev", "/dev",
-            "--tmpfs", "/tmp", "--tmpfs", "/home", "--dir", "/home/sandbox",
-            "--bind", str(workdir), "/work", "--chdir", "/work",
-            "--clearenv", "--setenv", "HOME", "/home/sandbox", "--setenv", "PATH", "/usr/bin",
-            "--setenv", "LANG", "C.UTF-8", "--setenv", "TMPDIR", "/tmp"]  # fmt: skip
-    for extra in ("/etc/alternatives", "/etc/java-17-openjdk", "/etc/ld.so.cache"):
-        if os.path.exists(extra):  # what interpreters need of /etc; nothing else
-            args += ["--ro-bind", extra, extra]
-    for source, target in read_only.items():  # tool directories (e.g. npm packages)
-        args += ["--ro-bind", source, target]
-    return args
+def _as_slot_user(slot: slots.Slot, argv: list[str]) -> list[str]:
+    return ["/usr/bin/setpriv", f"--reuid={slot.uid}", f"--regid={slot.uid}",
+            "--clear-groups", *argv]  # fmt: skip
 
 
-def run_sandboxed(
-    command: list[str],
-    files: dict[str, str],
-    limits: Limits | None = None,
-    unsafe_no_sandbox: bool = False,
-    read_only: dict[str, str] | None = None,
-) -> Execution:
-    """Write `files` into a fresh work directory, run `command` there (inside the sandbox
-    it is /work), and report how it ended. `read_only` maps host directories to where the
-    sandbox sees them (read-only)."""
-    limits = limits or Limits()
-    sandboxed = bwrap_path() is not None
-    if not sandboxed and not unsafe_no_sandbox:
-        require_sandbox()
-    as_root = os.geteuid() == 0
-    with tempfile.TemporaryDirectory(prefix="repomill-sbx-") as tmp:
-        workdir = Path(tmp) / "work"
-        workdir.mkdir()
-        for name, text in files.items():
-            (workdir / name).parent.mkdir(parents=True, exist_ok=True)
-            (workdir / name).write_text(text, encoding="utf-8")
-        if as_root:  # nobody must reach its work directory (and only that)
-            os.chmod(tmp, 0o711)
-            for path in [workdir, *workdir.rglob("*")]:
-                os.chown(path, NOBODY, NOBODY)
-        argv = list(command)
-        if sandboxed:
-            argv = _bwrap_args(workdir, read_only or {}) + argv
-            if as_root:
-                argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                        *argv]  # fmt: skip
-        else:  # unsafe: the same paths, on the host
-            replace = {"/work": str(workdir), **{t: s for s, t in (read_only or {}).items()}}
-            for target, source in replace.items():
-                argv = [part.replace(target, source) for part in argv]
-        processes = limits.processes + _running_processes(NOBODY if as_root else os.getuid())
-        # prlimit sets the limits and execs the rest: no preexec_fn, so Popen can spawn
-        # without forking this (large) Python process.
-        argv = [*_prlimit_args(limits, processes), *argv]
-        out_path, err_path = Path(tmp) / "stdout", Path(tmp) / "stderr"
-        started = time.perf_counter()
-        with out_path.open("wb") as out, err_path.open("wb") as err:
-            process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                cwd=workdir, start_new_session=True,
-            )  # fmt: skip
-            timed_out = False
-            try:
-                process.wait(timeout=limits.wall_seconds)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                _kill_group(process)
-                process.wait()
+def _joining(group: cgroup.Cgroup, argv: list[str]) -> list[str]:
+    """A shell that moves itself into the group and then becomes the rest of the chain:
+    everything the sandbox starts is counted there from its first instruction."""
+    script = " && ".join(f"echo $$ > {path}" for path in group.procs_files)
+    return ["/usr/bin/sh", "-c", f'{script} && exec "$@"', "sh", *argv]
+
+
+def _prlimit_args(limits: Limits) -> list[str]:
+    # prlimit sets the limits and execs the rest: no preexec_fn, so Popen can spawn without
+    # forking this (large) Python process. Threads count towards --nproc.
+    return ["/usr/bin/prlimit", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
+            f"--nproc={limits.processes}", f"--fsize={limits.file_bytes}", "--core=0",
+            f"--data={limits.memory_bytes}", "--"]  # fmt: skip
+
+
+def _execute(argv: list[str], descriptors: _Descriptors, limits: Limits, stdin: str,
+             cwd: str, env: dict[str, str] | None = None) -> Execution:  # fmt: skip
+    """Run with an empty environment (bwrap's own init shows it to the sandbox as
+    /proc/1/environ) unless `env` is given; output goes to unlinked files."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        stdin_fd = descriptors.add(stdin)
+        process = subprocess.Popen(
+            argv, stdin=stdin_fd, stdout=out, stderr=err, cwd=cwd, env=env or {},
+            pass_fds=tuple(descriptors.fds), start_new_session=True,
+        )  # fmt: skip
+        timed_out = False
+        try:
+            process.wait(timeout=limits.wall_seconds)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(process)
+            process.wait()
         seconds = time.perf_counter() - started
-        stdout, stderr = _read(out_path), _read(err_path)
-        status, reason = _verdict(process.returncode, timed_out, stderr, stdout)
-        return Execution(status, process.returncode, stdout, stderr, seconds, reason)
+        stdout, stderr = _read(out), _read(err)
+    status, reason = _verdict(process.returncode, timed_out, stderr, stdout)
+    return Execution(status, process.returncode, stdout, stderr, seconds, reason)
 
 
-def _prlimit_args(limits: Limits, processes: int) -> list[str]:
-    args = ["prlimit", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
-            f"--nproc={processes}", f"--fsize={limits.file_bytes}", "--core=0"]  # fmt: skip
-    if limits.memory_bytes is not None:
-        args.append(f"--as={limits.memory_bytes}")
-    return [*args, "--"]
+def _run_unsafe(command: list[str], files: dict[str, str], limits: Limits,
+                read_only: dict[str, str], stdin: str) -> Execution:  # fmt: skip
+    """--unsafe-no-sandbox: the same paths mapped onto the host, the per-process limits,
+    no isolation at all."""
+    with tempfile.TemporaryDirectory(prefix="repomill-unsafe-") as tmp, \
+            contextlib.ExitStack() as stack:  # fmt: skip
+        for name, text in files.items():
+            (Path(tmp) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(tmp) / name).write_text(text, encoding="utf-8")
+        argv = list(command)
+        for target, source in {"/work": tmp, **{t: s for s, t in read_only.items()}}.items():
+            argv = [part.replace(target, source) for part in argv]
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": tmp, "TMPDIR": tmp}
+        return _execute([*_prlimit_args(limits), *argv], _Descriptors(stack), limits, stdin,
+                        cwd=tmp, env=env)  # fmt: skip
 
 
 def _kill_group(process: subprocess.Popen) -> None:
@@ -175,8 +248,8 @@ def _verdict(code: int | None, timed_out: bool, stderr: str, stdout: str) -> tup
     return "failed", (lines[-1][:200] if lines else f"exit code {code}")
 
 
-def _read(path: Path) -> str:
-    with path.open("rb") as fh:
-        data = fh.read(OUTPUT_BYTES + 1)
+def _read(file: IO[bytes]) -> str:
+    file.seek(0)
+    data = file.read(OUTPUT_BYTES + 1)
     text = data[:OUTPUT_BYTES].decode("utf-8", errors="replace")
     return text + ("\n… (output cut)" if len(data) > OUTPUT_BYTES else "")
