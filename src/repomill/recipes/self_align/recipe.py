@@ -7,6 +7,7 @@ import json
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,8 @@ from repomill.sources.files import SourceSpec, source_name
 from repomill.tokens import count_chat, load_tokenizer
 from repomill.verify import sandbox
 from repomill.verify.runners import RUNNERS
-from repomill.verify.sandbox import Execution, Limits
+from repomill.verify.sandbox import Limits
+from repomill.verify.verdict import Verdict, verify_response
 
 
 def build_self_align(source: SourceSpec, index_config: IndexConfig, config: SelfAlignConfig,
@@ -64,7 +66,7 @@ def build_self_align(source: SourceSpec, index_config: IndexConfig, config: Self
 
     started = time.perf_counter()
     verdicts = _verify(tasks, config)
-    passing = sum(1 for v in verdicts.values() if not v[2])
+    passing = sum(1 for response in verdicts.values() if response.verdict.passed)
     manifest.add(StageRun("verify", 1, items_in=len(verdicts), records_out=passing,
                           seconds=time.perf_counter() - started))  # fmt: skip
 
@@ -128,40 +130,32 @@ HOW = ("Made by `repomill build --recipe self-align` (SelfCodeAlign style): docu
        "the concepts and the instruction's pass count (a difficulty signal).")  # fmt: skip
 
 
-def _verify(tasks: list[Task], config: SelfAlignConfig) -> dict[tuple[int, int], tuple]:
-    """(task, sample) -> (implementation, tests, rejection reason or "", execution)."""
-    verdicts: dict[tuple[int, int], tuple] = {}
-    jobs = []
+def _verify(tasks: list[Task], config: SelfAlignConfig) -> dict[tuple[int, int], Response]:
+    """(task, sample) -> the parsed response and its verdict, run in parallel sandboxes."""
+    responses: dict[tuple[int, int], Response] = {}
     for t, task in enumerate(tasks):
         for s, result in enumerate(task.responses):
             code, tests, reason = parse_response(result, task.language)
-            verdicts[(t, s)] = (code, tests, reason, None)
-            if not reason:
-                jobs.append((t, s, task.language, code, tests))
+            responses[(t, s)] = Response(code, tests, Verdict(reason))
     limits = Limits(wall_seconds=config.wall_seconds, cpu_seconds=int(config.wall_seconds) + 5)
 
-    def run(job) -> tuple[tuple[int, int], Execution]:
-        t, s, language, code, tests = job
-        return (t, s), RUNNERS[language].run(code, tests, limits, config.unsafe_no_sandbox)
+    def run(key: tuple[int, int]) -> tuple[tuple[int, int], Verdict]:
+        response = responses[key]
+        return key, verify_response(tasks[key[0]].language, response.code, response.tests,
+                                    limits, config.unsafe_no_sandbox)  # fmt: skip
 
+    parsed = [key for key, response in responses.items() if response.verdict.passed]
     with ThreadPoolExecutor(config.workers) as pool:  # a hung run is killed by its timeout
-        for key, execution in pool.map(run, jobs):
-            code, tests, _, _ = verdicts[key]
-            verdicts[key] = (code, tests, _execution_reason(execution), execution)
-    return verdicts
+        for key, verdict in pool.map(run, parsed):
+            responses[key] = replace(responses[key], verdict=verdict)
+    return responses
 
 
-def _execution_reason(execution: Execution) -> str:
-    if execution.passed:
-        return ""
-    if execution.status == "timeout":
-        return "timeout"
-    if execution.status == "killed":
-        return "sandbox_violation" if execution.reason == "killed" else execution.reason
-    text = execution.stderr + execution.stdout
-    if "SyntaxError" in text or "error[E" in text or "error TS" in text or "error:" in text[:300]:
-        return "syntax_error"
-    return "tests_failed"
+@dataclass(frozen=True)
+class Response:
+    code: str
+    tests: str
+    verdict: Verdict
 
 
 def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[list[int], int]:
@@ -171,13 +165,14 @@ def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[lis
         if task.rejected:
             writer.reject(_rejected(seed, task.rejected, "generate", {}))
             continue
-        passing = [s for s in range(len(task.responses)) if not verdicts[(t, s)][2]]
+        passing = [s for s in range(len(task.responses)) if verdicts[(t, s)].verdict.passed]
         pass_counts.append(len(passing))
         chosen = passing[:1] if config.keep == "first" else passing
         for s in range(len(task.responses)):
-            reason = verdicts[(t, s)][2]
-            if reason:
-                writer.reject(_rejected(seed, reason, "verify", {"sample": s}))
+            verdict = verdicts[(t, s)].verdict
+            if not verdict.passed:
+                writer.reject(_rejected(seed, verdict.reason, "verify", {"sample": s},
+                                        verdict.detail()))  # fmt: skip
             elif s not in chosen:
                 writer.reject(_rejected(seed, "not_selected", "select", {"sample": s}))
         for s in chosen:
@@ -188,8 +183,11 @@ def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[lis
     return pass_counts, kept
 
 
-def _rejected(seed, reason: str, stage: str, detail: dict) -> dict[str, Any]:
-    meta = {"seed": seed.seed_id, "path": seed.path, "symbol": seed.symbol, **detail}
+def _rejected(seed, reason: str, stage: str, detail: dict,
+              why: dict | None = None) -> dict[str, Any]:  # fmt: skip
+    """`detail` identifies the row; `why` (an error, a stderr tail) only explains it."""
+    meta = {"seed": seed.seed_id, "path": seed.path, "symbol": seed.symbol, **detail,
+            **(why or {})}  # fmt: skip
     sample_id = stable_hash("self-align", seed.seed_id, json.dumps(detail, sort_keys=True))
     return rejected_record(sample_id, "self-align", "", reason, stage, meta)
 

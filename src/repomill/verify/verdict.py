@@ -1,0 +1,70 @@
+"""Whether a response's tests verify its code: they must not define the code's names
+again, must run to their end in the sandbox and pass, and must fail against broken
+versions of the code (see `mutants`). Each way to fall short is a reason of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from repomill.verify import harness, mutants
+from repomill.verify.runners import RUNNERS
+from repomill.verify.sandbox import Execution, Limits
+
+STDERR_TAIL = 300  # characters of a failed run's stderr kept for the user
+
+
+@dataclass(frozen=True)
+class Verdict:
+    reason: str  # "" when the tests verify the code
+    execution: Execution | None = None  # the run against the code, where there was one
+    mutants_run: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return not self.reason
+
+    def detail(self) -> dict[str, str]:
+        """What a rejected row keeps to say why: the run's own reason and its stderr's end."""
+        if self.execution is None or self.execution.passed:
+            return {}
+        return {"error": self.execution.reason,
+                "stderr_tail": self.execution.stderr[-STDERR_TAIL:]}  # fmt: skip
+
+
+def verify_response(language: str, code: str, tests: str, limits: Limits,
+                    unsafe_no_sandbox: bool = False) -> Verdict:  # fmt: skip
+    reason = static_reason(language, code, tests)
+    if reason:
+        return Verdict(reason)
+    runner = RUNNERS[language]
+    execution = runner.run(code, tests, limits, unsafe_no_sandbox)
+    if not execution.passed:
+        return Verdict(execution_reason(execution), execution)
+    broken = mutants.mutants(code, language)
+    for mutant in broken:
+        if runner.run(mutant, tests, limits, unsafe_no_sandbox).passed:
+            return Verdict("vacuous_tests", execution, len(broken))
+    return Verdict("", execution, len(broken))
+
+
+def static_reason(language: str, code: str, tests: str) -> str:
+    if mutants.defined_names(code, language) & mutants.defined_names(tests, language):
+        return "tests_redefine_solution"
+    if harness.uncalled_tests(tests, language) is None:
+        return "no_test_calls"
+    return ""
+
+
+def execution_reason(execution: Execution) -> str:
+    if execution.passed:
+        return ""
+    if execution.status == "timeout":
+        return "timeout"
+    if execution.status == "killed" or execution.reason == "memory_limit":
+        return "sandbox_violation" if execution.reason == "killed" else execution.reason
+    if execution.reason in ("tests_incomplete", "no_test_calls"):
+        return execution.reason
+    text = execution.stderr + execution.stdout
+    if "SyntaxError" in text or "error[E" in text or "error TS" in text or "error:" in text[:300]:
+        return "syntax_error"
+    return "tests_failed"
