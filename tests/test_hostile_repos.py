@@ -1,0 +1,112 @@
+"""Repositories that are corrupt or crafted: missing objects, tree entries with absolute
+or `..` paths, folders that cannot be read. Each ends in a counted skip reason (or one
+clear error line), never a traceback, and no unsafe path reaches the output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pygit2
+import pytest
+
+from repomill.code.build import build_index
+from repomill.config import IndexConfig
+from repomill.errors import UserError
+from repomill.sources import open_source
+from repomill.sources.paths import is_safe_path
+
+from .conftest import git, make_repo
+
+T0 = 1_700_000_000
+BLOB, TREE = 0o100644, 0o040000
+
+
+def code(n: int) -> str:
+    return f"def f{n}(x):\n    return x + {n}\n"
+
+
+def delete_object(repo: Path, oid: str) -> None:
+    (repo / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+
+
+def raw_tree(repo: pygit2.Repository, entries: dict[str, tuple[int, pygit2.Oid]]) -> pygit2.Oid:
+    """A tree written as raw bytes, so names git refuses (`/abs.py`, `..`) get in; sorted
+    as git sorts (a folder's name as if it ended in `/`)."""
+    order = sorted(entries, key=lambda n: n + "/" if entries[n][0] == TREE else n)
+    data = b"".join(f"{entries[n][0]:o} {n}".encode() + b"\0" + entries[n][1].raw for n in order)
+    return repo.odb.write(pygit2.enums.ObjectType.TREE, data)
+
+
+def crafted_history(path: Path, trees: list[dict[str, str]]) -> Path:
+    """A repository whose commits have exactly these trees (name -> source), a day apart;
+    a name may hold `/` or `..`, so one entry can carry a whole crafted path."""
+    repo = pygit2.init_repository(str(path), initial_head="main")
+    parents: list[pygit2.Oid] = []
+    for n, files in enumerate(trees):
+        entries = {name: (BLOB, repo.create_blob(text.encode())) for name, text in files.items()}
+        sig = pygit2.Signature("Test", "test@example.com", T0 + n * 86_400, 0)
+        message = f"Change the helper functions, step {n}"
+        parents = [repo.create_commit("refs/heads/main", sig, sig, message,
+                                      raw_tree(repo, entries), parents)]  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize(
+    "path, safe",
+    [("a.py", True), ("src/a.py", True), ("..a.py", True), ("a..py", True),
+     ("/abs.py", False), ("../up.py", False), ("a/../../b.py", False), ("..", False),
+     ("./a.py", False), ("a//b.py", False), ("a/", False), ("", False), ("..\\up.py", False),
+     ("a\0.py", False)],
+)  # fmt: skip
+def test_safe_paths_are_relative_with_named_parts(path, safe):
+    assert is_safe_path(path) is safe
+
+
+# -- the index at one revision ------------------------------------------------------------
+
+
+def test_index_skips_a_blob_missing_from_head(tmp_path):
+    repo = make_repo(tmp_path / "r", {"a.py": code(1), "b.py": code(2)})
+    delete_object(repo, git(repo, "rev-parse", "HEAD:b.py"))
+    built = build_index(open_source(repo), IndexConfig(workers=1), None, show_progress=False)
+    status = {r["path"]: r["status"] for r in built.file_records}
+    assert status == {"a.py": "indexed", "b.py": "missing_object"}
+    assert built.manifest.stages["list_files"].skipped == {"missing_object": 1}
+    assert built.manifest.counts["files_skipped"] == 1
+
+
+def test_index_skips_a_missing_folder_as_one_entry(tmp_path):
+    repo = make_repo(tmp_path / "r", {"a.py": code(1), "pkg/b.py": code(2), "pkg/c.py": ""})
+    delete_object(repo, git(repo, "rev-parse", "HEAD:pkg"))
+    built = build_index(open_source(repo), IndexConfig(workers=1), None, show_progress=False)
+    assert {r["path"]: r["status"] for r in built.file_records} == {
+        "a.py": "indexed", "pkg": "missing_object"}  # fmt: skip
+
+
+def test_index_fails_in_one_line_without_the_head_tree(tmp_path):
+    repo = make_repo(tmp_path / "r", {"a.py": code(1)})
+    delete_object(repo, git(repo, "rev-parse", "HEAD^{tree}"))
+    with pytest.raises(UserError, match="tree is missing"):
+        build_index(open_source(repo), IndexConfig(workers=1), None, show_progress=False)
+
+
+def test_index_skips_unsafe_tree_paths(tmp_path):
+    unsafe = ["/abs.py", "../up.py", "a/../../b.py"]
+    repo = crafted_history(tmp_path / "r", [{"ok.py": code(0), **{p: code(1) for p in unsafe}}])
+    built = build_index(open_source(repo), IndexConfig(workers=1), None, show_progress=False)
+    status = {r["path"]: (r["status"], r["language"]) for r in built.file_records}
+    assert status == {"ok.py": ("indexed", "python"), **{p: ("unsafe_path", "") for p in unsafe}}
+    assert built.manifest.stages["list_files"].skipped == {"unsafe_path": 3}
+    assert {c["path"] for c in built.index.chunks} == {"ok.py"}
+
+
+def test_index_does_not_descend_into_a_folder_named_dot_dot(tmp_path):
+    repo = pygit2.init_repository(str(tmp_path / "r"), initial_head="main")
+    inner = raw_tree(repo, {"up.py": (BLOB, repo.create_blob(code(1).encode()))})
+    top = raw_tree(repo, {"..": (TREE, inner), "ok.py": (BLOB, repo.create_blob(b"x = 1\n"))})
+    sig = pygit2.Signature("Test", "test@example.com", T0, 0)
+    repo.create_commit("refs/heads/main", sig, sig, "Add files", top, [])
+    built = build_index(open_source(repo.workdir), IndexConfig(workers=1), None,
+                        show_progress=False)  # fmt: skip
+    assert {r["path"]: r["status"] for r in built.file_records} == {
+        "..": "unsafe_path", "ok.py": "indexed"}  # fmt: skip
