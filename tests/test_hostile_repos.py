@@ -4,18 +4,24 @@ clear error line), never a traceback, and no unsafe path reaches the output."""
 
 from __future__ import annotations
 
+import json
+import pickle
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pygit2
 import pytest
 
 from repomill.code.build import build_index
-from repomill.config import IndexConfig
+from repomill.config import CommitsConfig, IndexConfig
 from repomill.errors import UserError
+from repomill.recipes.commits import mine
+from repomill.recipes.commits.mine import MineCommitsStage
+from repomill.recipes.commits.recipe import build_commits
 from repomill.sources import open_source
 from repomill.sources.paths import is_safe_path
 
-from .conftest import git, make_repo
+from .conftest import commit, git, make_repo
 
 T0 = 1_700_000_000
 BLOB, TREE = 0o100644, 0o040000
@@ -49,6 +55,25 @@ def crafted_history(path: Path, trees: list[dict[str, str]]) -> Path:
         parents = [repo.create_commit("refs/heads/main", sig, sig, message,
                                       raw_tree(repo, entries), parents)]  # fmt: skip
     return path
+
+
+def build(repo: Path, out: Path, workers: int = 1) -> dict:
+    manifest = build_commits(open_source(repo), IndexConfig(workers=workers), CommitsConfig(),
+                             out, False)  # fmt: skip
+    return manifest.to_json()
+
+
+def exported_paths(out: Path) -> set[str]:
+    paths = set()
+    for split in (out / "data").glob("*.parquet"):
+        for row in pq.read_table(split).to_pylist():
+            paths |= {u["path"] for u in row["units"]} | {e["path"] for e in row["evidence"]}
+            paths |= {c["path"] for c in row["context"]}
+    return paths
+
+
+def rejected(out: Path) -> dict[str, str]:
+    return {r["commit"]: r["reason"] for r in pq.read_table(out / "rejected.parquet").to_pylist()}
 
 
 @pytest.mark.parametrize(
@@ -110,3 +135,70 @@ def test_index_does_not_descend_into_a_folder_named_dot_dot(tmp_path):
                         show_progress=False)  # fmt: skip
     assert {r["path"]: r["status"] for r in built.file_records} == {
         "..": "unsafe_path", "ok.py": "indexed"}  # fmt: skip
+
+
+# -- the commits recipe ----------------------------------------------------------------------
+
+
+def test_build_goes_on_around_a_missing_parent_commit(tmp_path, capsys):
+    repo = make_repo(tmp_path / "r", {"a.py": code(1)}, "Add the first helper function")
+    for n in (2, 3, 4):
+        commit(repo, {"a.py": code(n)}, f"Change the helper function to add {n}",
+               when=T0 + n * 86_400)  # fmt: skip
+    shas = git(repo, "rev-list", "HEAD").split()  # newest first
+    delete_object(repo, shas[2])
+    manifest = build(repo, tmp_path / "out")
+    assert "history is incomplete, 1 commit(s) missing" in capsys.readouterr().err
+    assert manifest["stages"]["list_commits"]["skipped"] == {"missing_object": 1}
+    assert manifest["counts"]["commits_listed"] == 2
+    assert rejected(tmp_path / "out") == {shas[1]: "missing_object"}
+    assert manifest["counts"]["commits_kept"] == 1
+
+
+def test_build_skips_unsafe_paths_in_commits_across_workers(tmp_path):
+    repo = crafted_history(tmp_path / "r", [
+        {"ok.py": code(0)},
+        {"ok.py": code(0), "/abs.py": code(1)},  # only an unsafe file: the commit is rejected
+        {"ok.py": code(2), "/abs.py": code(1), "../up.py": code(3), "a/../../b.py": code(4)},
+    ])  # fmt: skip
+    out = tmp_path / "out"
+    manifest = build(repo, out, workers=2)  # pygit2's errors would not pickle back
+    shas = git(repo, "rev-list", "HEAD").split()
+    assert rejected(out)[shas[1]] == "unsafe_path"
+    assert manifest["counts"]["unsafe_paths_skipped"] == 3  # /abs.py once, then ../ and a/..
+    assert exported_paths(out) == {"ok.py"}
+    meta = json.loads(pq.read_table(out / "data" / "train-00000-of-00001.parquet")
+                      .to_pylist()[-1]["meta"])  # fmt: skip
+    assert meta["file_skips"]["unsafe_path"] == 2
+
+
+def test_build_leaves_out_a_missing_blob_the_index_meets(tmp_path):
+    """The index steps by tree diff onto a commit that mining rejected; a blob there that
+    is gone leaves that file out of the context, counted."""
+    repo = make_repo(tmp_path / "r", {"a.py": code(1)}, "Add the first helper function")
+    commit(repo, {"a.py": code(2), "lib.py": code(9)}, "Add a library and change a helper",
+           when=T0 + 86_400)  # fmt: skip
+    lib = git(repo, "rev-parse", "HEAD:lib.py")
+    commit(repo, {"a.py": code(3)}, "Change the helper function once more", when=T0 + 2 * 86_400)
+    delete_object(repo, lib)
+    out = tmp_path / "out"
+    manifest = build(repo, out)
+    assert rejected(out) == {git(repo, "rev-parse", "HEAD~1"): "missing_object"}
+    assert manifest["counts"]["index_missing_objects"] == 1
+    assert manifest["counts"]["commits_kept"] == 2
+
+
+def test_mining_returns_a_picklable_record_for_any_git_error(tmp_path, monkeypatch):
+    repo = make_repo(tmp_path / "r", {"a.py": code(1)}, "Add the first helper function")
+
+    def failing(*args, **kwargs):
+        raise pygit2.GitError("unrecoverable internal error")
+
+    monkeypatch.setattr(mine, "commit_changes", failing)
+    stage = MineCommitsStage(str(repo), 100, 1000, 100_000, 4000)
+    sha = git(repo, "rev-parse", "HEAD")
+    meta = {"sha": sha, "parents": [], "author_name": "Test", "author_email": "t@e.com",
+            "time": T0, "message": "Add the first helper function", "shallow": False}  # fmt: skip
+    result = pickle.loads(pickle.dumps(stage.process([meta])))
+    assert [r["status"] for r in result.records] == ["git_error"]
+    assert result.skipped == {"git_error": 1}
