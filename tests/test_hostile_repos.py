@@ -5,6 +5,7 @@ clear error line), never a traceback, and no unsafe path reaches the output."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from repomill.recipes.commits import mine
 from repomill.recipes.commits.mine import MineCommitsStage
 from repomill.recipes.commits.recipe import build_commits
 from repomill.sources import open_source
+from repomill.sources.directory import list_directory_entries
 from repomill.sources.paths import is_safe_path
 
 from .conftest import commit, git, make_repo
@@ -202,3 +204,54 @@ def test_mining_returns_a_picklable_record_for_any_git_error(tmp_path, monkeypat
     result = pickle.loads(pickle.dumps(stage.process([meta])))
     assert [r["status"] for r in result.records] == ["git_error"]
     assert result.skipped == {"git_error": 1}
+
+
+# -- plain directories ---------------------------------------------------------------------
+
+
+def test_an_unreadable_folder_is_counted(tmp_path, monkeypatch):
+    root = tmp_path / "d"
+    (root / "locked").mkdir(parents=True)
+    (root / "locked" / "x.py").write_text(code(1))
+    (root / "a.py").write_text(code(2))
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.path.basename(path) == "locked":
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    built = build_index(open_source(root), IndexConfig(workers=1), None, show_progress=False)
+    assert {r["path"]: r["status"] for r in built.file_records} == {
+        "a.py": "indexed", "locked": "unreadable"}  # fmt: skip
+    assert built.manifest.stages["list_files"].skipped == {"unreadable": 1}
+
+
+def test_a_file_that_cannot_be_looked_at_is_counted(tmp_path, monkeypatch):
+    """A folder that can be listed but not searched: names without their metadata."""
+    root = tmp_path / "d"
+    (root / "half").mkdir(parents=True)
+    (root / "half" / "x.py").write_text(code(1))
+    real_lstat = os.lstat
+
+    def lstat(path, *args, **kwargs):
+        if os.path.basename(os.path.dirname(path)) == "half":
+            raise PermissionError(13, "Permission denied", path)
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", lstat)
+    entries = list_directory_entries(root)
+    assert [(e.path, e.skip) for e in entries] == [("half/x.py", "unreadable")]
+
+
+def test_an_unreadable_root_is_one_error_line(tmp_path, monkeypatch):
+    root = tmp_path / "d"
+    root.mkdir()
+
+    def scandir(path="."):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(UserError, match="unreadable directory"):
+        list_directory_entries(root)
