@@ -20,6 +20,7 @@ from repomill.engine.runner import StageRun, run_stage
 from repomill.engine.sharding import content_defined_shards
 from repomill.sources.files import FileEntry, SourceSpec, list_entries, read_entry
 from repomill.sources.filters import path_skip_reason
+from repomill.sources.paths import UNSAFE_PATH
 
 
 @dataclass
@@ -39,11 +40,14 @@ def plan_files(
     project: dict[str, str] = {}
     for entry in entries:
         name = posixpath.basename(entry.path)
-        if entry.kind != "file":
+        if entry.skip is not None:
+            reason = entry.skip
+        elif entry.kind != "file":
             reason = entry.kind  # symlink or submodule
         else:
             reason = path_skip_reason(entry.path, entry.size, config.max_file_bytes)
-        language = language_for_path(entry.path)
+        # An unsafe path has no language: import resolution must not see it either.
+        language = None if reason == UNSAFE_PATH else language_for_path(entry.path)
         if reason is None and name in PROJECT_FILES and entry.size <= MAX_PROJECT_FILE_BYTES:
             project[entry.path] = read_entry(source, entry).decode("utf-8", errors="replace")
         if reason is None and language is None:

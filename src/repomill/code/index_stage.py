@@ -8,6 +8,7 @@ from typing import Any
 
 from repomill.code.file_index import index_file
 from repomill.engine.stage import ShardResult, Stage
+from repomill.sources.directory import UNREADABLE
 from repomill.sources.files import FileEntry, SourceSpec, read_entry
 from repomill.sources.filters import content_skip_reason
 
@@ -36,7 +37,7 @@ class IndexFilesStage(Stage):
             try:
                 data = read_entry(self.source, entry)
             except OSError:  # vanished or unreadable since it was listed
-                reason = "unreadable"
+                reason = UNREADABLE
             else:
                 reason = content_skip_reason(data)
             if reason is not None:

@@ -28,6 +28,8 @@ from repomill.code.resolve import (
 from repomill.sources.files import git_repository
 from repomill.sources.filters import blob_skip_reason
 from repomill.sources.git_diff import is_regular
+from repomill.sources.git_tree import MISSING_OBJECT
+from repomill.sources.paths import is_safe_path
 
 CACHED_RESOLVERS = 8
 
@@ -105,6 +107,7 @@ class RevisionIndex:
         self._parser = IncrementalParser()
         self.moves = 0  # file changes applied, and tree diffs needed (for the manifest)
         self.tree_diffs = 0
+        self.missing_objects = 0  # blobs it could not read: those files are left out
 
     # -- moving through history ------------------------------------------------------
 
@@ -115,6 +118,8 @@ class RevisionIndex:
         for record in file_records:
             if record.get("language"):
                 self.listed.add(record["path"])
+            if record.get("status") == MISSING_OBJECT:
+                self.missing_objects += 1
             if record.get("status") == "indexed":
                 facts = FileFacts.of(record)
                 self._add_indexed(record["path"], record["blob"], record["language"], facts)
@@ -140,8 +145,10 @@ class RevisionIndex:
         for delta in diff.deltas:
             if delta.status != DeltaStatus.ADDED:
                 self._remove(delta.old_file.path)
-            if delta.status != DeltaStatus.DELETED and is_regular(delta.new_file):
-                self._add(delta.new_file.path, str(delta.new_file.id), hints or {})
+            new_file = delta.new_file
+            if (delta.status != DeltaStatus.DELETED and is_regular(new_file)
+                    and is_safe_path(new_file.path)):  # fmt: skip
+                self._add(new_file.path, str(new_file.id), hints or {})
         self.commit = commit
 
     def advance(self, commit: str, files: list[list], hints: dict[str, dict[str, Any]]) -> None:
@@ -170,8 +177,8 @@ class RevisionIndex:
     def _add(self, path: str, blob: str, hints: dict[str, dict[str, Any]]) -> None:
         language = language_for_path(path)
         if posixpath.basename(path) in PROJECT_FILES:
-            obj = self.repo[blob]
-            if obj.size <= MAX_PROJECT_FILE_BYTES:
+            obj = self._blob(blob)
+            if obj is not None and obj.size <= MAX_PROJECT_FILE_BYTES:
                 self.project_files[path] = obj.data.decode("utf-8", errors="replace")
                 self._resolver = None
         if language is None:
@@ -201,12 +208,21 @@ class RevisionIndex:
             return self._blob_facts[blob]
         if blob in hints:
             facts = FileFacts(**hints[blob])
+        elif (obj := self._blob(blob)) is None:
+            facts = None
         else:
-            indexed = index_blob(path, self.repo[blob].data, self.max_file_bytes,
+            indexed = index_blob(path, obj.data, self.max_file_bytes,
                                  self.max_chunk_bytes, False, self._parser)  # fmt: skip
             facts = FileFacts.of(indexed) if indexed is not None else None
         self._keep_facts(blob, facts)
         return facts
+
+    def _blob(self, blob: str) -> pygit2.Blob | None:
+        try:
+            return self.repo[blob]
+        except KeyError:  # not in this repository (a corrupt or partial clone)
+            self.missing_objects += 1
+            return None
 
     def _add_indexed(self, path: str, blob: str, language: str, facts: FileFacts) -> None:
         self.files[path] = (blob, language)
@@ -245,8 +261,10 @@ class RevisionIndex:
         if table is not None:
             self._tables.move_to_end(blob)
             return table
-        indexed = index_blob(path, self.repo[blob].data, self.max_file_bytes,
-                             self.max_chunk_bytes, True, self._parser)  # fmt: skip
+        obj = self._blob(blob)
+        indexed = None if obj is None else index_blob(path, obj.data, self.max_file_bytes,
+                                                      self.max_chunk_bytes, True,
+                                                      self._parser)  # fmt: skip
         return self._remember(blob, SymbolTable(indexed["symbols"] if indexed else []))
 
     # -- the SymbolLookup protocol of code/context.py ----------------------------------

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pathspec
 
+from repomill.errors import UserError
 from repomill.sources.files import FileEntry
+
+UNREADABLE = "unreadable"  # the skip reason of what the user running repomill cannot read
 
 
 def _load_ignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
@@ -30,9 +34,19 @@ def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str, is_dir: 
 
 
 def list_directory_entries(root: Path) -> list[FileEntry]:
+    """Every file and symlink not ignored; a folder that cannot be listed is one entry
+    of kind "tree" with skip reason `unreadable` (files that cannot be read are found
+    when they are read)."""
     entries: list[FileEntry] = []
     ignore_stack: dict[str, list[tuple[str, pathspec.GitIgnoreSpec]]] = {"": []}
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+
+    def unreadable(error: OSError) -> None:
+        rel = os.path.relpath(error.filename, root).replace(os.sep, "/")
+        if rel == ".":
+            raise UserError(f"{root}: unreadable directory ({error.strerror})")
+        entries.append(FileEntry(rel, "tree", "", 0, UNREADABLE))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         specs = list(ignore_stack.get(rel_dir, []))
@@ -55,10 +69,14 @@ def list_directory_entries(root: Path) -> list[FileEntry]:
             if _ignored(specs, rel, is_dir=False):
                 continue
             full = os.path.join(dirpath, name)
-            st = os.lstat(full)
-            if os.path.islink(full):
+            try:
+                st = os.lstat(full)
+            except OSError:  # e.g. in a folder that can be listed but not searched
+                entries.append(FileEntry(rel, "file", "", 0, UNREADABLE))
+                continue
+            if stat.S_ISLNK(st.st_mode):
                 entries.append(FileEntry(rel, "symlink", "", 0))
-            elif os.path.isfile(full):
+            elif stat.S_ISREG(st.st_mode):
                 entries.append(
                     FileEntry(rel, "file", f"stat:{st.st_size}:{st.st_mtime_ns}", st.st_size)
                 )

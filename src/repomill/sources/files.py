@@ -16,9 +16,10 @@ from repomill.errors import UserError
 @dataclass(frozen=True)
 class FileEntry:
     path: str  # repository-relative, '/'-separated
-    kind: str  # "file", "symlink" or "submodule"
+    kind: str  # "file", "symlink", "submodule", or "tree" (a folder that could not be read)
     blob: str  # git blob id, or "stat:<size>:<mtime_ns>" for a plain directory
     size: int
+    skip: str | None = None  # why listing already knows it cannot be read (e.g. unsafe_path)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pygit2
 from pygit2.enums import DeltaStatus, FileMode
 
+from repomill.sources.paths import is_safe_path
+
 _STATUS = {
     DeltaStatus.ADDED: "A",
     DeltaStatus.DELETED: "D",
@@ -58,10 +60,12 @@ def commit_changes(
     parent: str | None,
     sha: str,
     wanted: Callable[[str], bool] = lambda path: True,
+    unsafe: list[str] | None = None,
 ) -> list[FileChange]:
     """The files `sha` changed relative to `parent` (None: an initial commit), with hunks
     (no context lines) for every file whose path `wanted` accepts. Symlinks and
-    submodules are not files: a side that is one counts as absent."""
+    submodules are not files: a side that is one counts as absent. So does a side whose
+    path is unsafe (`is_safe_path`); such paths are appended to `unsafe` when given."""
     tree = repo[sha].peel(pygit2.Tree)
     if parent is None:
         diff = tree.diff_to_tree(context_lines=0, swap=True)
@@ -73,8 +77,8 @@ def commit_changes(
     changes = []
     for position, delta in enumerate(diff.deltas):
         status = _STATUS.get(delta.status)
-        old_file = status not in (None, "A") and is_regular(delta.old_file)
-        new_file = status not in (None, "D") and is_regular(delta.new_file)
+        old_file = status not in (None, "A") and _usable(delta.old_file, unsafe)
+        new_file = status not in (None, "D") and _usable(delta.new_file, unsafe)
         if not old_file and not new_file:
             continue
         if old_file != new_file:
@@ -92,6 +96,16 @@ def commit_changes(
             _read_patch(diff[position], change)
         changes.append(change)
     return changes
+
+
+def _usable(file: pygit2.DiffFile, unsafe: list[str] | None) -> bool:
+    if not is_regular(file):
+        return False
+    if is_safe_path(file.path):
+        return True
+    if unsafe is not None and file.path not in unsafe:  # a side of a modification
+        unsafe.append(file.path)
+    return False
 
 
 def _read_patch(patch: pygit2.Patch | None, change: FileChange) -> None:

@@ -3,8 +3,11 @@ mine, newest first, with what the filters need to know about each."""
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from itertools import count
 
 import pygit2
 from pygit2.enums import SortMode
@@ -55,19 +58,19 @@ def list_commits(
     since: int | None = None,
     until: int | None = None,
     first_parent: bool = False,
-) -> list[CommitMeta]:
+) -> tuple[list[CommitMeta], list[str]]:
     """Commits reachable from `head`, newest first (by committer time, like `git log`);
     with `first_parent`, only the branch's own line. `max_commits` counts non-merge
     commits (as `git log --no-merges -n` does); the merges among them are listed too, so
-    the caller can count them as rejected."""
+    the caller can count them as rejected. Also the ids of parents the history names but
+    the repository does not have: the walk goes on around them (their children list
+    them as parents, and mining rejects those)."""
     repo = git_repository(root)
-    walker = repo.walk(pygit2.Oid(hex=head), SortMode.TIME)
-    if first_parent:
-        walker.simplify_first_parent()
     shallow = _shallow_commits(repo)
+    missing: list[str] = []
     found: list[CommitMeta] = []
     candidates = 0
-    for commit in walker:
+    for commit in _walk(repo, pygit2.Oid(hex=head), first_parent, missing):
         when = commit.commit_time
         if until is not None and when > until:
             continue
@@ -81,7 +84,48 @@ def list_commits(
             candidates += 1
             if max_commits is not None and candidates >= max_commits:
                 break
-    return found
+    return found, missing
+
+
+def _walk(repo: pygit2.Repository, head: pygit2.Oid, first_parent: bool,
+          missing: list[str]) -> Iterator[pygit2.Commit]:  # fmt: skip
+    """libgit2's time-sorted walk. Where it meets a missing object it fails, often before
+    yielding anything; then the rest comes, newest first too, from a walk of our own that
+    steps around missing parents and appends their ids to `missing`."""
+    walker = repo.walk(head, SortMode.TIME)
+    if first_parent:
+        walker.simplify_first_parent()
+    seen: set[pygit2.Oid] = set()
+    try:
+        for commit in walker:
+            seen.add(commit.id)
+            yield commit
+        return
+    except KeyError:
+        pass
+    for commit in _tolerant_walk(repo, head, first_parent, missing):
+        if commit.id not in seen:
+            yield commit
+
+
+def _tolerant_walk(repo: pygit2.Repository, head: pygit2.Oid, first_parent: bool,
+                   missing: list[str]) -> Iterator[pygit2.Commit]:  # fmt: skip
+    queued = {head}
+    order = count()  # ties: first queued first
+    heap = [(-repo[head].commit_time, next(order), repo[head])]
+    while heap:
+        commit = heapq.heappop(heap)[2]
+        yield commit
+        for parent_id in commit.parent_ids[:1] if first_parent else commit.parent_ids:
+            if parent_id in queued:
+                continue
+            queued.add(parent_id)
+            try:
+                parent = repo[parent_id]
+            except KeyError:
+                missing.append(str(parent_id))
+                continue
+            heapq.heappush(heap, (-parent.commit_time, next(order), parent))
 
 
 def _shallow_commits(repo: pygit2.Repository) -> set[str]:

@@ -12,6 +12,8 @@ import re
 from collections import Counter, OrderedDict
 from typing import Any
 
+import pygit2
+
 from repomill.code.incremental import IncrementalParser
 from repomill.code.languages import language_for_path
 from repomill.code.revision_index import FileFacts, index_blob
@@ -22,6 +24,8 @@ from repomill.sources.files import git_repository
 from repomill.sources.filters import blob_skip_reason, path_skip_reason
 from repomill.sources.git_diff import FileChange, commit_changes
 from repomill.sources.git_history import CommitMeta
+from repomill.sources.git_tree import MISSING_OBJECT
+from repomill.sources.paths import UNSAFE_PATH
 
 _WHITESPACE = re.compile(rb"\s+")
 PARSED_BLOBS_KEPT = 256
@@ -29,7 +33,7 @@ PARSED_BLOBS_KEPT = 256
 
 class MineCommitsStage(Stage):
     name = "mine_commits"
-    version = 1
+    version = 2
 
     def __init__(self, root: str, max_files: int, max_lines: int, max_file_bytes: int,
                  max_chunk_bytes: int):  # fmt: skip
@@ -59,24 +63,31 @@ class MineCommitsStage(Stage):
     def process(self, items: list[dict[str, Any]]) -> ShardResult:
         records, skipped = [], Counter()
         for item in items:
-            record = self.mine(CommitMeta.from_json(item))
+            meta = CommitMeta.from_json(item)
+            try:
+                record = self.mine(meta)
+            except pygit2.GitError as exc:  # pygit2's errors do not pickle out of a worker
+                reason = MISSING_OBJECT if isinstance(exc, KeyError) else "git_error"
+                record = {**_commit_record(meta), "status": reason}
             if record["status"] != "ok":
                 skipped[record["status"]] += 1
             records.append(record)
         return ShardResult(records, skipped)
 
     def mine(self, meta: CommitMeta) -> dict[str, Any]:
-        message = clean_message(meta.message)
-        record: dict[str, Any] = {"sha": meta.sha, "parent": meta.parent, "time": meta.time,
-                                  "message": message, "status": "ok"}  # fmt: skip
-        reason = commit_reject_reason(meta, message)
+        record = _commit_record(meta)
+        reason = commit_reject_reason(meta, record["message"])
         if reason is not None:
             return {**record, "status": reason}
         repo = git_repository(self.root)
+        unsafe: list[str] = []
         try:
-            changes = commit_changes(repo, meta.parent, meta.sha, self._is_code_path)
-        except KeyError:  # a parent or blob this clone does not have
-            return {**record, "status": "missing_objects"}
+            changes = commit_changes(repo, meta.parent, meta.sha, self._is_code_path, unsafe)
+        except KeyError:  # a parent, tree or blob this repository does not have
+            return {**record, "status": MISSING_OBJECT}
+        record["unsafe_paths"] = unsafe  # left out of everything below, counted by the recipe
+        if unsafe and not changes:
+            return {**record, "status": UNSAFE_PATH}
         record["files"] = [[c.status, c.old_path, c.new_path, c.new_blob] for c in changes]
         code = [c for c in changes if self._is_code_path(c.path) and not c.mode_only]
         if len(changes) > self.max_files:
@@ -104,7 +115,7 @@ class MineCommitsStage(Stage):
             units.extend(self._units(change, old, new))
         record["hints"] = hints
         record["units"] = units
-        record["file_skips"] = dict(file_skips)
+        record["file_skips"] = dict(file_skips + Counter({UNSAFE_PATH: len(unsafe)}))
         if not units:
             record["status"] = self._empty_reason(changes, code, file_skips, whitespace_only)
         return record
@@ -158,6 +169,11 @@ class MineCommitsStage(Stage):
         if len(code) == sum(file_skips.values()) and skipped:
             return "only_generated_vendored_or_binary"
         return "no_code_changes" if not code else "no_changed_units"
+
+
+def _commit_record(meta: CommitMeta) -> dict[str, Any]:
+    return {"sha": meta.sha, "parent": meta.parent, "time": meta.time,
+            "message": clean_message(meta.message), "status": "ok"}  # fmt: skip
 
 
 def _whitespace_only(old: dict, new: dict) -> bool:

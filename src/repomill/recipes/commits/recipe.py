@@ -18,7 +18,7 @@ from repomill.engine import Manifest, make_executor
 from repomill.engine.cache import ShardCache
 from repomill.engine.runner import StageRun, iter_stage
 from repomill.engine.sharding import content_defined_shards
-from repomill.errors import UserError
+from repomill.errors import UserError, warn
 from repomill.export.card import bullet_counts, dataset_card
 from repomill.export.report import write_report
 from repomill.export.schema import sample_schema
@@ -27,6 +27,7 @@ from repomill.recipes.commits.examples import ExampleSettings, build_examples, r
 from repomill.recipes.commits.mine import MineCommitsStage
 from repomill.sources.files import SourceSpec, source_name
 from repomill.sources.git_history import CommitMeta, list_commits, parse_date
+from repomill.sources.git_tree import MISSING_OBJECT
 from repomill.tokens import CachedCounter, load_tokenizer
 
 
@@ -53,11 +54,16 @@ def build_commits(
                         source.describe())  # fmt: skip
     listing = StageRun("list_commits", 1)
     started = time.perf_counter()
-    metas = list_commits(source.root, source.commit, config.max_commits,
-                         parse_date(config.since, "--since"), parse_date(config.until, "--until"),
-                         config.first_parent)  # fmt: skip
+    metas, missing = list_commits(source.root, source.commit, config.max_commits,
+                                  parse_date(config.since, "--since"),
+                                  parse_date(config.until, "--until"),
+                                  config.first_parent)  # fmt: skip
     metas = chain_order(metas)
     listing.items_in = listing.records_out = len(metas)
+    if missing:
+        listing.skipped[MISSING_OBJECT] = len(missing)
+        warn(f"{source.root}: history is incomplete, {len(missing)} commit(s) missing "
+             f"(first {missing[0]}); their children are rejected as {MISSING_OBJECT}")  # fmt: skip
     listing.seconds = time.perf_counter() - started
     manifest.add(listing)
 
@@ -74,10 +80,12 @@ def build_commits(
     mining = StageRun(stage.name, stage.version)
     examples_run = StageRun("examples", 1)
     executor = make_executor(index_config.workers, preload=(MineCommitsStage.__module__,))
+    unsafe_paths = 0  # tree paths left out of commits that were mined (is_safe_path)
     try:
         for result in iter_stage(stage, shards, executor, ShardCache(out / ".cache"), mining,
                                  show_progress):  # fmt: skip
             for record in result.records:
+                unsafe_paths += len(record.get("unsafe_paths", ()))
                 if record["status"] != "ok":
                     writer.reject(rejection(record, record["status"], stage.name))
                     continue
@@ -109,6 +117,8 @@ def build_commits(
         "rejected": dict(sorted(reasons.items())),
         "index_file_changes_applied": walk.index.moves if walk.index else 0,
         "index_tree_diffs": walk.index.tree_diffs if walk.index else 0,
+        "index_missing_objects": walk.index.missing_objects if walk.index else 0,
+        "unsafe_paths_skipped": unsafe_paths,
     }
     if curator is not None:
         manifest.counts["curation"] = {**curator.summary(), "deduplicated": writer.deduplicated}
