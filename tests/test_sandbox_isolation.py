@@ -10,11 +10,10 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from repomill.verify import cgroup, sandbox, slots
+from repomill.verify import cgroup, sandbox
 from repomill.verify.runners import RUNNERS
 from repomill.verify.sandbox import Limits
 
@@ -160,19 +159,17 @@ def test_the_program_input_is_its_stdin():
     assert result.passed and result.stdout.strip() == "hello"
 
 
-def _repomill_entries() -> set[str]:
-    base = Path(tempfile.gettempdir())
-    return {p.name for p in base.glob("repomill-*")} - {slots.LOCK_DIR.name}
-
-
-def test_a_killed_run_leaves_nothing_behind():
-    before = _repomill_entries()
+def test_a_killed_run_leaves_nothing_behind(tmp_path, monkeypatch):
+    scratch = tmp_path / "tmp"  # the runs' temporary folder: it must stay empty
+    scratch.mkdir()
     script = ("from repomill.verify.runners import RUNNERS\n"
               "RUNNERS['python'].run('import time\\ntime.sleep(30)', '')\n")  # fmt: skip
-    parent = subprocess.Popen([sys.executable, "-c", script])
+    parent = subprocess.Popen([sys.executable, "-c", script],
+                              env={**os.environ, "TMPDIR": str(scratch)})  # fmt: skip
     time.sleep(2)  # the sandbox is running
     parent.kill()
     parent.wait()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     timed_out = PYTHON.run("while True:\n    pass", "", Limits(wall_seconds=1, cpu_seconds=5))
     assert timed_out.status == "timeout"
-    assert _repomill_entries() == before
+    assert list(scratch.iterdir()) == []
