@@ -92,6 +92,39 @@ def test_parsers_flag_unusable_outputs():
     assert unusable_reason(Result(text="  ", finish_reason="stop")) == "empty"
 
 
+def test_fences_pair_like_markdown():
+    from repomill.llm.parse import code_blocks, sections
+
+    text = ("````md\n```python\ninner\n```\n`````\n```\n\n```\r\n"
+            "```Rust extra words\nfn f() {}\n```  \n```js\nnever closed\n")  # fmt: skip
+    blocks = code_blocks(text)
+    # a closing fence has at least the opening's backticks and nothing else; an unclosed
+    # fence is not a block
+    assert [(b.language, b.code) for b in blocks] == [
+        ("md", "```python\ninner\n```\n"), ("", "\n"), ("rust", "fn f() {}\n")
+    ]  # fmt: skip
+    assert sections("<Tests>\n x \n</TESTS> <tests>y", ["tests"]) == {"tests": "x"}
+
+
+@pytest.mark.parametrize("reply", [
+    "```a\n" * 1_000_000,  # every line opens a fence: the old regex was quadratic
+    "<tests>" * 715_000,  # unclosed sections
+    "<tests>x" + " " * 5_000_000 + "y",  # whitespace the old lazy search re-read
+    "<tests>\n```python\n" + "```python\n \n" * 420_000,
+])  # fmt: skip
+def test_hostile_replies_parse_in_linear_time(reply):
+    import time
+
+    from repomill.llm.types import Result
+    from repomill.recipes.self_align.generate import parse_response
+
+    assert len(reply) >= 5_000_000
+    started = time.perf_counter()
+    code, tests, reason = parse_response(Result(text=reply, finish_reason="stop"), "python")
+    assert time.perf_counter() - started < 0.5
+    assert reason in ("no_code_block", "no_tests") and not code and not tests
+
+
 def test_prompt_templates_render_and_refuse_missing_variables():
     import jinja2
 
