@@ -50,7 +50,10 @@ def sections(text: str, names: list[str]) -> dict[str, str]:
 
 
 def unusable_reason(result: Result, required: list[str] = ()) -> str | None:
-    """Why a result cannot be used: failed, truncated, empty, or missing a section."""
+    """Why a result cannot be used: too long (more than max_tokens allow), failed,
+    truncated, empty, or missing a section."""
+    if result.too_long:
+        return "too_long"
     if not result.ok:
         return "failed"
     if result.truncated:
