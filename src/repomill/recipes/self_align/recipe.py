@@ -57,10 +57,14 @@ def build_self_align(source: SourceSpec, index_config: IndexConfig, config: Self
 
     llm = make_llm(llm_config, out / ".cache" / "llm.sqlite")
     started = time.perf_counter()
-    tasks = generate(llm, seeds, config.samples, config.target_language, config.max_tokens)
+    try:  # raises when every model call failed
+        tasks = generate(llm, seeds, config.samples, config.target_language, config.max_tokens)
+    finally:
+        llm.close()
     manifest.add(StageRun("generate", 1, items_in=len(seeds), records_out=sum(
         len(t.responses) for t in tasks), seconds=time.perf_counter() - started))  # fmt: skip
-    llm.close()
+    if failed := llm.failure_summary():  # some calls failed: the run goes on, and says so
+        manifest.warnings.append(failed)
 
     started = time.perf_counter()
     verdicts = _verify(tasks, config)
@@ -79,6 +83,7 @@ def build_self_align(source: SourceSpec, index_config: IndexConfig, config: Self
     responses = sum(len(t.responses) for t in tasks)
     manifest.counts = {
         "seeds": len(seeds), "seeds_dropped": dict(sorted(dropped.items())),
+        "model_calls": llm.stats.samples, "model_calls_failed": llm.stats.failures,
         "instructions": sum(1 for t in tasks if t.responses), "responses": responses,
         "responses_passing": passing,
         "pass_rate": round(passing / responses, 3) if responses else 0.0,
@@ -169,7 +174,7 @@ def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[lis
     for t, task in enumerate(tasks):
         seed = task.seed
         if task.rejected:
-            writer.reject(_rejected(seed, task.rejected, "generate", {}))
+            writer.reject(_rejected(seed, task.rejected, "generate", {}, task.error))
             continue
         passing = [s for s in range(len(task.responses)) if not verdicts[(t, s)][2]]
         pass_counts.append(len(passing))
@@ -177,7 +182,8 @@ def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[lis
         for s in range(len(task.responses)):
             reason = verdicts[(t, s)][2]
             if reason:
-                writer.reject(_rejected(seed, reason, "verify", {"sample": s}))
+                error = task.responses[s].error or ""
+                writer.reject(_rejected(seed, reason, "verify", {"sample": s}, error))
             elif s not in chosen:
                 writer.reject(_rejected(seed, "not_selected", "select", {"sample": s}))
         for s in chosen:
@@ -188,8 +194,11 @@ def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[lis
     return pass_counts, kept
 
 
-def _rejected(seed, reason: str, stage: str, detail: dict) -> dict[str, Any]:
+def _rejected(seed, reason: str, stage: str, detail: dict, error: str = "") -> dict[str, Any]:
+    """The rejected row; `error` is the model's, when a failed call was why."""
     meta = {"seed": seed.seed_id, "path": seed.path, "symbol": seed.symbol, **detail}
+    if error:
+        meta["error"] = error
     sample_id = stable_hash("self-align", seed.seed_id, json.dumps(detail, sort_keys=True))
     return rejected_record(sample_id, "self-align", "", reason, stage, meta)
 
