@@ -1,8 +1,11 @@
 """A loopback server that speaks enough of the OpenAI API (chat and completions) for tests
 and benchmarks, with faults injected by the prompt: `FAULT:429x2` answers 429 (with
 Retry-After) twice and then succeeds, `FAULT:500x1` likewise with 500, `FAULT:slow` never
-answers in time, `FAULT:malformed` returns broken JSON, `FAULT:truncate` ends with
-finish_reason "length", `FAULT:401` refuses. Every reply echoes the prompt."""
+answers in time, `FAULT:malformed` returns broken JSON, `FAULT:latin1` a body that is not
+UTF-8, `FAULT:truncate` ends with finish_reason "length", `FAULT:huge` ignores max_tokens
+with a 5 MB reply of a million fence lines, `FAULT:401` refuses. `fault=` gives every
+prompt a fault. Every other reply echoes the prompt, cut at max_tokens words (a word is a
+token here), or is what `script` says."""
 
 from __future__ import annotations
 
@@ -16,10 +19,12 @@ from aiohttp import web
 
 
 class FakeOpenAI:
-    def __init__(self, latency: float = 0.0, model: str = "fake-model", script=None):
+    def __init__(self, latency: float = 0.0, model: str = "fake-model", script=None,
+                 fault: str = ""):  # fmt: skip
         """`script(prompt, attempt)` -> (text, finish_reason) scripts the answers."""
         self.latency = latency
         self.script = script
+        self.fault = fault
         self.model = model
         self.requests = 0
         self.by_prompt: Counter[str] = Counter()
@@ -67,7 +72,8 @@ class FakeOpenAI:
         attempt = self.by_prompt[prompt]
         if self.latency:
             await asyncio.sleep(self.latency)
-        fault = re.search(r"FAULT:(\w+?)(?:x(\d+))?\b", prompt)
+        pattern = r"FAULT:(\w+?)(?:x(\d+))?\b"
+        fault = re.search(pattern, prompt) or re.search(pattern, f"FAULT:{self.fault}")
         kind, times = (fault.group(1), int(fault.group(2) or 10**9)) if fault else ("", 0)
         if kind in ("429", "500") and attempt <= times:
             headers = {"Retry-After": "0"} if kind == "429" else {}
@@ -78,12 +84,25 @@ class FakeOpenAI:
             await asyncio.sleep(30)
         if kind == "malformed":
             return web.Response(text='{"choices": [', content_type="application/json")
+        if kind == "latin1":
+            reply = _reply("café", "stop", prompt, chat, self.model)
+            latin1 = json.dumps(reply, ensure_ascii=False).encode("latin-1")
+            return web.Response(body=latin1,
+                                headers={"Content-Type": "application/json; charset=utf-8"})  # fmt: skip
         text = f"echo: {prompt}"
         finish = "length" if kind == "truncate" else "stop"
-        if self.script is not None:
+        if len(text.split()) > body["max_tokens"]:
+            text, finish = " ".join(text.split()[: body["max_tokens"]]), "length"
+        if self.script is not None:  # as scripted, over-long or not
             text, finish = self.script(prompt, body.get("seed", 0))
-        choice = {"message": {"role": "assistant", "content": text}} if chat else {"text": text}
-        reply = {"model": self.model, "choices": [{**choice, "index": 0, "finish_reason": finish}],
-                 "usage": {"prompt_tokens": len(prompt.split()),
-                           "completion_tokens": len(text.split())}}  # fmt: skip
+        if kind == "huge":
+            text, finish = "```a\n" * 1_050_000, "stop"
+        reply = _reply(text, finish, prompt, chat, self.model)
         return web.Response(text=json.dumps(reply), content_type="application/json")
+
+
+def _reply(text: str, finish: str, prompt: str, chat: bool, model: str) -> dict:
+    choice = {"message": {"role": "assistant", "content": text}} if chat else {"text": text}
+    return {"model": model, "choices": [{**choice, "index": 0, "finish_reason": finish}],
+            "usage": {"prompt_tokens": len(prompt.split()),
+                      "completion_tokens": len(text.split())}}  # fmt: skip

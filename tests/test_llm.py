@@ -92,6 +92,85 @@ def test_parsers_flag_unusable_outputs():
     assert unusable_reason(Result(text="  ", finish_reason="stop")) == "empty"
 
 
+def test_fences_pair_like_markdown():
+    from repomill.llm.parse import code_blocks, sections
+
+    text = ("````md\n```python\ninner\n```\n`````\n```\n\n```\r\n"
+            "```Rust extra words\nfn f() {}\n```  \n```js\nnever closed\n")  # fmt: skip
+    blocks = code_blocks(text)
+    # a closing fence has at least the opening's backticks and nothing else; an unclosed
+    # fence is not a block
+    assert [(b.language, b.code) for b in blocks] == [
+        ("md", "```python\ninner\n```\n"), ("", "\n"), ("rust", "fn f() {}\n")
+    ]  # fmt: skip
+    assert sections("<Tests>\n x \n</TESTS> <tests>y", ["tests"]) == {"tests": "x"}
+
+
+@pytest.mark.parametrize("reply", [
+    "```a\n" * 1_000_000,  # every line opens a fence: the old regex was quadratic
+    "<tests>" * 715_000,  # unclosed sections
+    "<tests>x" + " " * 5_000_000 + "y",  # whitespace the old lazy search re-read
+    "<tests>\n```python\n" + "```python\n \n" * 420_000,
+])  # fmt: skip
+def test_hostile_replies_parse_in_linear_time(reply):
+    import time
+
+    from repomill.llm.types import Result
+    from repomill.recipes.self_align.generate import parse_response
+
+    assert len(reply) >= 5_000_000
+    started = time.perf_counter()
+    code, tests, reason = parse_response(Result(text=reply, finish_reason="stop"), "python")
+    assert time.perf_counter() - started < 0.5
+    assert reason in ("no_code_block", "no_tests") and not code and not tests
+
+
+def test_non_utf8_and_over_long_replies_are_failures():
+    from repomill.llm.parse import unusable_reason
+
+    requests = [Request(prompt="FAULT:latin1"), Request(prompt="FAULT:huge", max_tokens=512),
+                Request(prompt="FAULT:huge", max_tokens=20_000)]  # fmt: skip
+    with FakeOpenAI() as server:
+        llm = LLM(backend(server, max_retries=2))
+        (latin1,), (huge,), (counted,) = llm.generate(requests)
+        assert server.by_prompt["FAULT:latin1"] == 3  # retried like any malformed reply
+    assert "malformed reply (not UTF-8)" in latin1.error and latin1.attempts == 3
+    # past the bytes 512 tokens can take, the body is not read on, and not retried
+    assert huge.too_long and huge.attempts == 1 and huge.text == ""
+    assert huge.error.startswith("reply too long: over ") and "max_tokens 512" in huge.error
+    assert counted.too_long and "1050000 tokens, 5250000 characters" in counted.error
+    assert unusable_reason(huge) == unusable_reason(counted) == "too_long"
+    assert llm.stats.failures == 3
+
+
+def test_over_long_cache_entries_are_asked_again(tmp_path):
+    from repomill.llm.cache import cache_key
+    from repomill.llm.types import Result
+
+    request = Request(prompt="short please", max_tokens=16)
+    cache = CompletionCache(tmp_path / "llm.sqlite")  # as an older version cached it
+    cache.put(cache_key("openai", "fake-model", request, 0),
+              Result(text="x " * 100_000, finish_reason="stop", completion_tokens=100_000))  # fmt: skip
+    with FakeOpenAI() as server:
+        (result,), = LLM(backend(server), cache).generate([request])  # fmt: skip
+        assert server.requests == 1
+    assert result.ok and result.text == "echo: short please" and not result.cached
+
+
+def test_failure_summary_names_the_cause_and_the_server():
+    with FakeOpenAI() as server:
+        llm = LLM(backend(server, max_retries=1))
+        llm.generate([Request(prompt="fine"), Request(prompt="FAULT:500 always", n=2)])
+        assert llm.failure_summary() == (f"2 of 3 model calls failed (openai {server.url}): "
+                                         "HTTP 500: busy (gave up after 2 attempts)")  # fmt: skip
+    down = LLM(OpenAIBackend("http://127.0.0.1:9/v1", "m", max_retries=0))
+    assert down.failure_summary() is None
+    down.generate([Request(prompt="a"), Request(prompt="b", max_tokens=9)])
+    summary = down.failure_summary()
+    assert summary.startswith("2 of 2 model calls failed (openai http://127.0.0.1:9/v1): "
+                              "connection failed")  # fmt: skip
+
+
 def test_prompt_templates_render_and_refuse_missing_variables():
     import jinja2
 
@@ -116,6 +195,20 @@ def test_llm_check_command():
     assert len(refused.stderr.strip().splitlines()) == 1
     missing = run_cli("llm", "check", "--llm", "openai")
     assert missing.returncode == 2 and "--base-url" in missing.stderr
+
+
+@pytest.mark.parametrize(("server", "flags", "error"), [
+    ({"fault": "latin1"}, [], "malformed reply (not UTF-8): b'"),
+    ({"latency": 1.0}, ["--timeout", "0.2"], "timed out after 0.2 s (gave up after 2 attempts)"),
+])  # fmt: skip
+def test_llm_check_fails_in_one_line_on_bad_replies(server, flags, error):
+    from .test_cli import run_cli
+
+    with FakeOpenAI(**server) as fake:
+        done = run_cli("llm", "check", "--base-url", fake.url, "--model", "fake-model", *flags)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith(f"repomill: error: openai fake-model: {error}")
 
 
 def test_embedded_model_generates_for_real():

@@ -140,3 +140,61 @@ def test_static_checks_reject_only_syntax_errors():
             "static_check_failed"
         )
     assert static_check(seed("python", "def f():\n    return 1")) is None  # tree-sitter checked it
+
+
+def _cli_build(repo, out, url: str, tmp_path, *flags: str):
+    from .test_cli import run_cli
+
+    config = tmp_path / "repomill.toml"
+    config.write_text("[llm]\nmax_retries = 1\n")
+    return run_cli("build", str(repo), "--out", str(out), "--recipe", "self-align", "--quiet",
+                   "--base-url", url, "--model", "fake", "--config", str(config), *flags)  # fmt: skip
+
+
+@pytest.mark.parametrize(("server", "flags", "cause"), [
+    (None, [], "connection failed: "),
+    ({"fault": "500"}, [], "HTTP 500: busy (gave up after 2 attempts)"),
+    ({"latency": 1.0}, ["--timeout", "0.2"], "timed out after 0.2 s (gave up after 2 attempts)"),
+])  # fmt: skip
+def test_every_model_call_failing_ends_with_the_cause(tmp_path, server, flags, cause):
+    import contextlib
+
+    repo = make_repo(tmp_path / "repo", {"lib/nums.py": PYTHON})
+    with FakeOpenAI(**server) if server else contextlib.nullcontext() as fake:
+        url = fake.url if fake else "http://127.0.0.1:9/v1"  # nothing listens on port 9
+        done = _cli_build(repo, tmp_path / "out", url, tmp_path, *flags)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [done.stderr.strip()]  # one line
+    assert done.stderr.startswith(f"repomill: error: 2 of 2 model calls failed (openai {url}): "
+                                  f"{cause}")  # fmt: skip
+
+
+def test_some_model_calls_failing_is_a_warning_and_rejected_rows_say_why(tmp_path):
+    # word_count's concepts prompt (its code) asks for HTTP 500s; each task's first
+    # response is a 5 MB reply that ignores max_tokens
+    code = PYTHON.replace("whitespace-separated words", "words (FAULT:500)")
+    repo = make_repo(tmp_path / "repo", {"lib/nums.py": code})
+
+    def hostile(prompt: str, seed: int) -> tuple[str, str]:
+        if "Solve the task" in prompt:
+            return ("```a\n" * 1_050_000, "stop") if seed == 2 else (PY_GOOD, "stop")
+        return script(prompt, seed)
+
+    out = tmp_path / "out"
+    with FakeOpenAI(script=hostile) as server:
+        done = _cli_build(repo, out, server.url, tmp_path, "--samples", "2")
+    assert done.returncode == 0, done.stderr
+    warning = (f"repomill: warning: 2 of 5 model calls failed (openai {server.url}): HTTP 500: "
+               "busy (gave up after 2 attempts) (and 1 other kind of error)")  # fmt: skip
+    assert done.stderr.strip() == warning
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["model_calls"] == 5 and manifest["counts"]["model_calls_failed"] == 2
+    assert manifest["warnings"] == [warning.removeprefix("repomill: warning: ")]
+    rejected = {r["reason"]: r for r in pq.read_table(out / "rejected.parquet").to_pylist()}
+    assert rejected["concepts_failed"]["stage"] == "generate"
+    assert json.loads(rejected["concepts_failed"]["meta"])["error"].startswith("HTTP 500: busy")
+    too_long = json.loads(rejected["too_long"]["meta"])
+    assert too_long["sample"] == 0 and too_long["error"].startswith("reply too long: over ")
+    rows = [row for path in (out / "data").glob("*.parquet")
+            for row in pq.read_table(path).to_pylist()]  # fmt: skip
+    assert len(rows) == 1 and "return 3 * x" in rows[0]["messages"][1]["content"]

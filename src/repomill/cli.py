@@ -108,6 +108,7 @@ def build(
     llm: Annotated[str | None, typer.Option(help="embedded | openai")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server …/v1")] = None,
     model: Annotated[str | None, typer.Option(help="model name or HF id / path")] = None,
+    timeout: Annotated[float | None, typer.Option(help="seconds per model request")] = None,
     workers: WorkersOpt = None,
     config: ConfigOpt = None,
     quiet: Annotated[bool, typer.Option(help="no progress or summary")] = False,
@@ -138,9 +139,11 @@ def build(
             tokenizer=tokenizer))  # fmt: skip
         backend = llm or ("openai" if base_url else None)
         llm_settings = _validated(loaded.llm, dict(backend=backend, base_url=base_url,
-                                                   model=model))  # fmt: skip
+                                                   model=model, timeout=timeout))  # fmt: skip
         manifest = build_self_align(source, index_settings, aligned, llm_settings, curation,
                                     out, not quiet)  # fmt: skip
+        for warning in manifest.warnings:
+            print(f"repomill: warning: {warning}", file=sys.stderr)
         if not quiet:
             counts = manifest.to_json()["counts"]
             console.print(f"self-align → {out}: {counts['seeds']} seeds, "
@@ -281,7 +284,7 @@ def llm_check(
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server …/v1")] = None,
     model: Annotated[str | None, typer.Option(help="model name or HF id / path")] = None,
     api_key_env: Annotated[str | None, typer.Option(help="variable holding the key")] = None,
-    timeout: Annotated[float | None, typer.Option(help="seconds per request")] = None,
+    timeout: Annotated[float | None, typer.Option(help="seconds per model request")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Send one request and print the model, latency and tokens/s (or one error line)."""

@@ -47,6 +47,7 @@ class Manifest:
         self.source = source
         self.stages: dict[str, StageRun] = {}
         self.counts: dict[str, int] = {}
+        self.warnings: list[str] = []  # one line each, for the user (the CLI prints them)
         self.started = time.time()
 
     def add(self, run: StageRun) -> None:
@@ -60,6 +61,7 @@ class Manifest:
             "config_hash": stable_hash(canonical_json(self.config)),
             "source": self.source,
             "counts": self.counts,
+            "warnings": self.warnings,
             "stages": {name: run.to_json() for name, run in self.stages.items()},
             "wall_seconds": round(time.time() - self.started, 3),
         }

@@ -1,14 +1,16 @@
 """`LLM`: generate for a batch of requests. Each sample is answered from the completion
 cache when it can be, else by the backend (concurrently, bounded by the backend); every
-sample ends exactly once, as a result or a recorded failure."""
+sample ends exactly once, as a result or a recorded failure, and none is longer than its
+request's max_tokens allows (whatever the server sent, or an older cache holds)."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from repomill.llm.cache import CompletionCache, cache_key
-from repomill.llm.types import Backend, Request, Result
+from repomill.llm.types import Backend, Request, Result, over_max_tokens, within_max_tokens
 
 
 @dataclass
@@ -17,6 +19,12 @@ class Stats:
     cache_hits: int = 0
     generated: int = 0
     failures: int = 0
+    errors: Counter[str] = field(default_factory=Counter)  # failures by error text
+
+    def count(self, result: Result) -> None:
+        if not result.ok:
+            self.failures += 1
+            self.errors[result.error] += 1
 
 
 class LLM:
@@ -39,17 +47,19 @@ class LLM:
                     key = cache_key(self.backend.name, self.backend.model, request, sample)
                 hit = self.cache.get(key) if key else None
                 self.stats.samples += 1
-                if hit is not None:
+                # An over-long entry (cached before replies were checked) is asked again.
+                if hit is not None and over_max_tokens(request, hit) is None:
                     self.stats.cache_hits += 1
                     results[i][sample] = hit
                 else:
                     pending.append((i, sample, key))
 
         async def run(i: int, sample: int, key: str) -> None:
-            result = await self.backend.generate_one(requests[i], sample)
+            request = requests[i]
+            result = within_max_tokens(request, await self.backend.generate_one(request, sample))
             self.cache.put(key, result)
             self.stats.generated += 1
-            self.stats.failures += 0 if result.ok else 1
+            self.stats.count(result)
             results[i][sample] = result
 
         try:
@@ -57,6 +67,16 @@ class LLM:
         finally:
             await self.backend.close()
         return results  # type: ignore[return-value]  (every slot is filled)
+
+    def failure_summary(self) -> str | None:
+        """One line on the failed calls so far (the commonest cause), or None if none failed."""
+        if not self.stats.failures:
+            return None
+        (cause, _), *others = self.stats.errors.most_common()
+        kinds = "kind" if len(others) == 1 else "kinds"
+        also = f" (and {len(others)} other {kinds} of error)" if others else ""
+        return (f"{self.stats.failures} of {self.stats.samples} model calls failed"
+                f" ({self.backend.name} {self.backend.where}): {cause}{also}")  # fmt: skip
 
     def close(self) -> None:
         self.cache.close()

@@ -67,6 +67,7 @@ class EmbeddedBackend:
 
     def __init__(self, model: str | None = None, batch_size: int = 8):
         self.model = model or DEFAULT_MODEL
+        self.where = self.model
         self.batch_size = batch_size
         self._waiting: list[tuple[Request, int, asyncio.Future]] = []
         self._draining = False

@@ -1,7 +1,9 @@
 """Any OpenAI-compatible server (vLLM, SGLang, llama.cpp server, Ollama, hosted APIs):
 chat and completions endpoints, bounded concurrency, retries with exponential backoff and
-jitter on 429/5xx, connection errors, timeouts and malformed replies (honouring
-Retry-After), then a recorded failure. Never a silent None, never an exception out."""
+jitter on 429/5xx, connection errors, timeouts and malformed replies (not JSON, not UTF-8;
+honouring Retry-After), then a recorded failure. A body longer than max_tokens can take is
+a `too_long` failure, read no further (`LLM` checks the tokens and characters of the rest).
+Never a silent None, never an exception out."""
 
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ from typing import Any
 
 import aiohttp
 
-from repomill.llm.types import Request, Result
+from repomill.llm.types import MAX_CHARS_PER_TOKEN, Request, Result, too_long_failure
 
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+# JSON spells a character in at most 12 bytes (an escaped surrogate pair); the rest of a
+# reply (usage, ids, logprobs left off) fits in the slack.
+BYTES_PER_CHAR, BODY_SLACK = 12, 1 << 16
 
 
 class OpenAIBackend:
@@ -24,6 +29,7 @@ class OpenAIBackend:
                  concurrency: int = 64, timeout: float = 120.0, max_retries: int = 5,
                  backoff: float = 0.5, max_backoff: float = 30.0):  # fmt: skip
         self.base_url = base_url.rstrip("/")
+        self.where = self.base_url
         self.model = model
         self.api_key = api_key
         self.concurrency = concurrency
@@ -67,6 +73,7 @@ class OpenAIBackend:
     async def generate_one(self, request: Request, sample: int) -> Result:
         session = self._open()
         url, payload = self._payload(request, sample)
+        limit = request.max_tokens * MAX_CHARS_PER_TOKEN * BYTES_PER_CHAR + BODY_SLACK
         error = ""
         for attempt in range(1, self.max_retries + 2):
             wait: float | None = None
@@ -74,23 +81,27 @@ class OpenAIBackend:
                 async with self._slots:
                     self.requests_sent += 1
                     async with session.post(url, json=payload, timeout=self._timeout) as response:
-                        status, body = response.status, await response.text()
+                        status, body = response.status, await _read(response, limit)
                         retry_after = response.headers.get("Retry-After")
             except TimeoutError:
                 error = f"timed out after {self.timeout:g} s"
             except aiohttp.ClientError as exc:
                 error = f"connection failed: {exc}"
             else:
+                if body is None:
+                    return too_long_failure(request, f"over {limit} bytes", attempt)
                 if status == 200:
                     try:
                         return _parse(body, request.prompt is not None, attempt)
+                    except UnicodeDecodeError:  # JSON is UTF-8: a broken or hostile server
+                        error = f"malformed reply (not UTF-8): {body[:120]!r}"
                     except (ValueError, KeyError, IndexError, TypeError):
-                        error = f"malformed reply: {body[:120]!r}"
+                        error = f"malformed reply: {_text(body)[:120]!r}"
                 elif status in RETRY_STATUSES:
-                    error = f"HTTP {status}: {body[:200]}"
+                    error = f"HTTP {status}: {_text(body)[:200]}"
                     wait = _seconds(retry_after)
                 else:  # 400, 401, 403, 404…: retrying will not help
-                    return _failure(_explain(status, body, url), attempt)
+                    return _failure(_explain(status, _text(body), url), attempt)
             if attempt > self.max_retries:
                 return _failure(f"{error} (gave up after {attempt} attempts)", attempt)
             if wait is None:
@@ -100,8 +111,22 @@ class OpenAIBackend:
         raise AssertionError("unreachable")
 
 
-def _parse(body: str, completion: bool, attempt: int) -> Result:
-    data = json.loads(body)
+async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The body's bytes, or None as soon as there are more than `limit` of them."""
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(BODY_SLACK):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", "replace")
+
+
+def _parse(body: bytes, completion: bool, attempt: int) -> Result:
+    data = json.loads(body.decode("utf-8"))
     choice = data["choices"][0]
     text = choice["text"] if completion else choice["message"]["content"]
     if not isinstance(text, str):

@@ -1,12 +1,14 @@
 """The model's part: seed → concepts (temperature 0) → instruction → `samples` responses,
 each parsed into reasoning / implementation / explanation / tests. All calls go through
-the LLM layer, so they are cached and a re-run resumes."""
+the LLM layer, so they are cached and a re-run resumes; when every call failed, the run
+stops with the cause."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from repomill.engine.keys import stable_hash
+from repomill.errors import UserError
 from repomill.llm.client import LLM
 from repomill.llm.parse import code_blocks, sections, unusable_reason
 from repomill.llm.prompts import render
@@ -29,6 +31,7 @@ class Task:
     difficulty: str = ""
     instruction: str = ""
     rejected: str = ""  # why the seed produced no task
+    error: str = ""  # the model's error, when that was why
     responses: list[Result] = field(default_factory=list)
 
 
@@ -46,7 +49,7 @@ def _section(result: Result, name: str) -> tuple[str, str]:
     out of tokens, its leading text is used; only failed or empty outputs are rejected.
     Responses get no such leniency: their code must run."""
     reason = unusable_reason(result, [name])
-    if reason in ("failed", "empty"):
+    if not result.ok or reason == "empty":
         return "", reason
     found = sections(result.text, [name]).get(name, "").strip()
     if not found:
@@ -62,7 +65,7 @@ def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | N
                     max_tokens=160)  # fmt: skip
     for task, (result,) in zip(tasks, concepts, strict=True):
         task.concepts, why = _section(result, "concepts")
-        task.rejected = f"concepts_{why}" if why else ""
+        task.rejected, task.error = f"concepts_{why}" if why else "", result.error or ""
         pick = int(stable_hash(task.seed.seed_id)[:8], 16)
         task.category = CATEGORIES[pick % len(CATEGORIES)]
         task.difficulty = DIFFICULTIES[(pick // len(CATEGORIES)) % len(DIFFICULTIES)]
@@ -73,7 +76,7 @@ def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | N
                         temperature=0.7, max_tokens=300, seed=1)  # fmt: skip
     for task, (result,) in zip(live, instructions, strict=True):
         task.instruction, why = _section(result, "instruction")
-        task.rejected = f"instruction_{why}" if why else ""
+        task.rejected, task.error = f"instruction_{why}" if why else "", result.error or ""
     live = [t for t in live if not t.rejected]
     answers = _ask(llm, [render("self_align/response", language=t.language,
                                 instruction=t.instruction,
@@ -81,6 +84,8 @@ def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | N
                    n=samples, temperature=0.7, max_tokens=max_tokens, seed=2)  # fmt: skip
     for task, results in zip(live, answers, strict=True):
         task.responses = results
+    if llm.stats.samples and llm.stats.failures == llm.stats.samples:
+        raise UserError(llm.failure_summary())  # nothing was made: say why, not "0 examples"
     return tasks
 
 

@@ -59,10 +59,14 @@ def build_self_align(source: SourceSpec, index_config: IndexConfig, config: Self
 
     llm = make_llm(llm_config, out / ".cache" / "llm.sqlite")
     started = time.perf_counter()
-    tasks = generate(llm, seeds, config.samples, config.target_language, config.max_tokens)
+    try:  # raises when every model call failed
+        tasks = generate(llm, seeds, config.samples, config.target_language, config.max_tokens)
+    finally:
+        llm.close()
     manifest.add(StageRun("generate", 1, items_in=len(seeds), records_out=sum(
         len(t.responses) for t in tasks), seconds=time.perf_counter() - started))  # fmt: skip
-    llm.close()
+    if failed := llm.failure_summary():  # some calls failed: the run goes on, and says so
+        manifest.warnings.append(failed)
 
     started = time.perf_counter()
     verdicts = _verify(tasks, config)
@@ -81,6 +85,7 @@ def build_self_align(source: SourceSpec, index_config: IndexConfig, config: Self
     responses = sum(len(t.responses) for t in tasks)
     manifest.counts = {
         "seeds": len(seeds), "seeds_dropped": dict(sorted(dropped.items())),
+        "model_calls": llm.stats.samples, "model_calls_failed": llm.stats.failures,
         "instructions": sum(1 for t in tasks if t.responses), "responses": responses,
         "responses_passing": passing,
         "pass_rate": round(passing / responses, 3) if responses else 0.0,
@@ -163,16 +168,18 @@ def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[lis
     for t, task in enumerate(tasks):
         seed = task.seed
         if task.rejected:
-            writer.reject(_rejected(seed, task.rejected, "generate", {}))
+            why = {"error": task.error} if task.error else None
+            writer.reject(_rejected(seed, task.rejected, "generate", {}, why))
             continue
         passing = [s for s in range(len(task.responses)) if verdicts[(t, s)].verdict.passed]
         pass_counts.append(len(passing))
         chosen = passing[:1] if config.keep == "first" else passing
         for s in range(len(task.responses)):
             verdict = verdicts[(t, s)].verdict
-            if not verdict.passed:
-                writer.reject(_rejected(seed, verdict.reason, "verify", {"sample": s},
-                                        verdict.detail()))  # fmt: skip
+            if not verdict.passed:  # why: the sandbox run's, else the failed model call's
+                error = task.responses[s].error
+                why = verdict.detail() or ({"error": error} if error else None)
+                writer.reject(_rejected(seed, verdict.reason, "verify", {"sample": s}, why))
             elif s not in chosen:
                 writer.reject(_rejected(seed, "not_selected", "select", {"sample": s}))
         for s in chosen:
