@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from repomill.config import IndexConfig, load_config
+from repomill.engine.out_lock import OutputLock
 from repomill.errors import UserError
 
 app = typer.Typer(
@@ -29,8 +30,12 @@ WorkersOpt = Annotated[int | None, typer.Option(help="worker processes (default:
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file")]
 
 
+_locks: list[OutputLock] = []  # output directories the running command holds
+
+
 def user_errors(command):
-    """Turn a UserError into one line on stderr and exit code 2 (no traceback)."""
+    """Turn a UserError into one line on stderr and exit code 2 (no traceback); release
+    the command's output directory however it ends."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -39,6 +44,9 @@ def user_errors(command):
         except UserError as exc:
             print(f"repomill: error: {exc}", file=sys.stderr)
             raise typer.Exit(2) from None
+        finally:
+            while _locks:
+                _locks.pop().release()
 
     return wrapper
 
@@ -168,6 +176,7 @@ def report(
 
     if not out.is_dir():
         raise UserError(f"{out}: no such directory")
+    out = _output_dir(out)
     manifest = (
         json.loads((out / "manifest.json").read_text()) if (out / "manifest.json").is_file() else {}
     )
@@ -189,10 +198,12 @@ def _validated(base, overrides: dict):
 
 
 def _output_dir(out: Path) -> Path:
+    """Create `out` if needed and lock it for this command: one build per directory."""
     out = out.expanduser()
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
+    _locks.append(OutputLock.acquire(out))
     return out
 
 

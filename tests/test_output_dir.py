@@ -1,0 +1,147 @@
+"""One build per output directory, and nothing left behind: the lock, workers that die
+with the build, a full disk, and builds that keep no rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from repomill.engine.out_lock import LOCK_NAME, OutputLock
+from repomill.errors import UserError
+
+from .conftest import GIT_ENV, make_repo
+from .projects import PYTHON
+from .test_cli import run_cli
+
+T0 = 1_600_000_000
+
+
+def many_commits(root: Path, count: int) -> Path:
+    """A repository of `count` commits that each change three modules (git fast-import:
+    hundreds of commits in well under a second)."""
+    root.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    stream = []
+    for i in range(1, count + 1):
+        message = f"Change the values of the functions in module {i % 7}\n"
+        stream.append(f"commit refs/heads/main\nmark :{i}\n"
+                      f"committer T <t@example.com> {T0 + 60 * i} +0000\n"
+                      f"data {len(message)}\n{message}")  # fmt: skip
+        if i > 1:
+            stream.append(f"from :{i - 1}\n")
+        for m in range(3):
+            body = "".join(f"def f{j}(x):\n    return x + {(i + m) * j}\n\n" for j in range(40))
+            stream.append(f"M 644 inline pkg/mod{(i + m) % 7}.py\ndata {len(body)}\n{body}")
+        stream.append("\n")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input="".join(stream).encode(),
+                   env={**os.environ, **GIT_ENV}, check=True)  # fmt: skip
+    subprocess.run(["git", "-C", str(root), "checkout", "-q", "main"], check=True)
+    return root
+
+
+def start_build(repo: Path, out: Path, *args: str, marker: str = "") -> subprocess.Popen:
+    env = {**os.environ, "REPOMILL_TEST_TREE": marker}
+    return subprocess.Popen(
+        [sys.executable, "-m", "repomill.cli", "build", str(repo), "--out", str(out), "--quiet",
+         *args],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def marked_processes(marker: str) -> list[int]:
+    """Pids of the live processes whose environment holds REPOMILL_TEST_TREE=`marker`."""
+    needle = f"REPOMILL_TEST_TREE={marker}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in environ.split(b"\0") and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def one_error_line(done) -> str:
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("repomill: error:"), done.stderr
+    return lines[0]
+
+
+# --- the lock -------------------------------------------------------------------------
+
+
+def test_a_second_lock_on_a_directory_is_refused_until_the_first_is_released(tmp_path):
+    first = OutputLock.acquire(tmp_path)
+    assert (tmp_path / LOCK_NAME).read_text().strip() == str(os.getpid())
+    with pytest.raises(UserError, match=rf"is in use by another build \(pid {os.getpid()}\)"):
+        OutputLock.acquire(tmp_path)
+    first.release()
+    assert not (tmp_path / LOCK_NAME).exists()
+    OutputLock.acquire(tmp_path).release()
+
+
+def test_a_lock_file_left_by_a_dead_process_does_not_block(tmp_path):
+    (tmp_path / LOCK_NAME).write_text("999999999\n")  # what a kill -9 leaves: nobody's flock
+    lock = OutputLock.acquire(tmp_path)
+    assert (tmp_path / LOCK_NAME).read_text().strip() == str(os.getpid())
+    lock.release()
+
+
+def test_two_builds_into_one_directory(tmp_path):
+    repo = many_commits(tmp_path / "repo", 300)
+    out = tmp_path / "out"
+    first = start_build(repo, out, "--workers", "2")
+    try:
+        owned = wait_for(lambda: (out / LOCK_NAME).is_file()
+                         and (out / LOCK_NAME).read_text().strip() == str(first.pid), 60)  # fmt: skip
+        assert owned, first.communicate()
+        line = one_error_line(run_cli("build", str(repo), "--out", str(out)))
+        assert line == f"repomill: error: {out} is in use by another build (pid {first.pid})"
+    finally:
+        _, stderr = first.communicate(timeout=120)
+    assert first.returncode == 0, stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    written = {p.name.split("-")[0]: pq.read_metadata(p).num_rows
+               for p in (out / "data").glob("*.parquet")}  # fmt: skip
+    assert written == {k: v for k, v in manifest["counts"]["splits"].items() if v}
+    assert sum(written.values()) > 0
+    assert not (out / LOCK_NAME).exists() and not (out / ".work").exists()
+
+
+@pytest.mark.parametrize("command", ["index", "report"])
+def test_every_command_that_writes_a_directory_takes_the_lock(tmp_path, command):
+    repo = make_repo(tmp_path / "repo", PYTHON)
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = OutputLock.acquire(out)
+    try:
+        args = (
+            ["index", str(repo), "--out", str(out)] if command == "index" else ["report", str(out)]
+        )
+        line = one_error_line(run_cli(*args))
+    finally:
+        lock.release()
+    assert line == f"repomill: error: {out} is in use by another build (pid {os.getpid()})"
+    assert sorted(p.name for p in out.iterdir()) == []
