@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -145,3 +147,48 @@ def test_every_command_that_writes_a_directory_takes_the_lock(tmp_path, command)
         lock.release()
     assert line == f"repomill: error: {out} is in use by another build (pid {os.getpid()})"
     assert sorted(p.name for p in out.iterdir()) == []
+
+
+# --- kill -9 ----------------------------------------------------------------------------
+
+
+def test_killing_a_build_leaves_no_process_behind(tmp_path):
+    repo = many_commits(tmp_path / "repo", 300)
+    out = tmp_path / "out"
+    marker = uuid.uuid4().hex
+    build = start_build(repo, out, "--workers", "2", marker=marker)
+    try:
+        # the build, the resource tracker, the forkserver and at least one worker
+        started = wait_for(lambda: len(marked_processes(marker)) >= 4 or build.poll() is not None,
+                           60)  # fmt: skip
+        assert started and build.poll() is None, "the build ended before its workers started"
+        os.kill(build.pid, signal.SIGKILL)
+        build.wait()
+        assert wait_for(lambda: not marked_processes(marker), 10), marked_processes(marker)
+    finally:
+        for pid in marked_processes(marker):  # only what this test started
+            os.kill(pid, signal.SIGKILL)
+        build.communicate()
+    # the killed build's lock file is still there, and blocks nobody
+    assert (out / LOCK_NAME).is_file()
+    again = run_cli("build", str(repo), "--out", str(out), "--max-commits", "5", "--quiet")
+    assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "polling"])
+def test_a_watcher_kills_its_process_when_the_watched_one_ends(pidfd):
+    watched = subprocess.Popen(["sleep", "60"])
+    setup = "" if pidfd else "del os.pidfd_open; "  # as where pidfd_open is missing
+    code = (
+        f"import os; {setup}from repomill.engine.parent_watch import _watch; _watch({watched.pid})"
+    )
+    watcher = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(0.5)
+        assert watcher.poll() is None  # still watching
+        watched.kill()
+        watched.wait()
+        assert watcher.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        watched.kill()
+        watcher.kill()
