@@ -3,6 +3,7 @@ with the build, a full disk, and builds that keep no rows."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import typer
 
+from repomill.cli import _output_dir, user_errors
 from repomill.engine.out_lock import LOCK_NAME, OutputLock
 from repomill.errors import UserError
 
@@ -192,3 +195,52 @@ def test_a_watcher_kills_its_process_when_the_watched_one_ends(pidfd):
     finally:
         watched.kill()
         watcher.kill()
+
+
+# --- a full disk ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs (root only), unmounted afterwards."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
+                             capture_output=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_full_disk_is_one_line_and_the_build_resumes_after(tmp_path, small_disk):
+    repo = many_commits(tmp_path / "repo", 150)
+    out = small_disk / "out"
+    done = run_cli("build", str(repo), "--out", str(out), "--workers", "2", "--quiet")
+    line = one_error_line(done)
+    assert line.startswith(f"repomill: error: no space left on device writing {out}"), line
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    again = run_cli("build", str(repo), "--out", str(out), "--workers", "2", "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert (out / "data" / "train-00000-of-00001.parquet").is_file()
+
+
+def test_a_full_disk_names_the_file_or_else_the_output_directory(tmp_path, capsys):
+    out = tmp_path / "out"
+
+    @user_errors
+    def full(code: int, where: str | None) -> None:
+        _output_dir(out)
+        raise OSError(code, os.strerror(code), where)
+
+    cases = [(errno.ENOSPC, "/data/x.parquet", "no space left on device writing /data/x.parquet"),
+             (errno.ENOSPC, None, f"no space left on device writing {out}"),  # as from pyarrow
+             (errno.EDQUOT, None, f"disk quota exceeded writing {out}")]  # fmt: skip
+    for code, where, message in cases:
+        with pytest.raises(typer.Exit) as exited:
+            full(code, where)
+        assert exited.value.exit_code == 2
+        assert capsys.readouterr().err == f"repomill: error: {message}\n"
+        assert not (out / LOCK_NAME).exists()  # released however the command ends

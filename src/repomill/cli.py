@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -31,24 +33,35 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config fi
 
 
 _locks: list[OutputLock] = []  # output directories the running command holds
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def user_errors(command):
-    """Turn a UserError into one line on stderr and exit code 2 (no traceback); release
-    the command's output directory however it ends."""
+    """Turn a UserError, or a full disk, into one line on stderr and exit code 2 (no
+    traceback); release the command's output directory however it ends."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except UserError as exc:
-            print(f"repomill: error: {exc}", file=sys.stderr)
-            raise typer.Exit(2) from None
+            _fail(str(exc))
+        except OSError as exc:
+            if exc.errno not in _DISK_FULL:
+                raise
+            # pyarrow's write errors carry no file name: name the output directory then
+            where = exc.filename or (_locks[-1].out if _locks else None)
+            _fail(os.strerror(exc.errno).lower() + (f" writing {where}" if where else ""))
         finally:
             while _locks:
                 _locks.pop().release()
 
     return wrapper
+
+
+def _fail(message: str):
+    print(f"repomill: error: {message}", file=sys.stderr)
+    raise typer.Exit(2) from None
 
 
 def _index_config(config: Path | None, **overrides) -> IndexConfig:
