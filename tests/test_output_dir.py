@@ -20,8 +20,10 @@ import typer
 from repomill.cli import _output_dir, user_errors
 from repomill.engine.out_lock import LOCK_NAME, OutputLock
 from repomill.errors import UserError
+from repomill.export.schema import sample_schema
+from repomill.export.writer import DatasetWriter
 
-from .conftest import GIT_ENV, make_repo
+from .conftest import GIT_ENV, commit, make_repo
 from .projects import PYTHON
 from .test_cli import run_cli
 
@@ -244,3 +246,54 @@ def test_a_full_disk_names_the_file_or_else_the_output_directory(tmp_path, capsy
         assert exited.value.exit_code == 2
         assert capsys.readouterr().err == f"repomill: error: {message}\n"
         assert not (out / LOCK_NAME).exists()  # released however the command ends
+
+
+# --- builds that keep nothing -----------------------------------------------------------
+
+
+def test_since_past_the_last_commit_fails_and_leaves_no_data(tmp_path):
+    repo = make_repo(tmp_path / "repo", PYTHON)
+    commit(repo, {"src/shop/extra.py": "def extra(order):\n    return order.total * 2\n"},
+           "Add an extra helper for orders", when=T0)  # fmt: skip
+    out = tmp_path / "out"
+    first = run_cli("build", str(repo), "--out", str(out), "--quiet")
+    assert first.returncode == 0 and (out / "data").is_dir(), first.stderr
+    line = one_error_line(run_cli("build", str(repo), "--out", str(out), "--since", "2100-01-01"))
+    assert line == "repomill: error: nothing to export: no commits in the range"
+    assert not (out / "data").exists()  # the earlier build's splits do not stay behind
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["commits_listed"] == 0 and manifest["counts"]["examples"] == 0
+    assert (out / "rejected.parquet").is_file() and not (out / LOCK_NAME).exists()
+
+
+def test_all_commits_filtered_names_the_reasons(tmp_path):
+    repo = make_repo(tmp_path / "repo", PYTHON)  # "initial": too short
+    commit(repo, {"src/shop/extra.py": "def extra():\n    return 2\n"}, "wip")
+    out = tmp_path / "out"
+    line = one_error_line(run_cli("build", str(repo), "--out", str(out), "--quiet"))
+    assert line.startswith("repomill: error: nothing to export: of 2 commits listed, "
+                           "0 passed the commit filters (top reasons: "), line  # fmt: skip
+    assert "message_too_short: 1" in line and "uninformative_message: 1" in line
+    assert line.endswith(f"see {out / 'rejected.parquet'})")
+    assert len(pq.read_table(out / "rejected.parquet")) == 2
+    assert not (out / "data").exists()
+
+
+def test_self_align_without_seeds_fails(tmp_path):
+    repo = make_repo(tmp_path / "repo", {"settings.py": "DEBUG = True\n"})
+    out = tmp_path / "out"
+    done = run_cli("build", str(repo), "--out", str(out), "--recipe", "self-align", "--llm",
+                   "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m",
+                   "--unsafe-no-sandbox", "--quiet")  # fmt: skip
+    line = one_error_line(done)
+    assert line == "repomill: error: nothing to export: no seed candidates in the repository"
+    assert (out / "manifest.json").is_file() and not (out / "data").exists()
+
+
+def test_a_writer_with_no_rows_writes_no_data_folder(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train-00000-of-00001.parquet").write_bytes(b"from an older build")
+    writer = DatasetWriter(tmp_path, sample_schema("commits"), "parquet")
+    assert writer.finish(0.1, 0.1) == {"train": 0, "validation": 0, "test": 0}
+    assert not (tmp_path / "data").exists()
+    assert pq.read_table(tmp_path / "rejected.parquet").num_rows == 0

@@ -134,6 +134,7 @@ def build(
     quiet: Annotated[bool, typer.Option(help="no progress or summary")] = False,
 ) -> None:
     """Build a training dataset from a repository (recipe: commits or self-align)."""
+    from repomill.export.nothing_kept import require_rows
     from repomill.recipes.commits.recipe import build_commits
     from repomill.sources import open_source
 
@@ -162,13 +163,16 @@ def build(
                                                    model=model))  # fmt: skip
         manifest = build_self_align(source, index_settings, aligned, llm_settings, curation,
                                     out, not quiet)  # fmt: skip
+        counts = manifest.counts
+        require_rows(counts, out, "no seed candidates in the repository",
+                     {**counts["seeds_dropped"], **counts["rejected"]})  # fmt: skip
         if not quiet:
-            counts = manifest.to_json()["counts"]
             console.print(f"self-align → {out}: {counts['seeds']} seeds, "
                           f"{counts['responses']} responses, pass rate {counts['pass_rate']}, "
                           f"examples {counts['splits']}")  # fmt: skip
         return
     manifest = build_commits(source, index_settings, settings, out, not quiet, curation)
+    require_rows(manifest.counts, out, "no commits in the range", manifest.counts["rejected"])
     if not quiet:
         counts = manifest.to_json()["counts"]
         table = Table(title=f"repomill build --recipe commits → {out}", show_header=False)
