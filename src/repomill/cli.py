@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from repomill.config import IndexConfig, load_config
+from repomill.engine.out_lock import OutputLock
 from repomill.errors import UserError
 
 app = typer.Typer(
@@ -29,18 +32,36 @@ WorkersOpt = Annotated[int | None, typer.Option(help="worker processes (default:
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file")]
 
 
+_locks: list[OutputLock] = []  # output directories the running command holds
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 def user_errors(command):
-    """Turn a UserError into one line on stderr and exit code 2 (no traceback)."""
+    """Turn a UserError, or a full disk, into one line on stderr and exit code 2 (no
+    traceback); release the command's output directory however it ends."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except UserError as exc:
-            print(f"repomill: error: {exc}", file=sys.stderr)
-            raise typer.Exit(2) from None
+            _fail(str(exc))
+        except OSError as exc:
+            if exc.errno not in _DISK_FULL:
+                raise
+            # pyarrow's write errors carry no file name: name the output directory then
+            where = exc.filename or (_locks[-1].out if _locks else None)
+            _fail(os.strerror(exc.errno).lower() + (f" writing {where}" if where else ""))
+        finally:
+            while _locks:
+                _locks.pop().release()
 
     return wrapper
+
+
+def _fail(message: str):
+    print(f"repomill: error: {message}", file=sys.stderr)
+    raise typer.Exit(2) from None
 
 
 def _index_config(config: Path | None, **overrides) -> IndexConfig:
@@ -114,6 +135,7 @@ def build(
     quiet: Annotated[bool, typer.Option(help="no progress or summary")] = False,
 ) -> None:
     """Build a training dataset from a repository (recipe: commits or self-align)."""
+    from repomill.export.nothing_kept import require_rows
     from repomill.recipes.commits.recipe import build_commits
     from repomill.sources import open_source
 
@@ -144,13 +166,16 @@ def build(
                                     out, not quiet)  # fmt: skip
         for warning in manifest.warnings:
             print(f"repomill: warning: {warning}", file=sys.stderr)
+        counts = manifest.counts
+        require_rows(counts, out, "no seed candidates in the repository",
+                     {**counts["seeds_dropped"], **counts["rejected"]})  # fmt: skip
         if not quiet:
-            counts = manifest.to_json()["counts"]
             console.print(f"self-align → {out}: {counts['seeds']} seeds, "
                           f"{counts['responses']} responses, pass rate {counts['pass_rate']}, "
                           f"examples {counts['splits']}")  # fmt: skip
         return
     manifest = build_commits(source, index_settings, settings, out, not quiet, curation)
+    require_rows(manifest.counts, out, "no commits in the range", manifest.counts["rejected"])
     if not quiet:
         counts = manifest.to_json()["counts"]
         table = Table(title=f"repomill build --recipe commits → {out}", show_header=False)
@@ -171,6 +196,7 @@ def report(
 
     if not out.is_dir():
         raise UserError(f"{out}: no such directory")
+    out = _output_dir(out)
     manifest = (
         json.loads((out / "manifest.json").read_text()) if (out / "manifest.json").is_file() else {}
     )
@@ -192,10 +218,12 @@ def _validated(base, overrides: dict):
 
 
 def _output_dir(out: Path) -> Path:
+    """Create `out` if needed and lock it for this command: one build per directory."""
     out = out.expanduser()
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
+    _locks.append(OutputLock.acquire(out))
     return out
 
 

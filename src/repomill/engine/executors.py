@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
+from repomill.engine.parent_watch import exit_with
 from repomill.engine.stage import ShardResult, Stage
 
 
@@ -51,7 +52,10 @@ class ProcessExecutor:
         # Modules in `preload` are imported once by the server and inherited by each worker.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(list(preload))
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        # Each worker dies with this process, so a kill -9 of the run leaves none behind.
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=exit_with, initargs=(os.getpid(),)
+        )
 
     def map(self, stage: Stage, shards: list[list[Any]]) -> Iterator[tuple[int, ShardResult]]:
         pending: dict[Future[ShardResult], int] = {}

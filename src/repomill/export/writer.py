@@ -74,13 +74,13 @@ class DatasetWriter:
 
     def finish(self, validation: float, test: float) -> dict[str, int]:
         """Cut the spill into splits and write everything; returns rows per split (empty
-        splits are not written)."""
+        splits are not written, and with no rows at all there is no data/: a folder that
+        `load_dataset` cannot read is worse than none)."""
         self._flush()
         self._spill.close()
         data = self.out / "data"
         if data.exists():
             shutil.rmtree(data)
-        data.mkdir(parents=True)
         ordered = sorted(self.keys)
         bounds = time_split_bounds([k[0] for k in ordered], [k[1] for k in ordered],
                                    validation, test)  # fmt: skip
@@ -94,6 +94,8 @@ class DatasetWriter:
             sample_id, recipe = self.ids[position]
             self.reject(rejected_record(sample_id, recipe, self.keys[position][1], reason,
                                         "curate.dedup", {}))  # fmt: skip
+        if any(counts.values()):
+            data.mkdir(parents=True)
         sinks = {split: self._sink(data, split) for split in SPLITS if counts[split]}
         offset = 0
         self.exported_commits = {key[1] for key, split in zip(self.keys, splits, strict=True)
