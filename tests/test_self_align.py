@@ -198,3 +198,20 @@ def test_some_model_calls_failing_is_a_warning_and_rejected_rows_say_why(tmp_pat
     rows = [row for path in (out / "data").glob("*.parquet")
             for row in pq.read_table(path).to_pylist()]  # fmt: skip
     assert len(rows) == 1 and "return 3 * x" in rows[0]["messages"][1]["content"]
+
+
+def test_nothing_kept_names_the_responses_reasons(tmp_path):
+    """Seeds reached the model and every response failed: the line names the responses'
+    reasons, not the seeds dropped long before."""
+
+    def failing(prompt: str, seed: int) -> tuple[str, str]:
+        if "Solve the task" in prompt:
+            return PY_BAD, "stop"
+        return script(prompt, seed)
+
+    repo = make_repo(tmp_path / "repo", {"lib/nums.py": PYTHON})
+    with FakeOpenAI(script=failing) as server:
+        done = _cli_build(repo, tmp_path / "out", server.url, tmp_path, "--samples", "1")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "0 responses passing their tests (top reasons: tests_failed: 2;" in done.stderr
+    assert "no_docstring" not in done.stderr

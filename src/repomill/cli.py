@@ -167,8 +167,10 @@ def build(
         for warning in manifest.warnings:
             print(f"repomill: warning: {warning}", file=sys.stderr)
         counts = manifest.counts
-        require_rows(counts, out, "no seed candidates in the repository",
-                     {**counts["seeds_dropped"], **counts["rejected"]})  # fmt: skip
+        # Why nothing was kept: the seeds' drops until a seed reached the model, then the
+        # rejections of tasks and responses.
+        why = counts["rejected"] if counts["seeds"] else counts["seeds_dropped"]
+        require_rows(counts, out, "no seed candidates in the repository", why)
         if not quiet:
             console.print(f"self-align → {out}: {counts['seeds']} seeds, "
                           f"{counts['responses']} responses, pass rate {counts['pass_rate']}, "
