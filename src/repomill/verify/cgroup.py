@@ -27,6 +27,14 @@ class Cgroup:
         dirs = {self.memory_dir, self.pids_dir}
         return sorted(str(d / "cgroup.procs") for d in dirs)
 
+    def try_limits(self, memory_bytes: int, processes: int) -> bool:
+        """Set the limits; False where the group refuses them (then it is not used)."""
+        try:
+            self.set_limits(memory_bytes, processes)
+        except OSError:
+            return False
+        return True
+
     def set_limits(self, memory_bytes: int, processes: int) -> None:
         if self.v2:
             _write(self.memory_dir / "memory.max", memory_bytes)

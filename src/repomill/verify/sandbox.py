@@ -93,9 +93,11 @@ def run_sandboxed(
         else:  # the user's own processes count towards its limit too
             limits = replace(limits, processes=limits.processes + _running_processes(os.getuid()))
         argv = [*_prlimit_args(limits), *argv]
-        if group is not None:  # + the shell and bwrap's init
-            group.set_limits(limits.sandbox_memory_bytes, limits.processes + 2)
+        if group is not None and group.try_limits(limits.sandbox_memory_bytes,
+                                                  limits.processes + 2):  # + shell, bwrap init
             argv = _joining(group, argv)
+        else:
+            group = None
         kills = group.oom_kills() if group else 0
         execution = _execute(argv, descriptors, limits, stdin, cwd="/")
         if group is not None:
