@@ -93,8 +93,9 @@ def run_sandboxed(
         else:  # the user's own processes count towards its limit too
             limits = replace(limits, processes=limits.processes + _running_processes(os.getuid()))
         argv = [*_prlimit_args(limits), *argv]
-        if group is not None and group.try_limits(limits.sandbox_memory_bytes,
-                                                  limits.processes + 2):  # + shell, bwrap init
+        if group is not None and group.try_limits(
+            limits.sandbox_memory_bytes, limits.processes + 2
+        ):  # + shell, bwrap init
             argv = _joining(group, argv)
         else:
             group = None
