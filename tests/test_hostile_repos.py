@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -255,3 +257,37 @@ def test_an_unreadable_root_is_one_error_line(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "scandir", scandir)
     with pytest.raises(UserError, match="unreadable directory"):
         list_directory_entries(root)
+
+
+def corrupt_object(repo: Path, oid: str) -> None:
+    """Cut a loose object's compressed stream short (libgit2 loops forever reading it)."""
+    path = repo / ".git" / "objects" / oid[:2] / oid[2:]
+    data = path.read_bytes()
+    path.chmod(0o644)
+    path.write_bytes(data[:10])
+
+
+def run_repomill(*args: str) -> subprocess.CompletedProcess:
+    """In a process of its own with a time limit: the failure this guards against hangs."""
+    return subprocess.run([sys.executable, "-m", "repomill.cli", *args], capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)  # fmt: skip
+
+
+def test_a_corrupt_blob_is_skipped_not_read_forever(tmp_path):
+    repo = make_repo(tmp_path / "r", {"a.py": code(1)}, "Add the first helper function")
+    commit(repo, {"a.py": code(2), "b.py": code(3)}, "Change the helper and add another")
+    corrupt_object(repo, git(repo, "rev-parse", "HEAD~1:a.py"))  # the old side of a change
+    index = run_repomill("index", str(repo), "--out", str(tmp_path / "index"), "--rev", "HEAD~1",
+                         "--quiet")  # fmt: skip
+    assert index.returncode == 0, index.stderr
+    files = pq.read_table(tmp_path / "index" / "files.parquet").to_pylist()
+    assert {f["path"]: f["status"] for f in files} == {"a.py": "missing_object"}
+    out = tmp_path / "out"
+    done = run_repomill("build", str(repo), "--out", str(out), "--workers", "1", "--quiet")
+    assert "Traceback" not in done.stderr
+    # both commits touch the corrupt blob: each is a recorded rejection (libgit2's diff
+    # reports the object as unparsable: git_error)
+    assert len(rejected(out)) == 2 and set(rejected(out).values()) <= {
+        "missing_object",
+        "git_error",
+    }

@@ -28,6 +28,7 @@ from repomill.code.resolve import (
 from repomill.sources.files import git_repository
 from repomill.sources.filters import blob_skip_reason
 from repomill.sources.git_diff import is_regular
+from repomill.sources.git_objects import read_object
 from repomill.sources.git_tree import MISSING_OBJECT
 from repomill.sources.paths import is_safe_path
 
@@ -219,8 +220,8 @@ class RevisionIndex:
 
     def _blob(self, blob: str) -> pygit2.Blob | None:
         try:
-            return self.repo[blob]
-        except KeyError:  # not in this repository (a corrupt or partial clone)
+            return read_object(self.repo, blob)
+        except KeyError:  # not in this repository, or corrupt (a broken or partial clone)
             self.missing_objects += 1
             return None
 

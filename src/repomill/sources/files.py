@@ -11,6 +11,7 @@ from pathlib import Path
 import pygit2
 
 from repomill.errors import UserError
+from repomill.sources.git_objects import read_object
 
 
 @dataclass(frozen=True)
@@ -104,5 +105,5 @@ def list_entries(spec: SourceSpec) -> list[FileEntry]:
 
 def read_entry(spec: SourceSpec, entry: FileEntry) -> bytes:
     if spec.is_git:
-        return git_repository(spec.root)[entry.blob].data
+        return read_object(git_repository(spec.root), entry.blob).data
     return (Path(spec.root) / entry.path).read_bytes()

@@ -6,6 +6,7 @@ import pygit2
 
 from repomill.errors import UserError
 from repomill.sources.files import FileEntry
+from repomill.sources.git_objects import object_size, read_object
 from repomill.sources.paths import UNSAFE_PATH, is_safe_path
 
 MODE_LINK = pygit2.enums.FileMode.LINK
@@ -33,21 +34,21 @@ def list_git_entries(repo: pygit2.Repository, commit: str | None) -> list[FileEn
                 entries.append(FileEntry(path, kind, str(item.id), 0, UNSAFE_PATH))
             elif kind == "tree":
                 try:
-                    stack.append((repo[item.id], path + "/"))
+                    stack.append((read_object(repo, item.id), path + "/"))
                 except KeyError:
                     entries.append(FileEntry(path, kind, str(item.id), 0, MISSING_OBJECT))
             elif kind == "file":
-                entries.append(_file(item, path))
+                entries.append(_file(repo, item, path))
             else:
                 entries.append(FileEntry(path, kind, str(item.id), 0))
     entries.sort(key=lambda e: e.path)
     return entries
 
 
-def _file(item: pygit2.Object, path: str) -> FileEntry:
+def _file(repo: pygit2.Repository, item: pygit2.Object, path: str) -> FileEntry:
     try:
-        size = item.size  # reads the blob's header
-    except KeyError:
+        size = object_size(repo, item.id)
+    except KeyError:  # missing or corrupt
         return FileEntry(path, "file", str(item.id), 0, MISSING_OBJECT)
     return FileEntry(path, "file", str(item.id), size)
 

@@ -24,6 +24,7 @@ from repomill.sources.files import git_repository
 from repomill.sources.filters import blob_skip_reason, path_skip_reason
 from repomill.sources.git_diff import FileChange, commit_changes
 from repomill.sources.git_history import CommitMeta
+from repomill.sources.git_objects import read_object
 from repomill.sources.git_tree import MISSING_OBJECT
 from repomill.sources.paths import UNSAFE_PATH
 
@@ -131,7 +132,9 @@ class MineCommitsStage(Stage):
             return None, None
         key = f"{language_for_path(path)}:{blob}"
         if key not in self._parsed:
-            self._parsed[key] = self._parse_blob(path, git_repository(self.root)[blob].data)
+            self._parsed[key] = self._parse_blob(
+                path, read_object(git_repository(self.root), blob).data
+            )
             while len(self._parsed) > PARSED_BLOBS_KEPT:
                 self._parsed.popitem(last=False)
         self._parsed.move_to_end(key)
