@@ -130,3 +130,21 @@ def test_report_command_regenerates_the_page(tmp_path):
     assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
     missing = run_cli("report", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "no such directory" in missing.stderr
+
+
+@pytest.mark.parametrize("output_format", ["parquet", "jsonl"])
+def test_read_dataset_gives_back_what_the_build_wrote(tmp_path, output_format):
+    from repomill.export.read import read_dataset, read_rejected
+
+    repo = planted_history(tmp_path / "repo")
+    out = tmp_path / "out"
+    config = CommitsConfig(validation=0.3, test=0.3, format=output_format)
+    counts = build_commits(open_source(repo), IndexConfig(workers=1), config, out, False,
+                           CurateConfig()).to_json()["counts"]  # fmt: skip
+    dataset = read_dataset(out)
+    assert {split: len(rows) for split, rows in dataset.items()} == {
+        split: n for split, n in counts["splits"].items() if n}  # fmt: skip
+    assert all(row["recipe"] == "commits" and row["messages"] for rows in dataset.values()
+               for row in rows)  # fmt: skip
+    assert len(read_rejected(out)) == sum(counts["rejected"].values())
+    assert read_dataset(tmp_path / "nothing here") == {} and read_rejected(tmp_path) == []

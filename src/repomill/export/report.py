@@ -11,32 +11,12 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from repomill.errors import UserError
-from repomill.export.splits import SPLITS
+from repomill.export.read import read_dataset
 
 MAX_SAMPLES = 1500  # embedded in the page, spread over the splits
 MAX_CONTENT_CHARS = 12_000  # per message or code field shown
 HISTOGRAM_BINS = 24
-
-
-def _read_rows(path: Path) -> list[dict[str, Any]]:
-    if path.suffix == ".parquet":
-        return pq.read_table(path).to_pylist()
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
-def _split_files(out: Path) -> dict[str, list[Path]]:
-    found: dict[str, list[Path]] = {}
-    for split in SPLITS:
-        files = sorted((out / "data").glob(f"{split}-*.parquet")) + sorted(
-            (out / "data").glob(f"{split}-*.jsonl")
-        )
-        if files:
-            found[split] = files
-    return found
 
 
 def _clip(text: str) -> str:
@@ -81,11 +61,10 @@ def report_data(out: Path) -> dict[str, Any]:
     counts = manifest.get("counts", {})
     splits, histograms, samples = {}, {}, []
     languages: dict[str, Counter[str]] = defaultdict(Counter)
-    files = _split_files(out)
-    per_split = MAX_SAMPLES // max(1, len(files))
+    dataset = read_dataset(out)
+    per_split = MAX_SAMPLES // max(1, len(dataset))
     total = 0
-    for split, paths in files.items():
-        rows = [row for path in paths for row in _read_rows(path)]
+    for split, rows in dataset.items():
         splits[split] = len(rows)
         total += len(rows)
         histograms[split] = _histogram([row.get("num_tokens", 0) for row in rows])
