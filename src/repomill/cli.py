@@ -102,7 +102,9 @@ def index(
 def build(
     repo: RepoArg,
     out: Annotated[Path, typer.Option(help="output directory")],
-    recipe: Annotated[str, typer.Option(help="what data to make: commits")] = "commits",
+    recipe: Annotated[
+        str, typer.Option(help="what data to make: commits | self-align")
+    ] = "commits",
     rev: RevOpt = None,
     max_commits: Annotated[int | None, typer.Option(help="newest commits to read")] = None,
     since: Annotated[str | None, typer.Option(help="commits at or after DATE")] = None,

@@ -19,7 +19,6 @@ from repomill.curate.secrets import redact
 from repomill.export.schema import REJECTED
 from repomill.export.splits import SPLITS, time_split_bounds
 
-FORMATS = ("parquet", "jsonl")
 BATCH_ROWS = 256
 
 

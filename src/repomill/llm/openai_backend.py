@@ -37,7 +37,6 @@ class OpenAIBackend:
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self.requests_sent = 0  # HTTP requests, retries included
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None
@@ -78,11 +77,12 @@ class OpenAIBackend:
         for attempt in range(1, self.max_retries + 2):
             wait: float | None = None
             try:
-                async with self._slots:
-                    self.requests_sent += 1
-                    async with session.post(url, json=payload, timeout=self._timeout) as response:
-                        status, body = response.status, await _read(response, limit)
-                        retry_after = response.headers.get("Retry-After")
+                async with (
+                    self._slots,
+                    session.post(url, json=payload, timeout=self._timeout) as response,
+                ):
+                    status, body = response.status, await _read(response, limit)
+                    retry_after = response.headers.get("Retry-After")
             except TimeoutError:
                 error = f"timed out after {self.timeout:g} s"
             except aiohttp.ClientError as exc:

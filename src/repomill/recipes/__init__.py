@@ -1,1 +1,3 @@
-"""Recipes: short compositions of stages that turn a repository into training samples."""
+"""Recipes: what turns a repository into training samples. `commits/` (edit examples from
+the history) and `self_align/` (instruction data verified in the sandbox), each a folder
+with its settings and steps."""

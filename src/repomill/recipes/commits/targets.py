@@ -6,7 +6,6 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-TARGETS = ("whole", "udiff", "search-replace")
 SEARCH_CONTEXT_LINES = 2
 
 INSTRUCTIONS = {

@@ -19,7 +19,6 @@ from repomill.recipes.self_align.seeds import Seed
 CATEGORIES = ("function implementation", "data transformation", "algorithm",
               "string processing", "validation and edge cases")  # fmt: skip
 DIFFICULTIES = ("easy", "medium", "hard")
-RESPONSE_SECTIONS = ["reasoning", "implementation", "explanation", "tests"]
 
 
 @dataclass

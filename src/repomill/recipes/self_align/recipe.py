@@ -50,7 +50,7 @@ def build_self_align(source: SourceSpec, index_config: IndexConfig, config: Self
     manifest.add(built.manifest.stages["index_files"])
     started = time.perf_counter()
     candidates, dropped = mine_seeds(built.index, [humaneval()] if curate.humaneval else [],
-                                     curate.near_threshold, None)  # fmt: skip
+                                     curate.near_threshold)  # fmt: skip
     seeds = _checked_seeds(candidates, dropped, config)
     seeding = StageRun("seeds", 1, items_in=len(seeds) + sum(dropped.values()),
                        records_out=len(seeds), skipped=dropped,

@@ -45,9 +45,10 @@ class Seed:
         return dict(self.__dict__)
 
 
-def mine_seeds(index: RepoIndex, benchmarks: list[Benchmark], near_threshold: float,
-               limit: int | None) -> tuple[list[Seed], Counter[str]]:  # fmt: skip
-    """Seeds in a stable order (path, line), at most `limit`, and why the rest were dropped."""
+def mine_seeds(index: RepoIndex, benchmarks: list[Benchmark],
+               near_threshold: float) -> tuple[list[Seed], Counter[str]]:  # fmt: skip
+    """Seeds in a stable order (path, line), and why the rest were dropped (the recipe's
+    `limit` applies after its static checks)."""
     dropped: Counter[str] = Counter()
     docs = {(s["path"], s["qualname"]): s for s in index.symbols}
     broken = {f["path"] for f in index.files if f.get("has_error")}
@@ -74,9 +75,6 @@ def mine_seeds(index: RepoIndex, benchmarks: list[Benchmark], near_threshold: fl
     duplicates = duplicates_to_drop(rows, near_threshold) if rows else {}
     dropped["duplicate_seed"] += len(duplicates)
     kept = [s for i, s in enumerate(kept) if i not in duplicates]
-    if limit is not None and len(kept) > limit:
-        dropped["over_limit"] += len(kept) - limit
-        kept = kept[:limit]
     return kept, +dropped
 
 
