@@ -18,7 +18,8 @@ from repomill.engine import Manifest, make_executor
 from repomill.engine.cache import ShardCache
 from repomill.engine.runner import StageRun, run_stage
 from repomill.engine.sharding import content_defined_shards
-from repomill.sources.files import FileEntry, SourceSpec, list_entries, read_entry
+from repomill.sources.entries import FileEntry, SourceSpec
+from repomill.sources.files import list_entries, read_entry
 from repomill.sources.filters import path_skip_reason
 from repomill.sources.paths import UNSAFE_PATH
 

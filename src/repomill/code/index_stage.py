@@ -9,7 +9,8 @@ from typing import Any
 from repomill.code.file_index import index_file
 from repomill.engine.stage import ShardResult, Stage
 from repomill.sources.directory import UNREADABLE
-from repomill.sources.files import FileEntry, SourceSpec, read_entry
+from repomill.sources.entries import FileEntry, SourceSpec
+from repomill.sources.files import read_entry
 from repomill.sources.filters import content_skip_reason
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pathspec
 
 from repomill.errors import UserError
-from repomill.sources.files import FileEntry
+from repomill.sources.entries import FileEntry
 
 UNREADABLE = "unreadable"  # the skip reason of what the user running repomill cannot read
 

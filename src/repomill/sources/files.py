@@ -1,37 +1,18 @@
-"""A source is a list of file entries plus a way to read one. Two kinds exist: a git
-repository read from its objects at a revision, and a plain directory. A SourceSpec is the
-picklable description a worker process needs to read entries itself."""
+"""Opening a source (a git repository read from its objects at a revision, or a plain
+directory), listing its entries and reading one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import pygit2
 
 from repomill.errors import UserError
+from repomill.sources.directory import list_directory_entries
+from repomill.sources.entries import FileEntry, SourceSpec
 from repomill.sources.git_objects import read_object
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    path: str  # repository-relative, '/'-separated
-    kind: str  # "file", "symlink", "submodule", or "tree" (a folder that could not be read)
-    blob: str  # git blob id, or "stat:<size>:<mtime_ns>" for a plain directory
-    size: int
-    skip: str | None = None  # why listing already knows it cannot be read (e.g. unsafe_path)
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    root: str  # absolute path of the directory or the git repository
-    is_git: bool
-    commit: str | None = None  # resolved commit id for git sources
-
-    def describe(self) -> dict[str, object]:
-        """The source as a manifest records it."""
-        return {"root": self.root, "git": self.is_git, "commit": self.commit}
+from repomill.sources.git_tree import list_git_entries
 
 
 def open_source(path: str | Path, rev: str | None = None) -> SourceSpec:
@@ -95,11 +76,7 @@ def source_name(spec: SourceSpec) -> str:
 def list_entries(spec: SourceSpec) -> list[FileEntry]:
     """Every entry of the source, sorted by path."""
     if spec.is_git:
-        from repomill.sources.git_tree import list_git_entries
-
         return list_git_entries(git_repository(spec.root), spec.commit)
-    from repomill.sources.directory import list_directory_entries
-
     return list_directory_entries(Path(spec.root))
 
 

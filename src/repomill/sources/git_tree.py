@@ -5,7 +5,7 @@ from __future__ import annotations
 import pygit2
 
 from repomill.errors import UserError
-from repomill.sources.files import FileEntry
+from repomill.sources.entries import FileEntry
 from repomill.sources.git_objects import object_size, read_object
 from repomill.sources.paths import UNSAFE_PATH, is_safe_path
 

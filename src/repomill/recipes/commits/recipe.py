@@ -25,7 +25,8 @@ from repomill.export.schema import sample_schema
 from repomill.export.writer import DatasetWriter
 from repomill.recipes.commits.examples import ExampleSettings, build_examples, rejection
 from repomill.recipes.commits.mine import MineCommitsStage
-from repomill.sources.files import SourceSpec, source_name
+from repomill.sources.entries import SourceSpec
+from repomill.sources.files import source_name
 from repomill.sources.git_history import CommitMeta, list_commits, parse_date
 from repomill.sources.git_tree import MISSING_OBJECT
 from repomill.tokens import CachedCounter, load_tokenizer

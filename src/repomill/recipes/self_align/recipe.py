@@ -28,7 +28,8 @@ from repomill.recipes.self_align.generate import Task, generate, parse_response
 from repomill.recipes.self_align.seeds import mine_seeds
 from repomill.recipes.self_align.settings import SelfAlignConfig
 from repomill.recipes.self_align.static_check import static_check
-from repomill.sources.files import SourceSpec, source_name
+from repomill.sources.entries import SourceSpec
+from repomill.sources.files import source_name
 from repomill.tokens import count_chat, load_tokenizer
 from repomill.verify import sandbox
 from repomill.verify.runners import RUNNERS
