@@ -61,8 +61,9 @@ class PeakRss:
 
 
 def run_recipe(repo: str, max_commits: int, workers: int | None) -> dict:
-    from repomill.config import CommitsConfig, IndexConfig
+    from repomill.code.settings import IndexConfig
     from repomill.recipes.commits.recipe import build_commits
+    from repomill.recipes.commits.settings import CommitsConfig
     from repomill.sources import open_source
 
     with tempfile.TemporaryDirectory() as out, PeakRss() as rss:

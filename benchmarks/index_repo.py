@@ -24,7 +24,7 @@ def _peak_rss_mib() -> float:
 
 def _planned(repo: str, rev: str | None):
     from repomill.code.build import plan_files
-    from repomill.config import IndexConfig
+    from repomill.code.settings import IndexConfig
     from repomill.sources.files import list_entries, open_source
 
     source = open_source(repo, rev)
@@ -58,7 +58,7 @@ def measure_parse(repo: str, rev: str | None) -> dict:
 
 def measure_index(repo: str, rev: str | None, workers: int | None) -> dict:
     from repomill.code.build import build_index
-    from repomill.config import IndexConfig
+    from repomill.code.settings import IndexConfig
     from repomill.sources.files import open_source
 
     started = time.perf_counter()

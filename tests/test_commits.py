@@ -9,9 +9,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from repomill.config import CommitsConfig, IndexConfig
+from repomill.code.settings import IndexConfig
 from repomill.recipes.commits.messages import clean_message, message_reject_reason
 from repomill.recipes.commits.recipe import build_commits
+from repomill.recipes.commits.settings import CommitsConfig
 from repomill.sources import open_source
 
 from .conftest import commit, git, make_repo

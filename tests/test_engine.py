@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from repomill.code.build import build_index
+from repomill.code.settings import IndexConfig
 from repomill.code.writer import write_index
-from repomill.config import IndexConfig
 from repomill.engine.cache import ShardCache
 from repomill.engine.executors import make_executor
 from repomill.engine.runner import run_stage

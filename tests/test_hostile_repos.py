@@ -16,11 +16,12 @@ import pygit2
 import pytest
 
 from repomill.code.build import build_index
-from repomill.config import CommitsConfig, IndexConfig
+from repomill.code.settings import IndexConfig
 from repomill.errors import UserError
 from repomill.recipes.commits import mine
 from repomill.recipes.commits.mine import MineCommitsStage
 from repomill.recipes.commits.recipe import build_commits
+from repomill.recipes.commits.settings import CommitsConfig
 from repomill.sources import open_source
 from repomill.sources.directory import list_directory_entries
 from repomill.sources.paths import is_safe_path

@@ -2,7 +2,7 @@ import pytest
 
 from repomill.code.build import build_index
 from repomill.code.context import select_context
-from repomill.config import IndexConfig
+from repomill.code.settings import IndexConfig
 from repomill.sources import open_source
 from repomill.tokens import load_tokenizer
 

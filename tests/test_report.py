@@ -10,9 +10,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from repomill.config import CommitsConfig, IndexConfig
+from repomill.code.settings import IndexConfig
 from repomill.curate.curator import CurateConfig
 from repomill.recipes.commits.recipe import build_commits
+from repomill.recipes.commits.settings import CommitsConfig
 from repomill.sources import open_source
 
 from .conftest import commit, make_repo

@@ -8,7 +8,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from repomill.config import IndexConfig
+from repomill.code.settings import IndexConfig
 from repomill.curate.curator import CurateConfig
 from repomill.llm.factory import LLMConfig
 from repomill.recipes.self_align.recipe import build_self_align

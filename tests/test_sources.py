@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from repomill.code.build import build_index
-from repomill.config import IndexConfig
+from repomill.code.settings import IndexConfig
 from repomill.errors import UserError
 from repomill.sources import open_source
 from repomill.sources.files import list_entries

@@ -14,7 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from repomill.config import IndexConfig, load_config
+from repomill.code.settings import IndexConfig
+from repomill.config import load_config
 from repomill.engine.out_lock import OutputLock
 from repomill.errors import UserError
 

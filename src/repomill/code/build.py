@@ -13,7 +13,7 @@ from repomill.code.index_stage import IndexFilesStage
 from repomill.code.languages import language_for_path
 from repomill.code.repo_index import RepoIndex
 from repomill.code.resolve import MAX_PROJECT_FILE_BYTES, PROJECT_FILES
-from repomill.config import IndexConfig
+from repomill.code.settings import IndexConfig
 from repomill.engine import Manifest, make_executor
 from repomill.engine.cache import ShardCache
 from repomill.engine.runner import StageRun, run_stage

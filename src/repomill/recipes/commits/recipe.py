@@ -12,7 +12,7 @@ from typing import Any
 
 from repomill.code.build import build_index
 from repomill.code.revision_index import RevisionIndex
-from repomill.config import CommitsConfig, IndexConfig
+from repomill.code.settings import IndexConfig
 from repomill.curate.curator import CurateConfig, Curator
 from repomill.engine import Manifest, make_executor
 from repomill.engine.cache import ShardCache
@@ -25,6 +25,7 @@ from repomill.export.schema import sample_schema
 from repomill.export.writer import DatasetWriter
 from repomill.recipes.commits.examples import ExampleSettings, build_examples, rejection
 from repomill.recipes.commits.mine import MineCommitsStage
+from repomill.recipes.commits.settings import CommitsConfig
 from repomill.sources.entries import SourceSpec
 from repomill.sources.files import source_name
 from repomill.sources.git_history import CommitMeta, list_commits, parse_date

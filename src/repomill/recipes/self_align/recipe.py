@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from repomill.code.build import build_index
-from repomill.config import IndexConfig
+from repomill.code.settings import IndexConfig
 from repomill.curate.curator import CurateConfig, Curator
 from repomill.curate.decontam import humaneval
 from repomill.engine import Manifest
