@@ -75,7 +75,7 @@ def measure(size: int, batch: int = 1000) -> dict:
         one_by_one = [signature(t) for t in tokens]
         single += time.perf_counter() - began
         assert one_by_one == digests
-        rows += [DedupRow("train", (start + i,), " ".join(t), digest)
+        rows += [DedupRow(0, (start + i,), " ".join(t), digest)
                  for i, (t, digest) in enumerate(zip(tokens, digests, strict=True))]  # fmt: skip
     began = time.perf_counter()
     dropped = duplicates_to_drop(rows, 0.7)

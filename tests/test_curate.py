@@ -15,6 +15,7 @@ from repomill.curate.quality import QualityConfig, quality_reason
 from repomill.curate.secrets import find_secrets, redact
 from repomill.curate.text import code_tokens
 from repomill.errors import UserError
+from repomill.export.splits import SPLITS
 
 FUNCTION = """def moving_average(values, window):
     if window <= 0:
@@ -42,7 +43,7 @@ OTHER = """class LruCache:
 
 def row(split: str, order: int, text: str) -> DedupRow:
     tokens = code_tokens(text)
-    return DedupRow(split, (order,), " ".join(tokens), signature(tokens))
+    return DedupRow(SPLITS.index(split), (order,), " ".join(tokens), signature(tokens))
 
 
 def test_lsh_bands_follow_the_threshold():
@@ -66,7 +67,7 @@ def test_duplicates_within_and_across_splits():
     dropped = duplicates_to_drop(rows, 0.7)
     assert dropped == {1: "exact_duplicate", 3: "duplicate_across_splits",
                        4: "duplicate_across_splits"}  # fmt: skip
-    kept_splits = {r.split for i, r in enumerate(rows) if i not in dropped}
+    kept_splits = {SPLITS[r.split] for i, r in enumerate(rows) if i not in dropped}
     assert kept_splits == {"train", "test"}
     # Deterministic: the earliest split, then the oldest, is the one kept.
     assert duplicates_to_drop(list(reversed(rows)), 0.7).keys() == {5 - 1, 5 - 3, 5 - 4}

@@ -8,14 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from repomill.curate.minhash import near_duplicate_pairs
-from repomill.export.splits import SPLITS
 
 DEFAULT_THRESHOLD = 0.7
 
 
 @dataclass
 class DedupRow:
-    split: str
+    split: int  # the split's rank: of copies in several splits the earliest one stays
     order: tuple  # smaller keeps first within a split (e.g. commit time, commit, id)
     exact: str  # hash of the normalized text
     signature: bytes
@@ -49,12 +48,11 @@ def duplicates_to_drop(
     clusters: dict[int, list[int]] = {}
     for position in range(len(rows)):
         clusters.setdefault(_find(parent, position), []).append(position)
-    rank = {split: n for n, split in enumerate(SPLITS)}
     dropped: dict[int, str] = {}
     for members in clusters.values():
         if len(members) < 2:
             continue
-        members.sort(key=lambda p: (rank[rows[p].split], rows[p].order))
+        members.sort(key=lambda p: (rows[p].split, rows[p].order))
         keeper = rows[members[0]]
         for position in members[1:]:
             row = rows[position]

@@ -115,7 +115,7 @@ class DatasetWriter:
     def _duplicates(self, splits: list[str]) -> dict[int, str]:
         if not self.fingerprints:
             return {}
-        rows = [DedupRow(split, (*key, ids[0]), exact, signature)
+        rows = [DedupRow(SPLITS.index(split), (*key, ids[0]), exact, signature)
                 for split, key, ids, (exact, signature)
                 in zip(splits, self.keys, self.ids, self.fingerprints, strict=True)]  # fmt: skip
         dropped = duplicates_to_drop(rows, self.curator.config.near_threshold)

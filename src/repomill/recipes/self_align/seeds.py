@@ -70,7 +70,7 @@ def mine_seeds(index: RepoIndex, benchmarks: list[Benchmark],
             dropped["contaminated"] += 1
         else:
             kept.append(seed)
-    rows = [DedupRow("train", (i,), " ".join(t), signature(t))
+    rows = [DedupRow(0, (i,), " ".join(t), signature(t))
             for i, t in enumerate(code_tokens(s.code) for s in kept)]  # fmt: skip
     duplicates = duplicates_to_drop(rows, near_threshold) if rows else {}
     dropped["duplicate_seed"] += len(duplicates)
