@@ -17,7 +17,7 @@ from rich.table import Table
 from repomill.code.settings import IndexConfig
 from repomill.config import load_config
 from repomill.engine.out_lock import OutputLock
-from repomill.errors import UserError
+from repomill.errors import UserError, warn
 
 app = typer.Typer(
     help="Turn a code repository and its git history into training data for code LLMs.",
@@ -168,7 +168,7 @@ def build(
         manifest = build_self_align(source, index_settings, aligned, llm_settings, curation,
                                     out, not quiet)  # fmt: skip
         for warning in manifest.warnings:
-            print(f"repomill: warning: {warning}", file=sys.stderr)
+            warn(warning)
         counts = manifest.counts
         # Why nothing was kept: the seeds' drops until a seed reached the model, then the
         # rejections of tasks and responses.

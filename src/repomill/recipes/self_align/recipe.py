@@ -169,8 +169,7 @@ def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[lis
     for t, task in enumerate(tasks):
         seed = task.seed
         if task.rejected:
-            why = {"error": task.error} if task.error else None
-            writer.reject(_rejected(seed, task.rejected, "generate", {}, why))
+            writer.reject(_rejected(seed, task.rejected, "generate", {}, error=task.error))
             continue
         passing = [s for s in range(len(task.responses)) if verdicts[(t, s)].verdict.passed]
         pass_counts.append(len(passing))
@@ -178,9 +177,8 @@ def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[lis
         for s in range(len(task.responses)):
             verdict = verdicts[(t, s)].verdict
             if not verdict.passed:  # why: the sandbox run's, else the failed model call's
-                error = task.responses[s].error
-                why = verdict.detail() or ({"error": error} if error else None)
-                writer.reject(_rejected(seed, verdict.reason, "verify", {"sample": s}, why))
+                why = verdict.detail() or {"error": task.responses[s].error}
+                writer.reject(_rejected(seed, verdict.reason, "verify", {"sample": s}, **why))
             elif s not in chosen:
                 writer.reject(_rejected(seed, "not_selected", "select", {"sample": s}))
         for s in chosen:
@@ -191,11 +189,11 @@ def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[lis
     return pass_counts, kept
 
 
-def _rejected(seed, reason: str, stage: str, detail: dict,
-              why: dict | None = None) -> dict[str, Any]:  # fmt: skip
-    """`detail` identifies the row; `why` (an error, a stderr tail) only explains it."""
+def _rejected(seed, reason: str, stage: str, detail: dict, **why: str | None) -> dict[str, Any]:
+    """`detail` identifies the row; `why` (an error, a stderr tail: empty ones left out)
+    only explains it."""
     meta = {"seed": seed.seed_id, "path": seed.path, "symbol": seed.symbol, **detail,
-            **(why or {})}  # fmt: skip
+            **{key: text for key, text in why.items() if text}}  # fmt: skip
     sample_id = stable_hash("self-align", seed.seed_id, json.dumps(detail, sort_keys=True))
     return rejected_record(sample_id, "self-align", "", reason, stage, meta)
 
