@@ -1,0 +1,52 @@
+"""The rows each recipe builds from fixed fixture repositories, pinned by digest (see
+digests.py): a refactor must leave them identical. A change meant to alter what samples
+contain updates these digests in the same commit, and its note says why."""
+
+from __future__ import annotations
+
+import pytest
+
+from repomill.code.settings import IndexConfig
+from repomill.curate.curator import CurateConfig
+from repomill.llm.factory import LLMConfig
+from repomill.recipes.commits.recipe import build_commits
+from repomill.recipes.commits.settings import CommitsConfig
+from repomill.recipes.self_align.recipe import build_self_align
+from repomill.recipes.self_align.settings import SelfAlignConfig
+from repomill.sources import open_source
+from repomill.verify import sandbox
+
+from .conftest import git, make_repo
+from .digests import dataset_digest
+from .openai_server import FakeOpenAI
+from .test_commits import history  # noqa: F401 (a fixture)
+from .test_self_align import PYTHON, TYPESCRIPT, script
+
+COMMITS = {
+    "rejected": "8:3c2ee9aa7826b740",
+    "test": "1:65e1aff68d687b8b",
+    "train": "2:fc52d6ee54b2a97c",
+    "validation": "1:ab537bba58b1306e",
+}
+SELF_ALIGN = {"rejected": "13:52aa79ea1b110bbb", "train": "2:944081a68a2237bc"}
+
+
+def test_commit_rows_are_unchanged(history, tmp_path):  # noqa: F811
+    repo, _ = history
+    out = tmp_path / "out"
+    build_commits(open_source(repo), IndexConfig(workers=1), CommitsConfig(validation=0.2,
+                  test=0.2), out, False)  # fmt: skip
+    assert dataset_digest(out) == COMMITS
+
+
+@pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is missing")
+def test_self_align_rows_are_unchanged(tmp_path):
+    repo = make_repo(tmp_path / "repo", {"lib/nums.py": PYTHON, "web/larger.ts": TYPESCRIPT})
+    git(repo, "commit", "-q", "--amend", "--no-edit", "--date", "1700000000 +0000",
+        env_extra={"GIT_COMMITTER_DATE": "1700000000 +0000"})  # fmt: skip
+    out = tmp_path / "out"
+    with FakeOpenAI(script=script) as server:
+        llm = LLMConfig(backend="openai", base_url=server.url, model="fake", max_retries=1)
+        build_self_align(open_source(repo), IndexConfig(workers=1), SelfAlignConfig(
+            samples=5, keep="all-passing"), llm, CurateConfig(near_threshold=1.0), out, False)  # fmt: skip
+    assert dataset_digest(out) == SELF_ALIGN
