@@ -7,32 +7,12 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
+from repomill.code.resolve.base import RawImport
+
 # Kinds whose full text is useful context when small (types rather than behaviour).
 TYPE_KINDS = frozenset(
     {"class", "struct", "enum", "trait", "interface", "type", "union", "record", "annotation"}
 )
-
-
-@dataclass(frozen=True)
-class RawImport:
-    """One import as written in a file, before resolution against the repository."""
-
-    module: str  # the module path / specifier as written ("a.b", "./x", "crate::a::b")
-    names: tuple[tuple[str, str], ...] = ()  # (local name, name in the target module)
-    alias: str | None = None  # local name bound to the whole module, if any
-    wildcard: bool = False
-    level: int = 0  # Python relative-import dots
-    line: int = 0
-
-    def to_json(self) -> dict:
-        return {
-            "module": self.module,
-            "names": [list(n) for n in self.names],
-            "alias": self.alias,
-            "wildcard": self.wildcard,
-            "level": self.level,
-            "line": self.line,
-        }
 
 
 @dataclass(frozen=True)

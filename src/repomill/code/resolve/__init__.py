@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from repomill.code.resolve.base import RawImport, Resolver
 from repomill.code.resolve.go import GoResolver
 from repomill.code.resolve.java import JavaResolver
 from repomill.code.resolve.javascript import JavaScriptResolver
@@ -16,7 +18,8 @@ from repomill.code.resolve.layout import (
 from repomill.code.resolve.python import PythonResolver
 from repomill.code.resolve.rust import RustResolver
 
-_RESOLVERS = {
+# language -> the resolver class built from a repository's layout
+RESOLVERS: dict[str, Callable[[RepoLayout], Resolver]] = {
     "python": PythonResolver,
     "typescript": JavaScriptResolver,
     "tsx": JavaScriptResolver,
@@ -32,16 +35,23 @@ class ImportResolver:
 
     def __init__(self, layout: RepoLayout):
         self.layout = layout
-        self._built: dict[type, Any] = {}
+        self._built: dict[Callable[[RepoLayout], Resolver], Resolver] = {}
 
-    def resolve(self, path: str, language: str, raw: dict[str, Any]) -> Resolved:
-        cls = _RESOLVERS[language]
+    def resolve(self, path: str, language: str, raw: Mapping[str, Any]) -> Resolved:
+        """Resolve one import as the index stores it (a RawImport's JSON and more)."""
+        cls = RESOLVERS[language]
         if cls not in self._built:
             self._built[cls] = cls(self.layout)
-        names = [tuple(pair) for pair in raw["names"]]
-        return self._built[cls].resolve(
-            path, raw["module"], names, raw["alias"], raw["wildcard"], raw["level"]
-        )
+        return self._built[cls].resolve(path, RawImport.from_json(raw))
 
 
-__all__ = ["MAX_PROJECT_FILE_BYTES", "PROJECT_FILES", "ImportResolver", "RepoLayout", "Resolved"]
+__all__ = [
+    "MAX_PROJECT_FILE_BYTES",
+    "PROJECT_FILES",
+    "RESOLVERS",
+    "ImportResolver",
+    "RawImport",
+    "RepoLayout",
+    "Resolved",
+    "Resolver",
+]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from repomill.code.resolve.base import RawImport
 from repomill.code.resolve.layout import RepoLayout, Resolved
 
 _MODULE = re.compile(r"^\s*module\s+(\S+)", re.MULTILINE)
@@ -29,12 +30,12 @@ class GoResolver:
             if p.endswith(".go") and not p.endswith("_test.go")
         ]
 
-    def resolve(self, path: str, module: str, names, alias, wildcard, level) -> Resolved:
-        if alias == "package":
+    def resolve(self, path: str, raw: RawImport) -> Resolved:
+        if raw.alias == "package":
             directory = posixpath.dirname(path)
             return Resolved([p for p in self.package_files(directory) if p != path])
         for module_path, root in self.modules:
-            if module == module_path or module.startswith(module_path + "/"):
-                rest = module[len(module_path) :].lstrip("/")
+            if raw.module == module_path or raw.module.startswith(module_path + "/"):
+                rest = raw.module[len(module_path) :].lstrip("/")
                 return Resolved(self.package_files(posixpath.join(root, rest) if rest else root))
         return Resolved()

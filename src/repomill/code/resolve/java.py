@@ -6,6 +6,7 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 
+from repomill.code.resolve.base import RawImport
 from repomill.code.resolve.layout import RepoLayout, Resolved
 
 
@@ -22,14 +23,14 @@ class JavaResolver:
     def package_files(self, package: str) -> list[str]:
         return self.by_package.get(package, [])
 
-    def resolve(self, path: str, module: str, names, alias, wildcard, level) -> Resolved:
-        if alias == "package":  # the file's own package: its classes need no import
-            return Resolved([p for p in self.package_files(module) if p != path])
-        if wildcard:
-            return Resolved(list(self.package_files(module)))
-        parts = module.split(".")
+    def resolve(self, path: str, raw: RawImport) -> Resolved:
+        if raw.alias == "package":  # the file's own package: its classes need no import
+            return Resolved([p for p in self.package_files(raw.module) if p != path])
+        if raw.wildcard:
+            return Resolved(list(self.package_files(raw.module)))
+        parts = raw.module.split(".")
         for end in range(len(parts) - 1, 0, -1):  # a.b.Outer.Inner → the file of a.b.Outer
             target = self.by_class.get((".".join(parts[:end]), parts[end]))
             if target:
-                return Resolved([target], [(local, target, orig) for local, orig in names])
+                return Resolved([target], [(local, target, orig) for local, orig in raw.names])
         return Resolved()

@@ -7,6 +7,7 @@ import json
 import posixpath
 import re
 
+from repomill.code.resolve.base import RawImport
 from repomill.code.resolve.layout import RepoLayout, Resolved, normalize_path
 
 EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
@@ -69,8 +70,8 @@ class JavaScriptResolver:
         joined = normalize_path(posixpath.join(base_url, spec))  # bare baseUrl imports
         return self._probe(joined) if joined else None
 
-    def resolve(self, path: str, module: str, names, alias, wildcard, level) -> Resolved:
-        target = self._target(path, module)
+    def resolve(self, path: str, raw: RawImport) -> Resolved:
+        target = self._target(path, raw.module)
         if target is None:
             return Resolved()
-        return Resolved(targets=[target], names=[(local, target, orig) for local, orig in names])
+        return Resolved([target], [(local, target, orig) for local, orig in raw.names])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 
+from repomill.code.resolve.base import RawImport
 from repomill.code.resolve.layout import RepoLayout, Resolved, normalize_path
 
 
@@ -48,9 +49,10 @@ class PythonResolver:
     def _find(self, path: str, level: int, dotted: str) -> str | None:
         return self._relative_file(path, level, dotted) if level else self._module_file(dotted)
 
-    def resolve(self, path: str, module: str, names, alias, wildcard, level) -> Resolved:
+    def resolve(self, path: str, raw: RawImport) -> Resolved:
+        module, level = raw.module, raw.level
         result = Resolved()
-        if not names:  # import a.b.c / from x import *
+        if not raw.names:  # import a.b.c / from x import *
             parts = module.split(".")
             for end in range(len(parts), 0, -1):  # the deepest module that exists here
                 found = self._find(path, level, ".".join(parts[:end]))
@@ -59,7 +61,7 @@ class PythonResolver:
                     break
             return result
         base = self._find(path, level, module)
-        for local, original in names:
+        for local, original in raw.names:
             submodule = self._find(path, level, f"{module}.{original}" if module else original)
             if submodule:  # from pkg import module
                 result.targets.append(submodule)

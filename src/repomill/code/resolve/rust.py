@@ -8,6 +8,7 @@ import posixpath
 import re
 import tomllib
 
+from repomill.code.resolve.base import RawImport
 from repomill.code.resolve.layout import RepoLayout, Resolved
 
 _NAME = re.compile(r"[A-Za-z0-9_\-]+")
@@ -80,8 +81,8 @@ class RustResolver:
         readings.append((crate, current + tuple(segments), len(current) + 1))
         return readings
 
-    def resolve(self, path: str, module: str, names, alias, wildcard, level) -> Resolved:
-        segments = [s for s in module.split("::") if s]
+    def resolve(self, path: str, raw: RawImport) -> Resolved:
+        segments = [s for s in raw.module.split("::") if s]
         if not segments:
             return Resolved()
         for crate, module_path, shallowest in self._readings(path, list(segments)):
@@ -89,20 +90,20 @@ class RustResolver:
             for end in range(len(module_path), shallowest - 1, -1):
                 target = self._file(crate, module_path[:end], path)
                 if target is not None:
-                    return self._bind(crate, module_path, end, target, names, alias, wildcard)
+                    return self._bind(crate, module_path, end, target, raw)
         return Resolved()
 
-    def _bind(self, crate, module_path, end, target, names, alias, wildcard) -> Resolved:
+    def _bind(self, crate, module_path, end, target, raw: RawImport) -> Resolved:
         inner = module_path[end:]
         result = Resolved()
-        for local, original in names:
+        for local, original in raw.names:
             submodule = None if inner else self.modules.get((crate, module_path + (original,)))
             if submodule:  # use a::b where b is a module file
                 result.targets.append(submodule)
             else:  # use a::b::Type::method binds a name defined in b's file
                 result.names.append((local, target, inner[0] if inner else original))
-        if not names and inner and not wildcard:
-            result.names.append((alias or inner[-1], target, inner[-1]))
-        if result.names or not names:
+        if not raw.names and inner and not raw.wildcard:
+            result.names.append((raw.alias or inner[-1], target, inner[-1]))
+        if result.names or not raw.names:
             result.targets.insert(0, target)
         return result
