@@ -61,7 +61,7 @@ def test_build_writes_a_dataset(tmp_path):
     subprocess.run(["git", "-C", str(repo), "commit", "-qam", "Mark the service as checked"],
                    check=True)  # fmt: skip
     out = tmp_path / "out"
-    done = run_cli("build", str(repo), "--out", str(out), "--target", "udiff")
+    done = run_cli("build", "commits", str(repo), "--out", str(out), "--target", "udiff")
     assert done.returncode == 0, done.stderr
     assert "commits kept" in done.stderr
     assert (out / "data" / "train-00000-of-00001.parquet").exists()
@@ -83,13 +83,16 @@ def test_build_writes_a_dataset(tmp_path):
         (["context", "{repo}", "src/shop/service.py:999"], "no code at that line"),
         (["context", "{repo}", "pyproject.toml:1"], "skipped (unsupported_language)"),
         (["context", "{repo}", "src/shop/service.py:8", "--tokenizer", "{tmp}/nope"], "tokenizer"),
-        (["build", "{tmp}/plain", "--out", "{tmp}/o"], "not a git repository"),
-        (["build", "{repo}", "--out", "{tmp}/o", "--recipe", "poems"], "unknown recipe"),
-        (["build", "{repo}", "--out", "{tmp}/o", "--target", "prose"], "--target"),
-        (["build", "{repo}", "--out", "{tmp}/o", "--since", "last tuesday"], "--since"),
-        (["build", "{repo}", "--out", "{tmp}/o", "--max-tokens", "10"], "--max-tokens"),
-        (["build", "{repo}", "--out", "{tmp}/o", "--tokenizer", "{tmp}/nope"], "tokenizer"),
-        (["build", "{empty}", "--out", "{tmp}/o"], "no commits"),
+        (["build", "commits", "{tmp}/plain", "--out", "{tmp}/o"], "not a git repository"),
+        (["build", "poems", "{repo}", "--out", "{tmp}/o"], "No such command"),
+        (["build", "commits", "{repo}", "--out", "{tmp}/o", "--target", "prose"], "--target"),
+        (["build", "commits", "{repo}", "--out", "{tmp}/o", "--since", "last tuesday"], "--since"),
+        (["build", "commits", "{repo}", "--out", "{tmp}/o", "--max-tokens", "10"], "--max-tokens"),
+        (
+            ["build", "commits", "{repo}", "--out", "{tmp}/o", "--tokenizer", "{tmp}/nope"],
+            "tokenizer",
+        ),
+        (["build", "commits", "{empty}", "--out", "{tmp}/o"], "no commits"),
     ],
 )
 def test_user_errors_are_one_line_with_exit_code_2(tmp_path, args, message):

@@ -9,12 +9,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from repomill.code.settings import IndexConfig
 from repomill.recipes.commits.messages import clean_message, message_reject_reason
-from repomill.recipes.commits.recipe import build_commits
 from repomill.recipes.commits.settings import CommitsConfig
-from repomill.sources import open_source
 
+from .builds import build_recipe
 from .conftest import commit, git, make_repo
 
 T0 = 1_700_000_000
@@ -44,7 +42,7 @@ TS_UTIL = """export function clamp(x: number, lo: number, hi: number): number {
 
 def build(repo: Path, out: Path, **settings) -> dict:
     config = CommitsConfig(**settings)
-    manifest = build_commits(open_source(repo), IndexConfig(workers=1), config, out, False)
+    manifest = build_recipe("commits", repo, out, config)
     return manifest.to_json()
 
 

@@ -7,15 +7,17 @@ import json
 
 import pytest
 
-from repomill.curate.curator import CurateConfig, Curator
 from repomill.curate.decontam import Benchmark, from_jsonl, humaneval
 from repomill.curate.dedup import DedupRow, duplicates_to_drop
 from repomill.curate.minhash import lsh_params, signature
 from repomill.curate.quality import QualityConfig, quality_reason
-from repomill.curate.secrets import find_secrets, redact
+from repomill.curate.secrets import SHARED_IDENTIFIERS, find_secrets, redact
+from repomill.curate.settings import CurateConfig
+from repomill.curate.steps import Decontaminate, RedactSecrets, benchmarks
 from repomill.curate.text import code_tokens
+from repomill.engine.steps import Dropped
 from repomill.errors import UserError
-from repomill.export.splits import SPLITS
+from repomill.export.schema import SPLITS
 
 FUNCTION = """def moving_average(values, window):
     if window <= 0:
@@ -157,20 +159,19 @@ def test_quality_predicates():
 
 def test_curator_redacts_or_drops():
     secret_sample = _sample('TOKEN = "ghp_R8fZq2LmT5vXw9YbN3cK7dHs1JpU4eGa6oQi"\n' + FUNCTION)
-    redacting = Curator(CurateConfig(humaneval=False))
-    kept, *_ = redacting.check(secret_sample)
+    redacting = RedactSecrets(drop=False, identifiers=SHARED_IDENTIFIERS)
+    kept = redacting.apply(secret_sample)
     assert "ghp_" not in json.dumps(kept) and json.loads(kept["meta"])["redacted"]
-    dropping = Curator(CurateConfig(humaneval=False, secrets="drop"))
-    kept, reason, stage, _ = dropping.check(secret_sample)
-    assert kept is None and (reason, stage) == ("contains_secret", "curate.secrets")
+    assert redacting.summary()["redacted_samples"] == 1
+    dropped = RedactSecrets(drop=True, identifiers=SHARED_IDENTIFIERS).apply(secret_sample)
+    assert isinstance(dropped, Dropped) and dropped.reason == "contains_secret"
 
 
 def test_curator_rejects_contamination():
-    curator = Curator(CurateConfig())
-    sample = _sample(humaneval().problems[3])
-    kept, reason, stage, detail = curator.check(sample)
-    assert kept is None and reason == "contaminated:humaneval" and detail["problems"] == [3]
-    assert curator.summary()["contaminated_by"] == {"humaneval": 1}
+    decontaminate = Decontaminate(benchmarks(CurateConfig()))
+    dropped = decontaminate.apply(_sample(humaneval().problems[3]))
+    assert dropped == Dropped("contaminated:humaneval", {"problems": [3]})
+    assert decontaminate.apply(_sample(FUNCTION)) == _sample(FUNCTION)
 
 
 def test_benchmark_without_ngrams_matches_substrings():
@@ -199,6 +200,6 @@ def test_ids_in_meta_are_not_secrets_but_messages_are_scanned():
 
     record = {"id": "x", "meta": json.dumps({"seed": "6f1ed002ab5595859014ebf0951522d9",
                                              "message": 'key = "AKIAIOSFODNN7EXAMPLE"'})}  # fmt: skip
-    meta = json.loads(redact(record, Counter())["meta"])
+    meta = json.loads(redact(record, Counter(), SHARED_IDENTIFIERS | {"seed"})["meta"])
     assert meta["seed"] == "6f1ed002ab5595859014ebf0951522d9"
     assert "AKIA" not in meta["message"]

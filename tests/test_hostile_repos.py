@@ -20,12 +20,12 @@ from repomill.code.settings import IndexConfig
 from repomill.errors import UserError
 from repomill.recipes.commits import mine
 from repomill.recipes.commits.mine import MineCommitsStage
-from repomill.recipes.commits.recipe import build_commits
 from repomill.recipes.commits.settings import CommitsConfig
 from repomill.sources import open_source
 from repomill.sources.directory import list_directory_entries
 from repomill.sources.paths import is_safe_path
 
+from .builds import build_recipe
 from .conftest import commit, git, make_repo
 
 T0 = 1_700_000_000
@@ -63,8 +63,7 @@ def crafted_history(path: Path, trees: list[dict[str, str]]) -> Path:
 
 
 def build(repo: Path, out: Path, workers: int = 1) -> dict:
-    manifest = build_commits(open_source(repo), IndexConfig(workers=workers), CommitsConfig(),
-                             out, False)  # fmt: skip
+    manifest = build_recipe("commits", repo, out, CommitsConfig(), IndexConfig(workers=workers))
     return manifest.to_json()
 
 
@@ -284,7 +283,9 @@ def test_a_corrupt_blob_is_skipped_not_read_forever(tmp_path):
     files = pq.read_table(tmp_path / "index" / "files.parquet").to_pylist()
     assert {f["path"]: f["status"] for f in files} == {"a.py": "missing_object"}
     out = tmp_path / "out"
-    done = run_repomill("build", str(repo), "--out", str(out), "--workers", "1", "--quiet")
+    done = run_repomill(
+        "build", "commits", str(repo), "--out", str(out), "--workers", "1", "--quiet"
+    )
     assert "Traceback" not in done.stderr
     # both commits touch the corrupt blob: each is a recorded rejection (libgit2's diff
     # reports the object as unparsable: git_error)

@@ -17,11 +17,12 @@ import pyarrow.parquet as pq
 import pytest
 import typer
 
-from repomill.cli import _output_dir, user_errors
+from repomill.cli import output_dir, user_errors
 from repomill.engine.out_lock import LOCK_NAME, OutputLock
 from repomill.errors import UserError
 from repomill.export.schema import sample_schema
-from repomill.export.writer import DatasetWriter
+from repomill.export.writer import DatasetWriter, write_rejected
+from repomill.recipes.registry import RECIPES
 
 from .conftest import GIT_ENV, commit, make_repo
 from .projects import PYTHON
@@ -56,7 +57,7 @@ def many_commits(root: Path, count: int) -> Path:
 def start_build(repo: Path, out: Path, *args: str, marker: str = "") -> subprocess.Popen:
     env = {**os.environ, "REPOMILL_TEST_TREE": marker}
     return subprocess.Popen(
-        [sys.executable, "-m", "repomill.cli", "build", str(repo), "--out", str(out), "--quiet",
+        [sys.executable, "-m", "repomill.cli", "build", "commits", str(repo), "--out", str(out), "--quiet",
          *args],
         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
@@ -124,7 +125,7 @@ def test_two_builds_into_one_directory(tmp_path):
         owned = wait_for(lambda: (out / LOCK_NAME).is_file()
                          and (out / LOCK_NAME).read_text().strip() == str(first.pid), 60)  # fmt: skip
         assert owned, first.communicate()
-        line = one_error_line(run_cli("build", str(repo), "--out", str(out)))
+        line = one_error_line(run_cli("build", "commits", str(repo), "--out", str(out)))
         assert line == f"repomill: error: {out} is in use by another build (pid {first.pid})"
     finally:
         _, stderr = first.communicate(timeout=120)
@@ -176,7 +177,9 @@ def test_killing_a_build_leaves_no_process_behind(tmp_path):
         build.communicate()
     # the killed build's lock file is still there, and blocks nobody
     assert (out / LOCK_NAME).is_file()
-    again = run_cli("build", str(repo), "--out", str(out), "--max-commits", "5", "--quiet")
+    again = run_cli(
+        "build", "commits", str(repo), "--out", str(out), "--max-commits", "5", "--quiet"
+    )
     assert again.returncode == 0, again.stderr
 
 
@@ -220,11 +223,11 @@ def small_disk(tmp_path):
 def test_a_full_disk_is_one_line_and_the_build_resumes_after(tmp_path, small_disk):
     repo = many_commits(tmp_path / "repo", 150)
     out = small_disk / "out"
-    done = run_cli("build", str(repo), "--out", str(out), "--workers", "2", "--quiet")
+    done = run_cli("build", "commits", str(repo), "--out", str(out), "--workers", "2", "--quiet")
     line = one_error_line(done)
     assert line.startswith(f"repomill: error: no space left on device writing {out}"), line
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
-    again = run_cli("build", str(repo), "--out", str(out), "--workers", "2", "--quiet")
+    again = run_cli("build", "commits", str(repo), "--out", str(out), "--workers", "2", "--quiet")
     assert again.returncode == 0, again.stderr
     assert (out / "data" / "train-00000-of-00001.parquet").is_file()
 
@@ -234,7 +237,7 @@ def test_a_full_disk_names_the_file_or_else_the_output_directory(tmp_path, capsy
 
     @user_errors
     def full(code: int, where: str | None) -> None:
-        _output_dir(out)
+        output_dir(out)
         raise OSError(code, os.strerror(code), where)
 
     cases = [(errno.ENOSPC, "/data/x.parquet", "no space left on device writing /data/x.parquet"),
@@ -256,9 +259,11 @@ def test_since_past_the_last_commit_fails_and_leaves_no_data(tmp_path):
     commit(repo, {"src/shop/extra.py": "def extra(order):\n    return order.total * 2\n"},
            "Add an extra helper for orders", when=T0)  # fmt: skip
     out = tmp_path / "out"
-    first = run_cli("build", str(repo), "--out", str(out), "--quiet")
+    first = run_cli("build", "commits", str(repo), "--out", str(out), "--quiet")
     assert first.returncode == 0 and (out / "data").is_dir(), first.stderr
-    line = one_error_line(run_cli("build", str(repo), "--out", str(out), "--since", "2100-01-01"))
+    line = one_error_line(
+        run_cli("build", "commits", str(repo), "--out", str(out), "--since", "2100-01-01")
+    )
     assert line == "repomill: error: nothing to export: no commits in the range"
     assert not (out / "data").exists()  # the earlier build's splits do not stay behind
     manifest = json.loads((out / "manifest.json").read_text())
@@ -270,7 +275,7 @@ def test_all_commits_filtered_names_the_reasons(tmp_path):
     repo = make_repo(tmp_path / "repo", PYTHON)  # "initial": too short
     commit(repo, {"src/shop/extra.py": "def extra():\n    return 2\n"}, "wip")
     out = tmp_path / "out"
-    line = one_error_line(run_cli("build", str(repo), "--out", str(out), "--quiet"))
+    line = one_error_line(run_cli("build", "commits", str(repo), "--out", str(out), "--quiet"))
     assert line.startswith("repomill: error: nothing to export: of 2 commits listed, "
                            "0 passed the commit filters (top reasons: "), line  # fmt: skip
     assert "message_too_short: 1" in line and "uninformative_message: 1" in line
@@ -282,7 +287,7 @@ def test_all_commits_filtered_names_the_reasons(tmp_path):
 def test_self_align_without_seeds_fails(tmp_path):
     repo = make_repo(tmp_path / "repo", {"settings.py": "DEBUG = True\n"})
     out = tmp_path / "out"
-    done = run_cli("build", str(repo), "--out", str(out), "--recipe", "self-align", "--llm",
+    done = run_cli("build", "self-align", str(repo), "--out", str(out), "--llm",
                    "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m",
                    "--unsafe-no-sandbox", "--quiet")  # fmt: skip
     line = one_error_line(done)
@@ -293,7 +298,8 @@ def test_self_align_without_seeds_fails(tmp_path):
 def test_a_writer_with_no_rows_writes_no_data_folder(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "train-00000-of-00001.parquet").write_bytes(b"from an older build")
-    writer = DatasetWriter(tmp_path, sample_schema("commits"), "parquet")
-    assert writer.finish(0.1, 0.1) == {"train": 0, "validation": 0, "test": 0}
+    writer = DatasetWriter(tmp_path, sample_schema(RECIPES["commits"].columns), "parquet")
+    assert writer.write(writer.cut(0.1, 0.1)) == {"train": 0, "validation": 0, "test": 0}
+    write_rejected(tmp_path, [], "parquet")
     assert not (tmp_path / "data").exists()
     assert pq.read_table(tmp_path / "rejected.parquet").num_rows == 0

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from repomill.code.settings import IndexConfig
-from repomill.curate.curator import CurateConfig
+from repomill.curate.settings import CurateConfig
 from repomill.llm.factory import LLMConfig
-from repomill.recipes.commits.recipe import build_commits
 from repomill.recipes.commits.settings import CommitsConfig
-from repomill.recipes.self_align.recipe import build_self_align
 from repomill.recipes.self_align.settings import SelfAlignConfig
-from repomill.sources import open_source
 from repomill.verify import sandbox
 
+from .builds import build_recipe
 from .conftest import git, make_repo
 from .digests import dataset_digest
 from .openai_server import FakeOpenAI
@@ -34,8 +31,7 @@ SELF_ALIGN = {"rejected": "13:52aa79ea1b110bbb", "train": "2:944081a68a2237bc"}
 def test_commit_rows_are_unchanged(history, tmp_path):  # noqa: F811
     repo, _ = history
     out = tmp_path / "out"
-    build_commits(open_source(repo), IndexConfig(workers=1), CommitsConfig(validation=0.2,
-                  test=0.2), out, False)  # fmt: skip
+    build_recipe("commits", repo, out, CommitsConfig(validation=0.2, test=0.2))
     assert dataset_digest(out) == COMMITS
 
 
@@ -47,6 +43,12 @@ def test_self_align_rows_are_unchanged(tmp_path):
     out = tmp_path / "out"
     with FakeOpenAI(script=script) as server:
         llm = LLMConfig(backend="openai", base_url=server.url, model="fake", max_retries=1)
-        build_self_align(open_source(repo), IndexConfig(workers=1), SelfAlignConfig(
-            samples=5, keep="all-passing"), llm, CurateConfig(near_threshold=1.0), out, False)  # fmt: skip
+        build_recipe(
+            "self-align",
+            repo,
+            out,
+            SelfAlignConfig(samples=5, keep="all-passing"),
+            curate=CurateConfig(near_threshold=1.0),
+            llm=llm,
+        )
     assert dataset_digest(out) == SELF_ALIGN

@@ -10,12 +10,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from repomill.code.settings import IndexConfig
-from repomill.curate.curator import CurateConfig
-from repomill.recipes.commits.recipe import build_commits
+from repomill.curate.settings import CurateConfig
 from repomill.recipes.commits.settings import CommitsConfig
-from repomill.sources import open_source
 
+from .builds import build_recipe
 from .conftest import commit, make_repo
 from .test_curate import PLANTED
 
@@ -47,8 +45,7 @@ def planted_history(root: Path) -> Path:
 
 def build(repo: Path, out: Path, **curate) -> dict:
     config = CommitsConfig(validation=0, test=0, target="udiff")
-    return build_commits(open_source(repo), IndexConfig(workers=1), config, out, False,
-                         CurateConfig(**curate)).to_json()  # fmt: skip
+    return build_recipe("commits", repo, out, config, curate=CurateConfig(**curate)).to_json()
 
 
 def every_output_text(out: Path) -> str:
@@ -140,8 +137,7 @@ def test_read_dataset_gives_back_what_the_build_wrote(tmp_path, output_format):
     repo = planted_history(tmp_path / "repo")
     out = tmp_path / "out"
     config = CommitsConfig(validation=0.3, test=0.3, format=output_format)
-    counts = build_commits(open_source(repo), IndexConfig(workers=1), config, out, False,
-                           CurateConfig()).to_json()["counts"]  # fmt: skip
+    counts = build_recipe("commits", repo, out, config).to_json()["counts"]
     dataset = read_dataset(out)
     assert {split: len(rows) for split, rows in dataset.items()} == {
         split: n for split, n in counts["splits"].items() if n}  # fmt: skip

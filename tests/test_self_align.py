@@ -8,14 +8,12 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from repomill.code.settings import IndexConfig
-from repomill.curate.curator import CurateConfig
+from repomill.curate.settings import CurateConfig
 from repomill.llm.factory import LLMConfig
-from repomill.recipes.self_align.recipe import build_self_align
 from repomill.recipes.self_align.settings import SelfAlignConfig
-from repomill.sources import open_source
 from repomill.verify import sandbox
 
+from .builds import build_recipe
 from .conftest import make_repo
 from .openai_server import FakeOpenAI
 
@@ -85,11 +83,13 @@ def test_self_align_keeps_only_passing_responses(tmp_path):
     with FakeOpenAI(script=script) as server:
         llm = LLMConfig(backend="openai", base_url=server.url, model="fake", max_retries=1)
         config = SelfAlignConfig(samples=5, validation=0, test=0)
-        manifest = build_self_align(open_source(repo), IndexConfig(workers=1), config, llm,
-                                    CurateConfig(near_threshold=1.0), out, False).to_json()  # fmt: skip
+        manifest = build_recipe(
+            "self-align", repo, out, config, llm=llm, curate=CurateConfig(near_threshold=1.0)
+        ).to_json()
         requests_first = server.requests
-        again = build_self_align(open_source(repo), IndexConfig(workers=1), config, llm,
-                                 CurateConfig(near_threshold=1.0), out, False)  # fmt: skip
+        again = build_recipe(
+            "self-align", repo, out, config, llm=llm, curate=CurateConfig(near_threshold=1.0)
+        )
         assert server.requests == requests_first  # a re-run answers from the cache
     counts = manifest["counts"]
     assert counts["seeds"] == 3 and counts["seeds_dropped"]["no_docstring"] == 1
@@ -147,7 +147,7 @@ def _cli_build(repo, out, url: str, tmp_path, *flags: str):
 
     config = tmp_path / "repomill.toml"
     config.write_text("[llm]\nmax_retries = 1\n")
-    return run_cli("build", str(repo), "--out", str(out), "--recipe", "self-align", "--quiet",
+    return run_cli("build", "self-align", str(repo), "--out", str(out), "--quiet",
                    "--base-url", url, "--model", "fake", "--config", str(config), *flags)  # fmt: skip
 
 

@@ -1,34 +1,43 @@
-"""The whole configuration, loadable from a TOML file: one section per package, each
-package owning its settings model; every CLI flag maps to a field."""
+"""The whole configuration, loadable from a TOML file: a table per shared package
+(`[index]`, `[curate]`, `[llm]`) and one per registered recipe (`[commits]`,
+`[self_align]`), each package or recipe owning its settings model; every CLI flag maps to
+a field."""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from repomill.code.settings import IndexConfig
-from repomill.curate.curator import CurateConfig
+from repomill.curate.settings import CurateConfig
 from repomill.errors import UserError
 from repomill.llm.factory import LLMConfig
-from repomill.recipes.commits.settings import CommitsConfig
-from repomill.recipes.self_align.settings import SelfAlignConfig
+from repomill.recipes.base import config_section
+from repomill.recipes.registry import RECIPES
 
 
-class RepomillConfig(BaseModel):
+class SharedConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     index: IndexConfig = IndexConfig()
-    commits: CommitsConfig = CommitsConfig()
     curate: CurateConfig = CurateConfig()
     llm: LLMConfig = LLMConfig()
-    self_align: SelfAlignConfig = SelfAlignConfig()
 
 
-def load_config(path: Path | None) -> RepomillConfig:
+def config_model() -> type[SharedConfig]:
+    """The config file's model: the shared tables plus one per recipe registered now."""
+    tables: dict[str, Any] = {config_section(name): (recipe.settings, recipe.settings())
+                              for name, recipe in RECIPES.items()}  # fmt: skip
+    return create_model("RepomillConfig", __base__=SharedConfig, **tables)
+
+
+def load_config(path: Path | None) -> Any:
+    model = config_model()
     if path is None:
-        return RepomillConfig()
+        return model()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -36,7 +45,7 @@ def load_config(path: Path | None) -> RepomillConfig:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: malformed TOML ({exc})") from None
     try:
-        return RepomillConfig.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

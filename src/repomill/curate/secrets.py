@@ -25,9 +25,10 @@ _PRIVATE_KEY = re.compile(
 )
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # Fields that are identifiers, not text.
-_NOT_TEXT = frozenset({"id", "recipe", "task", "language", "repo", "commit", "parent_commit",
-                       "chunk_id", "role", "kind", "seed", "seed_id", "content_hash", "sha",
-                       "parent"})  # fmt: skip
+# Fields of the shared columns whose strings are identifiers, not text (a hash looks like a
+# secret); a recipe adds its own (`Recipe.identifiers`).
+SHARED_IDENTIFIERS = frozenset({"id", "recipe", "task", "language", "repo", "commit",
+                                "chunk_id", "role"})  # fmt: skip
 MIN_SECRET_CHARS = 6  # shorter "secrets" are keywords the plugins echo back
 
 
@@ -112,17 +113,20 @@ def redact_text(text: str, counts: Counter[str]) -> str:
     return text
 
 
-def redact(value: Any, counts: Counter[str], field: str = "") -> Any:
-    """A copy of a sample (or any part of one) with every finding replaced."""
+def redact(value: Any, counts: Counter[str], identifiers: frozenset[str] = SHARED_IDENTIFIERS,
+           field: str = "") -> Any:  # fmt: skip
+    """A copy of a row (or any part of one) with every finding replaced; strings under a
+    field named in `identifiers` are left alone."""
     if isinstance(value, str):
-        if field in _NOT_TEXT or not value:
+        if field in identifiers or not value:
             return value
         if field == "meta" and value.startswith("{"):  # JSON: its ids are not secrets
             parsed = json.loads(value)
-            return json.dumps(redact(parsed, counts), ensure_ascii=False, sort_keys=True)
+            return json.dumps(redact(parsed, counts, identifiers), ensure_ascii=False,
+                              sort_keys=True)  # fmt: skip
         return redact_text(value, counts)
     if isinstance(value, dict):
-        return {k: redact(v, counts, k) for k, v in value.items()}
+        return {k: redact(v, counts, identifiers, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(v, counts, field) for v in value]
+        return [redact(v, counts, identifiers, field) for v in value]
     return value

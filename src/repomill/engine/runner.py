@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,15 @@ class StageRun:
     shards_cached: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+
+    @contextmanager
+    def timed(self) -> Iterator[StageRun]:
+        """Adds the time the block takes to `seconds`."""
+        started = time.perf_counter()
+        try:
+            yield self
+        finally:
+            self.seconds += time.perf_counter() - started
 
     def to_json(self) -> dict[str, Any]:
         return {

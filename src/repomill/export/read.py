@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from repomill.export.splits import SPLITS
+from repomill.export.schema import SPLITS
 
 
 def read_dataset(out: Path) -> dict[str, list[dict[str, Any]]]:

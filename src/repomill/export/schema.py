@@ -1,5 +1,5 @@
-"""Arrow schemas: the columns every recipe's samples share, each recipe's own, and the
-rejected records."""
+"""Arrow schemas: the columns every recipe's samples share (a recipe adds its own), the
+rejected records, and the split names."""
 
 from __future__ import annotations
 
@@ -23,31 +23,18 @@ COMMON = [
     ("meta", pa.string()),  # JSON
 ]
 
-UNIT = pa.struct(
-    [("path", pa.string()), ("symbol", pa.string()), ("kind", pa.string()),
-     ("old_code", pa.string()), ("new_code", pa.string()), ("old_start_line", pa.int32()),
-     ("new_start_line", pa.int32())]
-)  # fmt: skip
-CONTEXT_ITEM = pa.struct(
-    [("path", pa.string()), ("symbol", pa.string()), ("kind", pa.string()),
-     ("start_line", pa.int32()), ("end_line", pa.int32()), ("text", pa.string())]
-)  # fmt: skip
-
-RECIPE_COLUMNS = {
-    "self-align": [("num_tokens", pa.int32())],
-    "commits": [
-        ("parent_commit", pa.string()),
-        ("units", pa.list_(UNIT)),
-        ("context", pa.list_(CONTEXT_ITEM)),
-        ("num_tokens", pa.int32()),
-    ],
-}
-
 REJECTED = pa.schema(
     [("id", pa.string()), ("recipe", pa.string()), ("commit", pa.string()),
      ("reason", pa.string()), ("stage", pa.string()), ("meta", pa.string())]
 )  # fmt: skip
 
 
-def sample_schema(recipe: str) -> pa.Schema:
-    return pa.schema(COMMON + RECIPE_COLUMNS.get(recipe, []))
+SPLITS = ("train", "validation", "test")
+
+
+def sample_schema(columns: list[tuple[str, pa.DataType]]) -> pa.Schema:
+    """The columns every recipe shares, then a recipe's own (`columns`)."""
+    shared = {name for name, _ in COMMON}
+    if clash := sorted(shared & {name for name, _ in columns}):
+        raise ValueError(f"recipe columns {clash} are shared columns already")
+    return pa.schema(COMMON + columns)

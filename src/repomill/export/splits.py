@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-SPLITS = ("train", "validation", "test")
-
 
 def time_split_bounds(
     times: Sequence[int], groups: Sequence[str], validation: float, test: float

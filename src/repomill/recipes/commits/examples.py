@@ -5,7 +5,6 @@ units; never by cutting code mid-definition."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from repomill.code.file_index import references
 from repomill.code.ids import chunk_id
 from repomill.code.languages import LANGUAGES, language_for_path
 from repomill.engine.keys import stable_hash
-from repomill.export.writer import rejected_record
+from repomill.export.records import Rejected, Sample
 from repomill.recipes.commits.targets import INSTRUCTIONS, fence, heading, render_target
 from repomill.tokens import TOKENS_PER_MESSAGE, TokenCounter, count_chat
 
@@ -46,7 +45,7 @@ def build_examples(
     index_at_parent: Callable[[], SymbolLookup],
     counter: TokenCounter,
     settings: ExampleSettings,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[Sample], list[Rejected]]:
     """(examples, rejections) for one mined commit. The index (at the commit's parent) is
     asked for only when an example can fit the budget at all: the barest prompt is
     measured first, so oversized commits cost no context lookups."""
@@ -70,10 +69,10 @@ def build_examples(
 
 
 def rejection(record: dict[str, Any], reason: str, stage: str, sample_id: str | None = None,
-              detail: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+              detail: dict[str, Any] | None = None) -> Rejected:  # fmt: skip
     meta = {"message": record.get("message", ""), "time": record.get("time"), **(detail or {})}
     sample_id = sample_id or stable_hash("commits", record["sha"])
-    return rejected_record(sample_id, "commits", record["sha"], reason, stage, meta)
+    return Rejected(sample_id, "commits", record["sha"], reason, stage, meta)
 
 
 def _context(index: SymbolLookup, units: list[dict[str, Any]]) -> list[ContextItem]:
@@ -179,7 +178,7 @@ def _messages(settings: ExampleSettings, parts: list[str], answer: str) -> list[
     ]
 
 
-def _sample(sample_id, record, draft: Draft, messages, tokens, settings) -> dict[str, Any]:
+def _sample(sample_id, record, draft: Draft, messages, tokens, settings) -> Sample:
     units = draft.units
     languages = sorted({u["language"] for u in units})
     size = Counter()
@@ -198,21 +197,15 @@ def _sample(sample_id, record, draft: Draft, messages, tokens, settings) -> dict
         "old_code_omitted": sorted(draft.omitted_old),
         "file_skips": record.get("file_skips", {}),
     }
-    return {
-        "id": sample_id,
-        "recipe": "commits",
-        "task": "commit-edit",
-        "messages": messages,
-        "language": primary,
-        "repo": settings.repo,
-        "commit": record["sha"],
-        "evidence": evidence,
-        "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True),
+    columns = {
         "parent_commit": record["parent"] or "",
         "units": [{k: u[k] for k in UNIT_FIELDS} for u in units],
         "context": [item.to_json() for item in draft.items],
         "num_tokens": tokens,
     }
+    return Sample(sample_id, "commits", "commit-edit", messages, primary, settings.repo,
+                  record["sha"], evidence, meta, time=record["time"], group=record["sha"],
+                  columns=columns)  # fmt: skip
 
 
 def _unit_evidence(unit: dict[str, Any]) -> dict[str, Any]:

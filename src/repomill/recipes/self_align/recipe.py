@@ -1,34 +1,31 @@
-"""The self-align recipe end to end: index the repository, mine seeds, generate, run every
-response's tests in the sandbox (in parallel), keep the passing ones, curate, export."""
+"""The self-align recipe: index the repository, mine seeds, generate, run every response's
+tests in the sandbox (in parallel), and yield the passing ones as samples, every other
+response as a rejection with its reason."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from repomill.code.build import build_index
-from repomill.code.settings import IndexConfig
-from repomill.curate.curator import CurateConfig, Curator
 from repomill.curate.decontam import humaneval
-from repomill.engine import Manifest
 from repomill.engine.keys import stable_hash
 from repomill.engine.runner import StageRun
 from repomill.errors import UserError
-from repomill.export.card import bullet_counts, dataset_card
-from repomill.export.report import write_report
-from repomill.export.schema import sample_schema
-from repomill.export.writer import DatasetWriter, rejected_record
-from repomill.llm.factory import LLMConfig, make_llm
+from repomill.export.card import bullet_counts
+from repomill.export.records import Rejected, Sample
+from repomill.llm.factory import make_llm
+from repomill.recipes.base import RecipeContext
 from repomill.recipes.self_align.generate import Task, generate, parse_response
-from repomill.recipes.self_align.seeds import mine_seeds
+from repomill.recipes.self_align.seeds import Seed, mine_seeds
 from repomill.recipes.self_align.settings import SelfAlignConfig
 from repomill.recipes.self_align.static_check import static_check
-from repomill.sources.entries import SourceSpec
 from repomill.sources.files import source_name
 from repomill.tokens import count_chat, load_tokenizer
 from repomill.verify import sandbox
@@ -37,80 +34,67 @@ from repomill.verify.sandbox import Limits
 from repomill.verify.verdict import Verdict, verify_response
 
 
-def build_self_align(source: SourceSpec, index_config: IndexConfig, config: SelfAlignConfig,
-                     llm_config: LLMConfig, curate: CurateConfig, out: Path,
-                     show_progress: bool = True) -> Manifest:  # fmt: skip
-    if config.target_language and config.target_language not in RUNNERS:
-        raise UserError(f"--target-language {config.target_language}: not one of "
-                        f"{', '.join(sorted(RUNNERS))}")  # fmt: skip
-    sandbox.require_sandbox(config.unsafe_no_sandbox)
-    settings = {"self_align": config.model_dump(), "llm": llm_config.model_dump(),
-                "curate": curate.model_dump()}  # fmt: skip
-    manifest = Manifest("build self-align", settings, source.describe())
-    built = build_index(source, index_config, out, "build", show_progress)
-    manifest.add(built.manifest.stages["index_files"])
-    started = time.perf_counter()
-    candidates, dropped = mine_seeds(built.index, [humaneval()] if curate.humaneval else [],
-                                     curate.near_threshold)  # fmt: skip
-    seeds = _checked_seeds(candidates, dropped, config)
-    seeding = StageRun("seeds", 1, items_in=len(seeds) + sum(dropped.values()),
-                       records_out=len(seeds), skipped=dropped,
-                       seconds=time.perf_counter() - started)  # fmt: skip
-    manifest.add(seeding)
+class SelfAlignRecipe:
+    """Instruction data verified in a sandbox: the repository's documented functions seed
+    tasks, a model answers with code and tests, only answers whose tests pass are kept."""
 
-    llm = make_llm(llm_config, out / ".cache" / "llm.sqlite")
-    started = time.perf_counter()
-    try:  # raises when every model call failed
-        tasks = generate(llm, seeds, config.samples, config.target_language, config.max_tokens)
-    finally:
-        llm.close()
-    manifest.add(StageRun("generate", 1, items_in=len(seeds), records_out=sum(
-        len(t.responses) for t in tasks), seconds=time.perf_counter() - started))  # fmt: skip
-    if failed := llm.failure_summary():  # some calls failed: the run goes on, and says so
-        manifest.warnings.append(failed)
+    name = "self-align"
+    title = "self-align"
+    settings = SelfAlignConfig
+    columns = [("num_tokens", pa.int32())]
+    identifiers = frozenset({"seed", "seed_id", "content_hash", "kind"})
+    group_noun = "seeds"
+    needs_llm = True
+    no_input = "no seed candidates in the repository"
+    preload = ("repomill.code.index_stage",)
 
-    started = time.perf_counter()
-    verdicts = _verify(tasks, config)
-    passing = sum(1 for response in verdicts.values() if response.verdict.passed)
-    manifest.add(StageRun("verify", 1, items_in=len(verdicts), records_out=passing,
-                          seconds=time.perf_counter() - started))  # fmt: skip
+    def samples(self, ctx: RecipeContext) -> Iterator[Sample | Rejected]:
+        config: SelfAlignConfig = ctx.settings
+        if config.target_language and config.target_language not in RUNNERS:
+            raise UserError(f"--target-language {config.target_language}: not one of "
+                            f"{', '.join(sorted(RUNNERS))}")  # fmt: skip
+        sandbox.require_sandbox(config.unsafe_no_sandbox)
+        seeds = _seeds(ctx)
+        tasks = _generate(ctx, seeds)
+        verify = StageRun("verify", 1)
+        with verify.timed():
+            responses = _verify(tasks, config)
+        verify.items_in = len(responses)
+        verify.records_out = sum(1 for r in responses.values() if r.verdict.passed)
+        verify.skipped.update(r.verdict.reason for r in responses.values() if not r.verdict.passed)
+        ctx.manifest.add(verify)
+        made, passing = sum(len(t.responses) for t in tasks), verify.records_out
+        ctx.counts.update({"responses": made, "responses_passing": passing,
+                           "pass_rate": round(passing / made, 3) if made else 0.0})  # fmt: skip
+        ctx.funnel += [["responses", made], ["responses passing their tests", passing]]
+        yield from _select(ctx, tasks, responses)
 
-    counter = load_tokenizer(config.tokenizer)
-    writer = DatasetWriter(out, sample_schema("self-align"), config.format,
-                           Curator(curate) if curate.enabled else None)  # fmt: skip
-    repo = source_name(source)
-    pass_rates, kept = _select(tasks, verdicts, config, writer, counter, repo,
-                               source.commit or "")  # fmt: skip
-    splits = writer.finish(config.validation, config.test)
-    rejected = Counter(r["reason"] for r in writer.rejected)
-    responses = sum(len(t.responses) for t in tasks)
-    manifest.counts = {
-        "seeds": len(seeds), "seeds_dropped": dict(sorted(dropped.items())),
-        "model_calls": llm.stats.samples, "model_calls_failed": llm.stats.failures,
-        "instructions": sum(1 for t in tasks if t.responses), "responses": responses,
-        "responses_passing": passing,
-        "pass_rate": round(passing / responses, 3) if responses else 0.0,
-        "examples": sum(splits.values()), "splits": splits,
-        "rejected": dict(sorted(rejected.items())),
-        "pass_counts": dict(sorted(Counter(pass_rates).items())),
-        "funnel": [["seed candidates", seeding.items_in], ["seeds", len(seeds)],
-                   ["instructions", sum(1 for t in tasks if t.responses)],
-                   ["responses", responses], ["responses passing their tests", passing],
-                   ["selected", kept],
-                   ["exported", sum(splits.values())]],
-    }  # fmt: skip
-    if writer.curator is not None:
-        manifest.counts["curation"] = {**writer.curator.summary(),
-                                       "deduplicated": writer.deduplicated}  # fmt: skip
-    title = f"{repo}: self-align"
-    numbers = {k: v for k, v in manifest.counts.items() if isinstance(v, int | float)}
-    sections = {"How it was made": HOW, "Counts": bullet_counts(numbers),
-                "Rejected": bullet_counts(manifest.counts["rejected"])}  # fmt: skip
-    card = dataset_card(title, sample_schema("self-align"), splits, config.format, sections)
-    (out / "README.md").write_text(card, encoding="utf-8")
-    manifest.write(out)
-    write_report(out, title)
-    return manifest
+    def card(self, ctx: RecipeContext) -> dict[str, str]:
+        numbers = {k: v for k, v in ctx.manifest.counts.items() if isinstance(v, int | float)}
+        return {"How it was made": HOW, "Counts": bullet_counts(numbers),
+                "Rejected": bullet_counts(ctx.manifest.counts["rejected"])}  # fmt: skip
+
+
+HOW = ("Made by `repomill build self-align` (SelfCodeAlign style): documented, "
+       "self-contained functions of the repository are seeds; a model lists their concepts, "
+       "writes a task from them, then several responses with tests; each response's tests run "
+       "in a bubblewrap sandbox and only passing responses are kept. `meta` holds the seed, "
+       "the concepts and the instruction's pass count (a difficulty signal).")  # fmt: skip
+
+
+def _seeds(ctx: RecipeContext) -> list[Seed]:
+    built = build_index(ctx.source, ctx.index, ctx.out, "build", ctx.show_progress)
+    ctx.manifest.add(built.manifest.stages["index_files"])
+    seeding = StageRun("seeds", 1)
+    with seeding.timed():
+        against = [humaneval()] if ctx.curate.humaneval else []
+        candidates, dropped = mine_seeds(built.index, against, ctx.curate.near_threshold)
+        seeds = _checked_seeds(candidates, dropped, ctx.settings)
+    seeding.items_in, seeding.records_out, seeding.skipped = len(candidates), len(seeds), dropped
+    ctx.manifest.add(seeding)
+    ctx.counts.update({"seeds": len(seeds), "seeds_dropped": dict(sorted(dropped.items()))})
+    ctx.funnel += [["seed candidates", seeding.items_in], ["seeds", len(seeds)]]
+    return seeds
 
 
 def _checked_seeds(candidates: list, dropped: Counter[str], config: SelfAlignConfig) -> list:
@@ -129,11 +113,33 @@ def _checked_seeds(candidates: list, dropped: Counter[str], config: SelfAlignCon
     return seeds
 
 
-HOW = ("Made by `repomill build --recipe self-align` (SelfCodeAlign style): documented, "
-       "self-contained functions of the repository are seeds; a model lists their concepts, "
-       "writes a task from them, then several responses with tests; each response's tests run "
-       "in a bubblewrap sandbox and only passing responses are kept. `meta` holds the seed, "
-       "the concepts and the instruction's pass count (a difficulty signal).")  # fmt: skip
+def _generate(ctx: RecipeContext, seeds: list[Seed]) -> list[Task]:
+    config: SelfAlignConfig = ctx.settings
+    llm = make_llm(ctx.llm, ctx.out / ".cache" / "llm.sqlite")
+    run = StageRun("generate", 1, items_in=len(seeds))
+    try:  # raises when every model call failed
+        with run.timed():
+            tasks = generate(llm, seeds, config.samples, config.target_language,
+                             config.max_tokens)  # fmt: skip
+    finally:
+        llm.close()
+    run.records_out = sum(len(t.responses) for t in tasks)
+    run.skipped.update(t.rejected for t in tasks if t.rejected)
+    ctx.manifest.add(run)
+    if failed := llm.failure_summary():  # some calls failed: the run goes on, and says so
+        ctx.warnings.append(failed)
+    instructions = sum(1 for t in tasks if t.responses)
+    ctx.counts.update({"model_calls": llm.stats.samples, "model_calls_failed": llm.stats.failures,
+                       "instructions": instructions})  # fmt: skip
+    ctx.funnel.append(["instructions", instructions])
+    return tasks
+
+
+@dataclass(frozen=True)
+class Response:
+    code: str
+    tests: str
+    verdict: Verdict
 
 
 def _verify(tasks: list[Task], config: SelfAlignConfig) -> dict[tuple[int, int], Response]:
@@ -151,66 +157,59 @@ def _verify(tasks: list[Task], config: SelfAlignConfig) -> dict[tuple[int, int],
                                     limits, config.unsafe_no_sandbox)  # fmt: skip
 
     parsed = [key for key, response in responses.items() if response.verdict.passed]
-    with ThreadPoolExecutor(config.workers) as pool:  # a hung run is killed by its timeout
+    with ThreadPoolExecutor(config.sandboxes) as pool:  # a hung run is killed by its timeout
         for key, verdict in pool.map(run, parsed):
             responses[key] = replace(responses[key], verdict=verdict)
     return responses
 
 
-@dataclass(frozen=True)
-class Response:
-    code: str
-    tests: str
-    verdict: Verdict
-
-
-def _select(tasks, verdicts, config, writer, counter, repo, commit) -> tuple[list[int], int]:
-    pass_counts, kept = [], 0
+def _select(ctx: RecipeContext, tasks: list[Task],
+            responses: dict[tuple[int, int], Response]) -> Iterator[Sample | Rejected]:  # fmt: skip
+    """Per task: the chosen passing responses as samples, every other one rejected."""
+    config: SelfAlignConfig = ctx.settings
+    counter = load_tokenizer(config.tokenizer)
+    pass_counts: Counter[int] = Counter()
     for t, task in enumerate(tasks):
         seed = task.seed
         if task.rejected:
-            writer.reject(_rejected(seed, task.rejected, "generate", {}, error=task.error))
+            yield _rejected(seed, task.rejected, "generate", {}, error=task.error)
             continue
-        passing = [s for s in range(len(task.responses)) if verdicts[(t, s)].verdict.passed]
-        pass_counts.append(len(passing))
+        passing = [s for s in range(len(task.responses)) if responses[(t, s)].verdict.passed]
+        pass_counts[len(passing)] += 1
         chosen = passing[:1] if config.keep == "first" else passing
         for s in range(len(task.responses)):
-            verdict = verdicts[(t, s)].verdict
+            verdict = responses[(t, s)].verdict
             if not verdict.passed:  # why: the sandbox run's, else the failed model call's
                 why = verdict.detail() or {"error": task.responses[s].error}
-                writer.reject(_rejected(seed, verdict.reason, "verify", {"sample": s}, **why))
+                yield _rejected(seed, verdict.reason, "verify", {"sample": s}, **why)
             elif s not in chosen:
-                writer.reject(_rejected(seed, "not_selected", "select", {"sample": s}))
+                yield _rejected(seed, "not_selected", "select", {"sample": s})
         for s in chosen:
-            kept += 1
-            # Splits by seed (a hash orders them): no seed's samples in two splits.
-            writer.add(_sample(task, s, len(passing), repo, commit, counter),
-                       int(stable_hash(seed.seed_id)[:8], 16), group=seed.seed_id)  # fmt: skip
-    return pass_counts, kept
+            yield _sample(ctx, task, s, len(passing), counter)
+    ctx.counts["pass_counts"] = dict(sorted(pass_counts.items()))
 
 
-def _rejected(seed, reason: str, stage: str, detail: dict, **why: str | None) -> dict[str, Any]:
+def _rejected(seed: Seed, reason: str, stage: str, detail: dict, **why: str | None) -> Rejected:
     """`detail` identifies the row; `why` (an error, a stderr tail: empty ones left out)
     only explains it."""
     meta = {"seed": seed.seed_id, "path": seed.path, "symbol": seed.symbol, **detail,
             **{key: text for key, text in why.items() if text}}  # fmt: skip
     sample_id = stable_hash("self-align", seed.seed_id, json.dumps(detail, sort_keys=True))
-    return rejected_record(sample_id, "self-align", "", reason, stage, meta)
+    return Rejected(sample_id, "self-align", "", reason, stage, meta)
 
 
-def _sample(task: Task, s: int, passing: int, repo: str, commit: str, counter) -> dict:
-    seed, response = task.seed, task.responses[s].text
+def _sample(ctx: RecipeContext, task: Task, s: int, passing: int, counter) -> Sample:
+    seed, response, repo = task.seed, task.responses[s].text, source_name(ctx.source)
     messages = [{"role": "user", "content": task.instruction},
                 {"role": "assistant", "content": response}]  # fmt: skip
-    meta = {"seed": seed.to_json() | {"code": None}, "concepts": task.concepts,
-            "category": task.category, "difficulty": task.difficulty, "sample": s,
-            "pass_count": passing, "samples": len(task.responses)}  # fmt: skip
-    return {
-        "id": stable_hash("self-align", repo, seed.seed_id, str(s)),
-        "recipe": "self-align", "task": "instruct", "messages": messages,
-        "language": task.language, "repo": repo, "commit": commit,
-        "evidence": [{"chunk_id": seed.seed_id, "path": seed.path,
-                      "start_line": seed.start_line, "end_line": seed.end_line}],
-        "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True),
-        "num_tokens": count_chat(messages, counter),
-    }  # fmt: skip
+    meta: dict[str, Any] = {
+        "seed": seed.to_json() | {"code": None}, "concepts": task.concepts,
+        "category": task.category, "difficulty": task.difficulty, "sample": s,
+        "pass_count": passing, "samples": len(task.responses)}  # fmt: skip
+    evidence = [{"chunk_id": seed.seed_id, "path": seed.path, "start_line": seed.start_line,
+                 "end_line": seed.end_line}]  # fmt: skip
+    # Splits by seed, which a hash orders: no seed's samples in two splits.
+    return Sample(stable_hash("self-align", repo, seed.seed_id, str(s)), "self-align", "instruct",
+                  messages, task.language, repo, ctx.source.commit or "", evidence, meta,
+                  time=int(stable_hash(seed.seed_id)[:8], 16), group=seed.seed_id,
+                  columns={"num_tokens": count_chat(messages, counter)})  # fmt: skip

@@ -1,0 +1,3 @@
+from repomill.cli import main
+
+main()

@@ -1,0 +1,149 @@
+"""`repomill build RECIPE REPO --out DIR`: one sub-command per registered recipe. The
+shared options (output, config, workers, curation, and the model for recipes that call
+one) are defined here once; each recipe's own options are generated from its settings
+model, one flag per field, validated by that model."""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from pydantic.fields import FieldInfo
+from rich.table import Table
+
+from repomill.cli.common import (
+    ConfigOpt,
+    QuietOpt,
+    RepoArg,
+    RevOpt,
+    WorkersOpt,
+    console,
+    index_config,
+    output_dir,
+    user_errors,
+    validated,
+)
+from repomill.config import load_config
+from repomill.errors import warn
+from repomill.recipes.base import Recipe, config_section
+
+
+def _opt(kind: Any, help_text: str, *names: str) -> Any:
+    return Annotated[kind, typer.Option(*names, help=help_text)]
+
+
+SHARED: dict[str, Any] = {
+    "out": _opt(Path, "output directory"),
+    "rev": RevOpt,
+    "workers": WorkersOpt,
+    "config": ConfigOpt,
+    "quiet": QuietOpt,
+    "curate": _opt(bool | None, "curate at all"),
+    "secrets": _opt(str | None, "redact | drop samples with secrets"),
+    "dedup": _opt(bool | None, "remove exact and near duplicates"),
+    "decontaminate": _opt(list[Path] | None, "JSONL benchmark to keep out (repeatable)"),
+}
+LLM: dict[str, Any] = {
+    "llm": _opt(str | None, "embedded | openai"),
+    "base_url": _opt(str | None, "OpenAI-compatible server …/v1"),
+    "model": _opt(str | None, "model name or HF id / path"),
+    "timeout": _opt(float | None, "seconds per model request"),
+}
+
+
+def add_recipe_commands(app: typer.Typer, recipes: dict[str, Recipe]) -> None:
+    for recipe in recipes.values():
+        app.command(recipe.name, help=_summary_line(recipe))(recipe_command(recipe))
+
+
+def _summary_line(recipe: Recipe) -> str:
+    return (inspect.getdoc(recipe) or f"Build the {recipe.name} dataset.").split("\n\n")[0]
+
+
+def recipe_command(recipe: Recipe):
+    """A typer command whose options are the shared ones plus one per settings field."""
+    own = {name: _field_option(name, info) for name, info in recipe.settings.model_fields.items()}
+    shared = {**SHARED, **(LLM if recipe.needs_llm else {})}
+    if clash := sorted(own.keys() & shared.keys()):
+        raise ValueError(f"recipe {recipe.name}: settings {clash} clash with shared options")
+
+    @user_errors
+    def command(repo: Path, **flags: Any) -> None:
+        _build(recipe, repo, flags, list(own))
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    defaults = {"quiet": False}
+    params = [inspect.Parameter("repo", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                annotation=RepoArg)]  # fmt: skip
+    params += [inspect.Parameter(name, keyword, annotation=kind,
+                                 default=defaults.get(name, ... if name == "out" else None))
+               for name, kind in {**shared, **own}.items()]  # fmt: skip
+    command.__signature__ = inspect.Signature(params)
+    return command
+
+
+def _field_option(name: str, info: FieldInfo) -> Any:
+    """The CLI type of a settings field: Literals and paths as text, every flag optional
+    (None: not given, the config file's or the default value stands)."""
+    kind = info.annotation
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):  # X | None
+        (kind,) = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+    if typing.get_origin(kind) is Literal:
+        kind = str
+    flag = "--" + name.replace("_", "-")
+    names = (f"{flag}/--no-{name.replace('_', '-')}",) if kind is bool else (flag,)
+    return _opt(kind | None, info.description or name.replace("_", " "), *names)
+
+
+def _build(recipe: Recipe, repo: Path, flags: dict[str, Any], own: list[str]) -> None:
+    from repomill.export.nothing_kept import require_rows
+    from repomill.recipes.run import run_recipe
+    from repomill.sources import open_source
+
+    loaded = load_config(flags["config"])
+    index = index_config(loaded.index, rev=flags["rev"], workers=flags["workers"])
+    settings = validated(getattr(loaded, config_section(recipe.name)),
+                         {name: flags[name] for name in own})  # fmt: skip
+    extra = [str(p) for p in flags["decontaminate"] or []]
+    curate = validated(loaded.curate, dict(
+        secrets=flags["secrets"], dedup=flags["dedup"], enabled=flags["curate"],
+        decontaminate=loaded.curate.decontaminate + extra or None))  # fmt: skip
+    llm = None
+    if recipe.needs_llm:
+        backend = flags["llm"] or ("openai" if flags["base_url"] else None)
+        llm = validated(loaded.llm, {"backend": backend, **{
+            name: flags[name] for name in ("base_url", "model", "timeout")}})  # fmt: skip
+    source = open_source(repo, index.rev)
+    out = output_dir(flags["out"])
+    manifest = run_recipe(recipe, source, settings, index, curate, llm, out, not flags["quiet"])
+    for warning in manifest.warnings:
+        warn(warning)
+    counts = manifest.counts
+    why = counts["rejected"] or _stage_skips(manifest)
+    require_rows(counts, out, recipe.no_input, why)
+    if not flags["quiet"]:
+        _print_summary(recipe, counts, out)
+
+
+def _stage_skips(manifest) -> dict[str, int]:
+    """Every stage's skip reasons: why nothing was built when nothing was rejected."""
+    merged: dict[str, int] = {}
+    for run in manifest.stages.values():
+        for reason, n in run.skipped.items():
+            merged[reason] = merged.get(reason, 0) + n
+    return merged
+
+
+def _print_summary(recipe: Recipe, counts: dict[str, Any], out: Path) -> None:
+    table = Table(title=f"repomill build {recipe.name} → {out}", show_header=False)
+    for label, n in counts["funnel"]:
+        table.add_row(label, str(n))
+    table.add_row(f"{recipe.group_noun} kept", str(counts[f"{recipe.group_noun}_kept"]))
+    table.add_row("splits", ", ".join(f"{k}: {v}" for k, v in counts["splits"].items()))
+    rejected = sorted(counts["rejected"].items(), key=lambda item: -item[1])
+    table.add_row("rejected", ", ".join(f"{k}: {v}" for k, v in rejected) or "none")
+    console.print(table)

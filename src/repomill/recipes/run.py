@@ -1,0 +1,175 @@
+"""`run_recipe`: one recipe, start to finish. The recipe yields samples and rejections;
+everything after is here, the same for every recipe: the rows' columns checked against
+the schema, curation steps, the writer, splits, deduplication, the rejected output, the
+dataset card, the manifest with its counts and funnel, and the report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from repomill.code.settings import IndexConfig
+from repomill.curate.secrets import SHARED_IDENTIFIERS, redact
+from repomill.curate.settings import CurateConfig
+from repomill.curate.steps import Deduplicator, curation_steps
+from repomill.engine import Manifest, make_executor
+from repomill.engine.runner import StageRun
+from repomill.engine.steps import Dropped, Row, Step, StepChain
+from repomill.export.card import bullet_counts, dataset_card
+from repomill.export.records import Rejected, Sample, check_columns
+from repomill.export.report import write_report
+from repomill.export.schema import SPLITS, sample_schema
+from repomill.export.writer import NOWHERE, DatasetWriter, write_rejected
+from repomill.llm.factory import LLMConfig
+from repomill.recipes.base import Recipe, RecipeContext, config_section
+from repomill.sources.entries import SourceSpec
+from repomill.sources.files import source_name
+
+
+def run_recipe(recipe: Recipe, source: SourceSpec, settings: Any, index: IndexConfig,
+               curate: CurateConfig, llm: LLMConfig | None, out: Path,
+               show_progress: bool = True) -> Manifest:  # fmt: skip
+    """Build `recipe`'s dataset from `source` into `out`; returns the manifest written."""
+    config = {"index": index.model_dump(), config_section(recipe.name): settings.model_dump(),
+              "curate": curate.model_dump()}  # fmt: skip
+    if recipe.needs_llm:
+        config["llm"] = llm.model_dump()
+    manifest = Manifest(f"build {recipe.name}", config, source.describe())
+    schema = sample_schema(recipe.columns)
+    executor = make_executor(index.workers, preload=recipe.preload)
+    ctx = RecipeContext(source, index, settings, curate, llm, out, show_progress, executor,
+                        manifest)  # fmt: skip
+    finish = _Finish(recipe, ctx, schema)
+    try:
+        finish.consume(recipe.samples(ctx))
+    finally:
+        executor.close()
+    finish.write()
+    return manifest
+
+
+class _Finish:
+    """Rows from the recipe through curation into the writer, then the outputs."""
+
+    def __init__(self, recipe: Recipe, ctx: RecipeContext, schema):
+        self.recipe, self.ctx, self.schema = recipe, ctx, schema
+        self.identifiers = SHARED_IDENTIFIERS | recipe.identifiers
+        self.curated = ctx.curate.enabled
+        self.chain = StepChain(curation_steps(ctx.curate, self.identifiers), self._dropped)
+        dedup = self.curated and ctx.curate.dedup
+        self.dedup = Deduplicator(ctx.curate.near_threshold) if dedup else None
+        self.writer = DatasetWriter(ctx.out, schema, ctx.settings.format)
+        self.rejected: list[Row] = []
+        self.built = 0
+
+    def reject(self, row: Row) -> None:
+        # a rejected row is output too: a commit message can hold a secret
+        self.rejected.append(redact(row, Counter(), self.identifiers) if self.curated else row)
+
+    def _dropped(self, row: Row, step: Step, dropped: Dropped) -> None:
+        self.reject(Rejected.of_row(row, dropped.reason, step.name, dropped.detail).row())
+
+    def consume(self, items: Iterator[Sample | Rejected]) -> None:
+        for item in items:
+            if isinstance(item, Rejected):
+                self.reject(item.row())
+                continue
+            self.built += 1
+            row = self.chain.run(check_columns(item.row(), self.schema))
+            if row is None:
+                continue
+            if self.dedup is not None:
+                self.dedup.add(row)
+            self.writer.add(row, item.time, item.group)
+
+    def _routes(self) -> tuple[list[str], StageRun | None]:
+        settings = self.ctx.settings
+        routes = self.writer.cut(settings.validation, settings.test)
+        if self.dedup is None:
+            return routes, None
+        run = StageRun(self.dedup.name, 1, items_in=len(routes))
+        with run.timed():
+            orders = [(*key, ids[0]) for key, ids in zip(self.writer.keys, self.writer.ids,
+                                                         strict=True)]  # fmt: skip
+            ranks = [SPLITS.index(split) for split in routes]
+            for position, reason in sorted(self.dedup.drop(ranks, orders).items()):
+                routes[position] = NOWHERE
+                run.skipped[reason] += 1
+                sample_id, recipe = self.writer.ids[position]
+                self.reject(Rejected(sample_id, recipe, self.writer.keys[position][1], reason,
+                                     self.dedup.name).row())  # fmt: skip
+        run.records_out = len(routes) - sum(run.skipped.values())
+        return routes, run
+
+    def write(self) -> None:
+        routes, dedup_run = self._routes()
+        exported = {key[1] for key, route in zip(self.writer.keys, routes, strict=True)
+                    if route != NOWHERE}  # fmt: skip
+        splits = self.writer.write(routes)
+        write_rejected(self.ctx.out, self.rejected, self.ctx.settings.format)
+        curation = self.chain.runs + ([dedup_run] if dedup_run else [])
+        for run in curation:
+            self.ctx.manifest.add(run)
+        self._count(splits, len(exported), curation)
+        self._card(splits)
+        self.ctx.manifest.warnings.extend(self.ctx.warnings)
+        self.ctx.manifest.write(self.ctx.out)
+        write_report(self.ctx.out, self._title())
+
+    def _count(self, splits: dict[str, int], groups: int, curation: list[StageRun]) -> None:
+        ctx, recipe = self.ctx, self.recipe
+        reasons = Counter(row["reason"] for row in self.rejected)
+        counts = {**ctx.counts, f"{recipe.group_noun}_kept": groups,
+                  "examples": sum(splits.values()), "splits": splits,
+                  "rejected": dict(sorted(reasons.items()))}  # fmt: skip
+        funnel = [*ctx.funnel, ["samples built", self.built]]
+        if self.curated:
+            counts["curation"] = _curation_summary(self.chain, curation)
+            funnel += [[step.label, run.records_out] for step, run in
+                       zip([*self.chain.steps, self.dedup], curation, strict=False)]  # fmt: skip
+        counts["funnel"] = [*funnel, ["exported", counts["examples"]]]
+        ctx.manifest.counts = counts
+
+    def _title(self) -> str:
+        return f"{source_name(self.ctx.source)}: {self.recipe.title}"
+
+    def _card(self, splits: dict[str, int]) -> None:
+        sections = {
+            **self.recipe.card(self.ctx),
+            "Curation": _curation_text(self.ctx.manifest.counts.get("curation")),
+        }
+        card = dataset_card(self._title(), self.schema, splits, self.ctx.settings.format,
+                            sections)  # fmt: skip
+        (self.ctx.out / "README.md").write_text(card, encoding="utf-8")
+
+
+def _curation_summary(chain: StepChain, runs: list[StageRun]) -> dict[str, Any]:
+    summary: dict[str, Any] = {"samples_in": runs[0].items_in if runs else 0}
+    for step in chain.steps:
+        summary.update(step.summary())
+    dropped = Counter()
+    for run in chain.runs:
+        dropped.update(run.skipped)
+    summary["rejected"] = dict(sorted(dropped.items()))
+    contaminated = {reason.split(":", 1)[1]: n for reason, n in dropped.items()
+                    if reason.startswith("contaminated:")}  # fmt: skip
+    summary["contaminated_by"] = dict(sorted(contaminated.items()))
+    dedup = next((run for run in runs if run.name == Deduplicator.name), None)
+    summary["deduplicated"] = dict(sorted(dedup.skipped.items())) if dedup else {}
+    return summary
+
+
+def _curation_text(curation: dict[str, Any] | None) -> str:
+    if curation is None:
+        return "Not curated (`--no-curate`)."
+    return (
+        "Secrets and e-mail addresses redacted with typed placeholders in "
+        f"{curation.get('redacted_samples', 0)} samples "
+        f"({bullet_counts(curation.get('redactions', {}))}); samples failing the quality "
+        "predicates or overlapping a benchmark removed (contaminated: "
+        f"{bullet_counts(curation['contaminated_by'])}); exact and near duplicates removed, "
+        "keeping the oldest copy in the earliest split "
+        f"({bullet_counts(curation['deduplicated'])})."
+    ).replace("\n", "; ")
