@@ -12,6 +12,13 @@ from repomill.verify import harness
 from repomill.verify.sandbox import Execution, Limits, run_sandboxed
 from repomill.verify.tools import node_tools_mount
 
+# Part of every cached verdict's key (see `cached`): bump it whenever a change to the
+# runners, the harness, the sandbox, the mutants or verdict.py can change the verdict a
+# response gets (a new pass rule, a reason renamed, a harness that calls more tests), so
+# that a re-run verifies again instead of reusing verdicts that meant something else.
+# A Runner's own fields (command, limits) and every Limits field are in the key already.
+RUNNER_VERSION = 1
+
 
 @dataclass(frozen=True)
 class Runner:

@@ -4,7 +4,8 @@ versions of the code (see `mutants`). Each way to fall short is a reason of its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from repomill.verify import harness, mutants
 from repomill.verify.runners import RUNNERS
@@ -29,6 +30,33 @@ class Verdict:
             return {}
         return {"error": self.execution.reason,
                 "stderr_tail": self.execution.stderr[-STDERR_TAIL:]}  # fmt: skip
+
+    def to_json(self) -> dict[str, Any]:
+        execution = asdict(self.execution) if self.execution is not None else None
+        return {"reason": self.reason, "execution": execution, "mutants_run": self.mutants_run}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Verdict:
+        """The inverse of `to_json`; ValueError for anything else (a damaged cache row)."""
+        if not isinstance(data, dict) or set(data) != {"reason", "execution", "mutants_run"}:
+            raise ValueError("not a verdict")
+        reason, mutants_run, run = data["reason"], data["mutants_run"], data["execution"]
+        if not isinstance(reason, str) or type(mutants_run) is not int or mutants_run < 0:
+            raise ValueError("not a verdict")
+        return cls(reason, None if run is None else _execution(run), mutants_run)
+
+
+_EXECUTION_FIELDS = {"status": (str,), "exit_code": (int, type(None)), "stdout": (str,),
+                     "stderr": (str,), "seconds": (float, int), "reason": (str,)}  # fmt: skip
+
+
+def _execution(data: Any) -> Execution:
+    if not isinstance(data, dict) or set(data) != set(_EXECUTION_FIELDS):
+        raise ValueError("not an execution")
+    for name, types in _EXECUTION_FIELDS.items():
+        if type(data[name]) not in types:  # type(): a bool is no exit code
+            raise ValueError(f"execution {name}: {type(data[name]).__name__}")
+    return Execution(**{**data, "seconds": float(data["seconds"])})
 
 
 def verify_response(language: str, code: str, tests: str, limits: Limits,
