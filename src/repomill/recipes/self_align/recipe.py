@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,9 +28,10 @@ from repomill.recipes.self_align.static_check import static_check
 from repomill.sources.files import source_name
 from repomill.tokens import count_chat, load_tokenizer
 from repomill.verify import sandbox
+from repomill.verify.cached import Job, VerifyStats, verify_all
 from repomill.verify.runners import RUNNERS
 from repomill.verify.sandbox import Limits
-from repomill.verify.verdict import Verdict, verify_response
+from repomill.verify.verdict import Verdict
 
 
 class SelfAlignRecipe:
@@ -58,7 +58,7 @@ class SelfAlignRecipe:
         tasks = _generate(ctx, seeds)
         verify = StageRun("verify", 1)
         with verify.timed():
-            responses = _verify(tasks, config)
+            responses = _verify(ctx, tasks, verify)
         verify.items_in = len(responses)
         verify.records_out = sum(1 for r in responses.values() if r.verdict.passed)
         verify.skipped.update(r.verdict.reason for r in responses.values() if not r.verdict.passed)
@@ -142,24 +142,27 @@ class Response:
     verdict: Verdict
 
 
-def _verify(tasks: list[Task], config: SelfAlignConfig) -> dict[tuple[int, int], Response]:
-    """(task, sample) -> the parsed response and its verdict, run in parallel sandboxes."""
+def _verify(
+    ctx: RecipeContext, tasks: list[Task], run: StageRun
+) -> dict[tuple[int, int], Response]:
+    """(task, sample) -> the parsed response and its verdict: the parsed ones run in
+    parallel sandboxes, or come from the verdict cache when nothing that matters changed."""
+    config: SelfAlignConfig = ctx.settings
     responses: dict[tuple[int, int], Response] = {}
     for t, task in enumerate(tasks):
         for s, result in enumerate(task.responses):
             code, tests, reason = parse_response(result, task.language)
             responses[(t, s)] = Response(code, tests, Verdict(reason))
     limits = Limits(wall_seconds=config.wall_seconds, cpu_seconds=int(config.wall_seconds) + 5)
-
-    def run(key: tuple[int, int]) -> tuple[tuple[int, int], Verdict]:
-        response = responses[key]
-        return key, verify_response(tasks[key[0]].language, response.code, response.tests,
-                                    limits, config.unsafe_no_sandbox)  # fmt: skip
-
     parsed = [key for key, response in responses.items() if response.verdict.passed]
-    with ThreadPoolExecutor(config.sandboxes) as pool:  # a hung run is killed by its timeout
-        for key, verdict in pool.map(run, parsed):
-            responses[key] = replace(responses[key], verdict=verdict)
+    jobs = [Job(tasks[t].language, responses[(t, s)].code, responses[(t, s)].tests)
+            for t, s in parsed]  # fmt: skip
+    stats = VerifyStats()
+    verdicts = verify_all(jobs, limits, config.unsafe_no_sandbox, config.sandboxes,
+                          ctx.out / ".cache" / "verify.sqlite", stats)  # fmt: skip
+    for key, verdict in zip(parsed, verdicts, strict=True):
+        responses[key] = replace(responses[key], verdict=verdict)
+    run.shards, run.shards_cached = len(jobs), stats.cached
     return responses
 
 
