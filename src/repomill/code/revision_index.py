@@ -15,7 +15,7 @@ from typing import Any
 import pygit2
 from pygit2.enums import DeltaStatus
 
-from repomill.code.file_index import index_file
+from repomill.code.blob_index import FileFacts, blob_facts, index_blob
 from repomill.code.incremental import IncrementalParser
 from repomill.code.languages import language_for_path
 from repomill.code.repo_index import Visibility, resolve_imports
@@ -26,25 +26,12 @@ from repomill.code.resolve import (
     RepoLayout,
 )
 from repomill.sources.files import git_repository
-from repomill.sources.filters import blob_skip_reason
 from repomill.sources.git_diff import is_regular
 from repomill.sources.git_objects import read_object
 from repomill.sources.git_tree import MISSING_OBJECT
 from repomill.sources.paths import is_safe_path
 
 CACHED_RESOLVERS = 8
-
-
-@dataclass
-class FileFacts:
-    """What the index keeps of every file: the names it defines and its imports."""
-
-    names: list[str]
-    imports: list[dict[str, Any]]
-
-    @classmethod
-    def of(cls, indexed: dict[str, Any]) -> FileFacts:
-        return cls([s["name"] for s in indexed["symbols"]], indexed["imports"])
 
 
 @dataclass
@@ -58,22 +45,6 @@ class SymbolTable:
             self.by_name.setdefault(symbol["name"], []).append(symbol)
             if symbol["parent"]:
                 self.members.setdefault(symbol["parent"], []).append(symbol)
-
-
-def index_blob(
-    path: str,
-    data: bytes,
-    max_file_bytes: int,
-    max_chunk_bytes: int,
-    with_chunks: bool = True,
-    parser: IncrementalParser | None = None,
-) -> dict[str, Any] | None:
-    """`index_file` for a file the code index would index, else None (same skip rules)."""
-    language = language_for_path(path)
-    if language is None or blob_skip_reason(path, data, max_file_bytes) is not None:
-        return None
-    tree = parser.parse(path, language, data) if parser is not None else None
-    return index_file(path, language, data, max_chunk_bytes, with_chunks, tree)
 
 
 class RevisionIndex:
@@ -129,7 +100,7 @@ class RevisionIndex:
 
     def move_to(self, commit: str | None, hints: dict[str, dict[str, Any]] | None = None) -> None:
         """Apply the difference between the current revision and `commit`. `hints` maps a
-        blob id to its `index_file` facts when the caller already parsed it."""
+        blob id to its facts (JSON) when the caller already parsed it."""
         if commit == self.commit:
             return
         old = self.repo[self.commit].peel(pygit2.Tree) if self.commit else None
@@ -195,7 +166,7 @@ class RevisionIndex:
         """Keep facts that were computed elsewhere (by `mine_commits`): a walk that jumps
         between branches meets the blobs other branches' commits created."""
         for blob, facts in hints.items():
-            self._keep_facts(blob, FileFacts(**facts))
+            self._keep_facts(blob, FileFacts.from_json(facts))
 
     def _keep_facts(self, blob: str, facts: FileFacts | None) -> None:
         self._blob_facts[blob] = facts
@@ -208,13 +179,12 @@ class RevisionIndex:
             self._blob_facts.move_to_end(blob)
             return self._blob_facts[blob]
         if blob in hints:
-            facts = FileFacts(**hints[blob])
+            facts = FileFacts.from_json(hints[blob])
         elif (obj := self._blob(blob)) is None:
             facts = None
         else:
-            indexed = index_blob(path, obj.data, self.max_file_bytes,
-                                 self.max_chunk_bytes, False, self._parser)  # fmt: skip
-            facts = FileFacts.of(indexed) if indexed is not None else None
+            facts = blob_facts(path, obj.data, self.max_file_bytes, self.max_chunk_bytes,
+                               self._parser)  # fmt: skip
         self._keep_facts(blob, facts)
         return facts
 

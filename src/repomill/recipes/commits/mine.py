@@ -14,9 +14,9 @@ from typing import Any
 
 import pygit2
 
+from repomill.code.blob_index import FileFacts, index_blob
 from repomill.code.incremental import IncrementalParser
 from repomill.code.languages import language_for_path
-from repomill.code.revision_index import FileFacts, index_blob
 from repomill.code.units import Side, Unit, changed_units
 from repomill.engine.stage import ShardResult, Stage
 from repomill.recipes.commits.messages import clean_message, commit_reject_reason
@@ -109,7 +109,7 @@ class MineCommitsStage(Stage):
                 file_skips[new_skip or old_skip] += 1
                 continue
             if new is not None and new["source"]:
-                hints[change.new_blob] = FileFacts.of(new).__dict__
+                hints[change.new_blob] = FileFacts.of(new).to_json()
             if old is not None and new is not None and _whitespace_only(old, new):
                 whitespace_only += 1
                 continue
