@@ -98,9 +98,9 @@ class RevisionIndex:
                 self._remember(record["blob"], SymbolTable(record["symbols"]))
         self.project_files = dict(project_files)
 
-    def move_to(self, commit: str | None, hints: dict[str, dict[str, Any]] | None = None) -> None:
+    def move_to(self, commit: str | None, hints: dict[str, FileFacts] | None = None) -> None:
         """Apply the difference between the current revision and `commit`. `hints` maps a
-        blob id to its facts (JSON) when the caller already parsed it."""
+        blob id to its facts when the caller already parsed it."""
         if commit == self.commit:
             return
         old = self.repo[self.commit].peel(pygit2.Tree) if self.commit else None
@@ -123,7 +123,7 @@ class RevisionIndex:
                 self._add(new_file.path, str(new_file.id), hints or {})
         self.commit = commit
 
-    def advance(self, commit: str, files: list[list], hints: dict[str, dict[str, Any]]) -> None:
+    def advance(self, commit: str, files: list[list], hints: dict[str, FileFacts]) -> None:
         """Apply a commit's own file changes ([status, old_path, new_path, new_blob], as
         `mine_commits` lists them) when the index stands at its parent: no tree diff."""
         for status, old_path, new_path, new_blob in files:
@@ -146,7 +146,7 @@ class RevisionIndex:
             self.packages.pop(path, None)
             self._resolver = None
 
-    def _add(self, path: str, blob: str, hints: dict[str, dict[str, Any]]) -> None:
+    def _add(self, path: str, blob: str, hints: dict[str, FileFacts]) -> None:
         language = language_for_path(path)
         if posixpath.basename(path) in PROJECT_FILES:
             obj = self._blob(blob)
@@ -162,11 +162,11 @@ class RevisionIndex:
         if facts is not None:
             self._add_indexed(path, blob, language, facts)
 
-    def remember(self, hints: dict[str, dict[str, Any]]) -> None:
+    def remember(self, hints: dict[str, FileFacts]) -> None:
         """Keep facts that were computed elsewhere (by `mine_commits`): a walk that jumps
         between branches meets the blobs other branches' commits created."""
         for blob, facts in hints.items():
-            self._keep_facts(blob, FileFacts.from_json(facts))
+            self._keep_facts(blob, facts)
 
     def _keep_facts(self, blob: str, facts: FileFacts | None) -> None:
         self._blob_facts[blob] = facts
@@ -174,12 +174,12 @@ class RevisionIndex:
         while len(self._blob_facts) > self._cached_facts:
             self._blob_facts.popitem(last=False)
 
-    def _facts(self, path: str, blob: str, hints: dict[str, dict[str, Any]]) -> FileFacts | None:
+    def _facts(self, path: str, blob: str, hints: dict[str, FileFacts]) -> FileFacts | None:
         if blob in self._blob_facts:
             self._blob_facts.move_to_end(blob)
             return self._blob_facts[blob]
         if blob in hints:
-            facts = FileFacts.from_json(hints[blob])
+            facts = hints[blob]
         elif (obj := self._blob(blob)) is None:
             facts = None
         else:

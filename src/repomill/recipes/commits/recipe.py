@@ -25,6 +25,7 @@ from repomill.export.schema import sample_schema
 from repomill.export.writer import DatasetWriter
 from repomill.recipes.commits.examples import ExampleSettings, build_examples, rejection
 from repomill.recipes.commits.mine import MineCommitsStage
+from repomill.recipes.commits.mined import MinedCommit
 from repomill.recipes.commits.settings import CommitsConfig
 from repomill.sources.entries import SourceSpec
 from repomill.sources.files import source_name
@@ -86,22 +87,22 @@ def build_commits(
     try:
         for result in iter_stage(stage, shards, executor, ShardCache(out / ".cache"), mining,
                                  show_progress):  # fmt: skip
-            for record in result.records:
-                unsafe_paths += len(record.get("unsafe_paths", ()))
-                if record["status"] != "ok":
-                    writer.reject(rejection(record, record["status"], stage.name))
+            for mined in map(MinedCommit.from_json, result.records):
+                unsafe_paths += len(mined.unsafe_paths)
+                if not mined.ok:
+                    writer.reject(rejection(mined, mined.status, stage.name))
                     continue
                 tick = time.perf_counter()
                 examples_run.items_in += 1
-                at_parent = functools.partial(walk.at, record["parent"])
-                examples, rejected = build_examples(record, at_parent, counter, settings)
+                at_parent = functools.partial(walk.at, mined.parent)
+                examples, rejected = build_examples(mined, at_parent, counter, settings)
                 for sample in examples:
-                    writer.add(sample, record["time"])
+                    writer.add(sample, mined.time)
                 for row in rejected:
                     writer.reject(row)
                 examples_run.records_out += len(examples)
                 examples_run.skipped.update(r["reason"] for r in rejected)
-                walk.passed(record)
+                walk.passed(mined)
                 examples_run.seconds += time.perf_counter() - tick
     finally:
         executor.close()
@@ -194,15 +195,15 @@ class _HistoryWalk:
         self.index.move_to(parent)
         return self.index
 
-    def passed(self, record: dict[str, Any]) -> None:
-        """The example of `record` is built: step the index onto its commit, or keep what
+    def passed(self, mined: MinedCommit) -> None:
+        """The example of `mined` is built: step the index onto its commit, or keep what
         its mining learnt of its blobs for when the walk reaches them another way."""
         if self.index is None:
             return
-        if self.index.commit == record["parent"]:
-            self.index.advance(record["sha"], record["files"], record["hints"])
+        if self.index.commit == mined.parent:
+            self.index.advance(mined.sha, mined.files, mined.hints)
         else:
-            self.index.remember(record["hints"])
+            self.index.remember(mined.hints)
 
 
 def _card(settings: ExampleSettings, config: CommitsConfig, manifest: Manifest,
