@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import pygit2
@@ -19,7 +20,7 @@ from repomill.code.blob_index import FileFacts, index_blob
 from repomill.code.incremental import IncrementalParser
 from repomill.code.languages import language_for_path
 from repomill.code.units import Side, Unit, changed_units
-from repomill.engine.stage import ShardResult, Stage
+from repomill.engine.stage import ShardResult, Stage, process_local
 from repomill.recipes.commits.messages import commit_reject_reason
 from repomill.recipes.commits.mined import MinedCommit
 from repomill.sources.files import git_repository
@@ -34,31 +35,24 @@ _WHITESPACE = re.compile(rb"\s+")
 PARSED_BLOBS_KEPT = 256
 
 
+@dataclass(frozen=True)
 class MineCommitsStage(Stage):
     name = "mine_commits"
     version = 3  # 3: a record is a MinedCommit's JSON, every field present
+    # root: the repository read from; a commit id names its content (tree, parents and
+    # message), so which copy of the repository is read does not change the records.
+    cache_exclude = frozenset({"root"})
 
-    def __init__(self, root: str, max_files: int, max_lines: int, max_file_bytes: int,
-                 max_chunk_bytes: int):  # fmt: skip
-        self.root = root
-        self.max_files = max_files
-        self.max_lines = max_lines
-        self.max_file_bytes = max_file_bytes
-        self.max_chunk_bytes = max_chunk_bytes
-        self._parsed: OrderedDict[str, tuple[dict | None, str | None]] = OrderedDict()
-        self._parser = IncrementalParser()
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Caches stay in their process (trees do not pickle).
-        return {**self.__dict__, "_parsed": OrderedDict(), "_parser": IncrementalParser()}
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "max_files": self.max_files,
-            "max_lines": self.max_lines,
-            "max_file_bytes": self.max_file_bytes,
-            "max_chunk_bytes": self.max_chunk_bytes,
-        }
+    root: str
+    max_files: int
+    max_lines: int
+    max_file_bytes: int
+    max_chunk_bytes: int
+    # (index of a blob with its source, or None; why it is not indexable, or None) by
+    # language and blob id, and the parser that reuses a file's previous tree (tree-sitter
+    # trees do not pickle; each process starts both empty).
+    _parsed: OrderedDict[str, tuple[dict | None, str | None]] = process_local(OrderedDict)
+    _parser: IncrementalParser = process_local(IncrementalParser)
 
     def item_key(self, item: dict[str, Any]) -> str:
         return item["sha"]  # a commit id names its content, parents and message included
