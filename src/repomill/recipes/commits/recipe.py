@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from repomill.code.build import build_index
+from repomill.code.index_stage import IndexFilesStage
 from repomill.code.revision_index import RevisionIndex
 from repomill.code.settings import IndexConfig
 from repomill.curate.curator import CurateConfig, Curator
-from repomill.engine import Manifest, make_executor
+from repomill.engine import Executor, Manifest, make_executor
 from repomill.engine.cache import ShardCache
 from repomill.engine.runner import StageRun, iter_stage
 from repomill.engine.sharding import content_defined_shards
@@ -79,10 +80,12 @@ def build_commits(
     settings = ExampleSettings(source_name(source), config.target, config.max_tokens,
                                config.per_unit)  # fmt: skip
     writer = DatasetWriter(out, sample_schema("commits"), config.format, curator)
-    walk = _HistoryWalk(source, index_config, out, show_progress)
     mining = StageRun(stage.name, stage.version)
     examples_run = StageRun("examples", 1)
-    executor = make_executor(index_config.workers, preload=(MineCommitsStage.__module__,))
+    # One pool for the run: the walk's index build (mid-run) uses it too.
+    preload = (MineCommitsStage.__module__, IndexFilesStage.__module__)
+    executor = make_executor(index_config.workers, preload)
+    walk = _HistoryWalk(source, index_config, out, show_progress, executor)
     unsafe_paths = 0  # tree paths left out of commits that were mined (is_safe_path)
     try:
         for result in iter_stage(stage, shards, executor, ShardCache(out / ".cache"), mining,
@@ -173,11 +176,13 @@ class _HistoryWalk:
     parent to parent: by the commit's own file list when the next commit is its child,
     by a tree diff otherwise."""
 
-    def __init__(self, source: SourceSpec, index_config: IndexConfig, out: Path, progress: bool):
+    def __init__(self, source: SourceSpec, index_config: IndexConfig, out: Path, progress: bool,
+                 executor: Executor):  # fmt: skip
         self.source = source
         self.index_config = index_config
         self.out = out
         self.progress = progress
+        self.executor = executor  # the run's pool, for the index built at the first parent
         self.index: RevisionIndex | None = None
         self.index_run: StageRun | None = None
 
@@ -188,7 +193,7 @@ class _HistoryWalk:
             if parent is not None:
                 spec = SourceSpec(self.source.root, True, parent)
                 built = build_index(spec, self.index_config, self.out, "build",
-                                    self.progress)  # fmt: skip
+                                    self.progress, self.executor)  # fmt: skip
                 self.index_run = built.manifest.stages["index_files"]
                 self.index.load(parent, built.file_records,
                                 built.index.resolver.layout.project_files)  # fmt: skip
