@@ -9,6 +9,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from repomill.code.settings import IndexConfig
+from repomill.engine import executors
 from repomill.recipes.commits.messages import clean_message, message_reject_reason
 from repomill.recipes.commits.settings import CommitsConfig
 
@@ -329,3 +331,29 @@ def test_symlinks_and_submodules_are_not_code(tmp_path):
     manifest = build(repo, out, validation=0, test=0)
     assert manifest["counts"]["rejected"] == {"no_code_changes": 1}
     assert manifest["counts"]["examples"] == 2
+
+
+def test_a_build_starts_one_process_pool(tmp_path, monkeypatch):
+    """Mining and the index built mid-walk share the run's pool (issue 11)."""
+    repo = tmp_path / "r"
+    make_repo(repo, {"lib.py": "def f():\n    return 0\n"})  # rejected: "initial" is too short
+    commit(repo, {"lib.py": "def f():\n    return 1\n"}, "Return one from f instead of zero")
+    pools, closed = [], []
+
+    class CountedPool(executors.ProcessExecutor):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            pools.append(self)
+
+        def close(self):
+            closed.append(self)
+            super().close()
+
+    monkeypatch.setattr(executors, "ProcessExecutor", CountedPool)
+    config = CommitsConfig(validation=0, test=0)
+    manifest = build_recipe("commits", repo, tmp_path / "a", config, IndexConfig(workers=2))
+    manifest = manifest.to_json()
+    assert len(pools) == 1 and closed == pools  # closed once, by the recipe, not the index
+    assert manifest["stages"]["index_files"]["shards"] > 0  # the walk did build an index
+    build(repo, tmp_path / "b", validation=0, test=0)  # one worker: no pool
+    assert rows(tmp_path / "a", "train") == rows(tmp_path / "b", "train") != []

@@ -1,29 +1,37 @@
+import dataclasses
 import hashlib
+import pickle
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from repomill.code.build import build_index
+from repomill.code.index_stage import IndexFilesStage
 from repomill.code.settings import IndexConfig
 from repomill.code.writer import write_index
 from repomill.engine.cache import ShardCache
 from repomill.engine.executors import make_executor
 from repomill.engine.runner import run_stage
 from repomill.engine.sharding import content_defined_shards
-from repomill.engine.stage import ShardResult, Stage
+from repomill.engine.stage import ShardResult, Stage, process_local
+from repomill.recipes.commits.mine import MineCommitsStage
 from repomill.sources import open_source
+from repomill.sources.entries import SourceSpec
 
 from .conftest import make_repo
 
 
+@dataclass(frozen=True)
 class Squares(Stage):
     """Squares numbers; raises on `fail_on` to simulate a crash mid-run."""
 
     name = "squares"
+    # fail_on: a shard it hits fails, and any other gives the same records without it
+    cache_exclude = frozenset({"fail_on"})
 
-    def __init__(self, fail_on: int | None = None, calls: list | None = None):
-        self.fail_on = fail_on
-        self.calls = calls if calls is not None else []
+    fail_on: int | None = None
+    calls: list = process_local(list)  # the shards this process ran
 
     def process(self, items):
         self.calls.append(list(items))
@@ -49,19 +57,72 @@ def test_rerun_after_a_crash_recomputes_only_unfinished_shards(tmp_path):
 
 
 def test_config_change_invalidates_the_cache(tmp_path):
+    @dataclass(frozen=True)
     class Scaled(Squares):
-        def __init__(self, factor):
-            super().__init__()
-            self.factor = factor
-
-        def config(self):
-            return {"factor": self.factor}
+        factor: int = 1
 
     cache = ShardCache(tmp_path / "cache")
-    run_stage(Scaled(2), [[1]], make_executor(1), cache, show_progress=False)
-    _, again = run_stage(Scaled(2), [[1]], make_executor(1), cache, show_progress=False)
-    _, changed = run_stage(Scaled(3), [[1]], make_executor(1), cache, show_progress=False)
+    run_stage(Scaled(factor=2), [[1]], make_executor(1), cache, show_progress=False)
+    _, again = run_stage(Scaled(factor=2), [[1]], make_executor(1), cache, show_progress=False)
+    _, changed = run_stage(Scaled(factor=3), [[1]], make_executor(1), cache, show_progress=False)
     assert again.shards_cached == 1 and changed.shards_cached == 0
+
+
+STAGES = {
+    "mine_commits": (MineCommitsStage("/repo", 100, 1000, 100_000, 4000), {"root"}),
+    "index_files": (IndexFilesStage(SourceSpec("/repo", True, "c0ffee"), 4000), {"source"}),
+}
+
+
+def _other(value):
+    """A different value of the same type."""
+    if isinstance(value, SourceSpec):
+        return SourceSpec(value.root + "-copy", value.is_git, "beef")
+    return value + 1 if isinstance(value, int) else value + "-other"
+
+
+@pytest.mark.parametrize("name", STAGES)
+def test_every_field_but_the_excluded_ones_is_in_the_shard_key(name):
+    stage, excluded = STAGES[name]
+    assert stage.cache_exclude == excluded
+    key = stage.shard_key([])
+    settable = [f.name for f in dataclasses.fields(stage) if f.init]
+    assert excluded < set(settable)
+    for field_name in settable:
+        changed = dataclasses.replace(stage, **{field_name: _other(getattr(stage, field_name))})
+        assert (changed.shard_key([]) == key) == (field_name in excluded), field_name
+
+
+@pytest.mark.parametrize("name", STAGES)
+def test_an_unpickled_stage_has_the_same_key(name):
+    stage, _ = STAGES[name]
+    copy = pickle.loads(pickle.dumps(stage))
+    assert copy == stage and copy.shard_key([]) == stage.shard_key([])
+
+
+def test_process_caches_are_not_pickled():
+    stage = MineCommitsStage("/repo", 100, 1000, 100_000, 4000)
+    stage._parsed["python:blob"] = (None, "binary")  # something this process learnt
+    copy = pickle.loads(pickle.dumps(stage))
+    assert not copy._parsed and copy._parser is not stage._parser
+    assert copy.shard_key([]) == stage.shard_key([])
+
+
+def test_a_stage_that_hides_settings_from_its_fields_is_refused():
+    class NotADataclass(Squares):
+        def __init__(self, factor):
+            object.__setattr__(self, "factor", factor)
+
+    with pytest.raises(TypeError, match="must be a @dataclass"):
+        NotADataclass(2).shard_key([])
+
+    @dataclass(frozen=True)
+    class Hidden(Squares):
+        def __post_init__(self):
+            object.__setattr__(self, "factor", 2)  # changes output, yet no field
+
+    with pytest.raises(TypeError, match="factor"):
+        Hidden().shard_key([])
 
 
 def test_damaged_cache_entry_is_recomputed(tmp_path):

@@ -14,7 +14,7 @@ from repomill.code.languages import language_for_path
 from repomill.code.repo_index import RepoIndex
 from repomill.code.resolve import MAX_PROJECT_FILE_BYTES, PROJECT_FILES
 from repomill.code.settings import IndexConfig
-from repomill.engine import Manifest, make_executor
+from repomill.engine import Executor, Manifest, make_executor
 from repomill.engine.cache import ShardCache
 from repomill.engine.runner import StageRun, run_stage
 from repomill.engine.sharding import content_defined_shards
@@ -67,7 +67,10 @@ def build_index(
     out_dir: Path | None,
     command: str = "index",
     show_progress: bool = True,
+    executor: Executor | None = None,
 ) -> BuiltIndex:
+    """The index of `source`. `executor`: the run's pool, used and left open (its worker
+    count wins over `config.workers`); None makes a pool for this build and closes it."""
     manifest = Manifest(command, config.model_dump(), source.describe())
     listing = StageRun("list_files", 1)
     entries = list_entries(source)
@@ -81,17 +84,23 @@ def build_index(
     shards = content_defined_shards(todo, lambda item: item[0].path, average=config.shard_files,
                                     maximum=4 * config.shard_files)  # fmt: skip
     cache = ShardCache(out_dir / ".cache" if out_dir is not None else None)
-    executor = make_executor(config.workers, preload=(IndexFilesStage.__module__,))
+    own = make_executor(config.workers, (IndexFilesStage.__module__,)) if executor is None else None
     try:
-        records, run = run_stage(stage, shards, executor, cache, show_progress)
+        records, run = run_stage(stage, shards, executor or own, cache, show_progress)
     finally:
-        executor.close()
+        if own is not None:
+            own.close()
     manifest.add(run)
 
     file_records = sorted(skipped + records, key=lambda r: r["path"])
     index = RepoIndex(file_records, project_files)
-    manifest.counts = {
-        "files_listed": len(entries),
+    manifest.counts = _counts(len(entries), file_records, index)
+    return BuiltIndex(index, file_records, manifest)
+
+
+def _counts(listed: int, file_records: list[dict[str, Any]], index: RepoIndex) -> dict[str, Any]:
+    return {
+        "files_listed": listed,
         "files_indexed": len(index.files),
         "files_skipped": len(file_records) - len(index.files),
         "files_with_parse_errors": sum(1 for r in index.files if r["has_error"]),
@@ -101,4 +110,3 @@ def build_index(
         "imports_resolved": sum(1 for v in index.resolved.values() for r in v if r["resolved"]),
         "languages": dict(sorted(Counter(r["language"] for r in index.files).items())),
     }
-    return BuiltIndex(index, file_records, manifest)

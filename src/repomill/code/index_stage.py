@@ -4,6 +4,7 @@ reason) and index the rest."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from repomill.code.file_index import index_file
@@ -14,16 +15,16 @@ from repomill.sources.files import read_entry
 from repomill.sources.filters import content_skip_reason
 
 
+@dataclass(frozen=True)
 class IndexFilesStage(Stage):
     name = "index_files"
     version = 1
+    # source: where the files are read from; each item names its content (path and git
+    # blob id, or size and mtime in a plain directory), so the records do not depend on it.
+    cache_exclude = frozenset({"source"})
 
-    def __init__(self, source: SourceSpec, max_chunk_bytes: int):
-        self.source = source
-        self.max_chunk_bytes = max_chunk_bytes
-
-    def config(self) -> dict[str, Any]:
-        return {"max_chunk_bytes": self.max_chunk_bytes}
+    source: SourceSpec
+    max_chunk_bytes: int
 
     def item_key(self, item: tuple[FileEntry, str]) -> str:
         entry, language = item

@@ -15,7 +15,7 @@ from typing import Any
 import pygit2
 from pygit2.enums import DeltaStatus
 
-from repomill.code.file_index import index_file
+from repomill.code.blob_index import FileFacts, blob_facts, index_blob
 from repomill.code.incremental import IncrementalParser
 from repomill.code.languages import language_for_path
 from repomill.code.repo_index import Visibility, resolve_imports
@@ -26,25 +26,12 @@ from repomill.code.resolve import (
     RepoLayout,
 )
 from repomill.sources.files import git_repository
-from repomill.sources.filters import blob_skip_reason
 from repomill.sources.git_diff import is_regular
 from repomill.sources.git_objects import read_object
 from repomill.sources.git_tree import MISSING_OBJECT
 from repomill.sources.paths import is_safe_path
 
 CACHED_RESOLVERS = 8
-
-
-@dataclass
-class FileFacts:
-    """What the index keeps of every file: the names it defines and its imports."""
-
-    names: list[str]
-    imports: list[dict[str, Any]]
-
-    @classmethod
-    def of(cls, indexed: dict[str, Any]) -> FileFacts:
-        return cls([s["name"] for s in indexed["symbols"]], indexed["imports"])
 
 
 @dataclass
@@ -58,22 +45,6 @@ class SymbolTable:
             self.by_name.setdefault(symbol["name"], []).append(symbol)
             if symbol["parent"]:
                 self.members.setdefault(symbol["parent"], []).append(symbol)
-
-
-def index_blob(
-    path: str,
-    data: bytes,
-    max_file_bytes: int,
-    max_chunk_bytes: int,
-    with_chunks: bool = True,
-    parser: IncrementalParser | None = None,
-) -> dict[str, Any] | None:
-    """`index_file` for a file the code index would index, else None (same skip rules)."""
-    language = language_for_path(path)
-    if language is None or blob_skip_reason(path, data, max_file_bytes) is not None:
-        return None
-    tree = parser.parse(path, language, data) if parser is not None else None
-    return index_file(path, language, data, max_chunk_bytes, with_chunks, tree)
 
 
 class RevisionIndex:
@@ -127,9 +98,9 @@ class RevisionIndex:
                 self._remember(record["blob"], SymbolTable(record["symbols"]))
         self.project_files = dict(project_files)
 
-    def move_to(self, commit: str | None, hints: dict[str, dict[str, Any]] | None = None) -> None:
+    def move_to(self, commit: str | None, hints: dict[str, FileFacts] | None = None) -> None:
         """Apply the difference between the current revision and `commit`. `hints` maps a
-        blob id to its `index_file` facts when the caller already parsed it."""
+        blob id to its facts when the caller already parsed it."""
         if commit == self.commit:
             return
         old = self.repo[self.commit].peel(pygit2.Tree) if self.commit else None
@@ -152,7 +123,7 @@ class RevisionIndex:
                 self._add(new_file.path, str(new_file.id), hints or {})
         self.commit = commit
 
-    def advance(self, commit: str, files: list[list], hints: dict[str, dict[str, Any]]) -> None:
+    def advance(self, commit: str, files: list[list], hints: dict[str, FileFacts]) -> None:
         """Apply a commit's own file changes ([status, old_path, new_path, new_blob], as
         `mine_commits` lists them) when the index stands at its parent: no tree diff."""
         for status, old_path, new_path, new_blob in files:
@@ -175,7 +146,7 @@ class RevisionIndex:
             self.packages.pop(path, None)
             self._resolver = None
 
-    def _add(self, path: str, blob: str, hints: dict[str, dict[str, Any]]) -> None:
+    def _add(self, path: str, blob: str, hints: dict[str, FileFacts]) -> None:
         language = language_for_path(path)
         if posixpath.basename(path) in PROJECT_FILES:
             obj = self._blob(blob)
@@ -191,11 +162,11 @@ class RevisionIndex:
         if facts is not None:
             self._add_indexed(path, blob, language, facts)
 
-    def remember(self, hints: dict[str, dict[str, Any]]) -> None:
+    def remember(self, hints: dict[str, FileFacts]) -> None:
         """Keep facts that were computed elsewhere (by `mine_commits`): a walk that jumps
         between branches meets the blobs other branches' commits created."""
         for blob, facts in hints.items():
-            self._keep_facts(blob, FileFacts(**facts))
+            self._keep_facts(blob, facts)
 
     def _keep_facts(self, blob: str, facts: FileFacts | None) -> None:
         self._blob_facts[blob] = facts
@@ -203,18 +174,17 @@ class RevisionIndex:
         while len(self._blob_facts) > self._cached_facts:
             self._blob_facts.popitem(last=False)
 
-    def _facts(self, path: str, blob: str, hints: dict[str, dict[str, Any]]) -> FileFacts | None:
+    def _facts(self, path: str, blob: str, hints: dict[str, FileFacts]) -> FileFacts | None:
         if blob in self._blob_facts:
             self._blob_facts.move_to_end(blob)
             return self._blob_facts[blob]
         if blob in hints:
-            facts = FileFacts(**hints[blob])
+            facts = hints[blob]
         elif (obj := self._blob(blob)) is None:
             facts = None
         else:
-            indexed = index_blob(path, obj.data, self.max_file_bytes,
-                                 self.max_chunk_bytes, False, self._parser)  # fmt: skip
-            facts = FileFacts.of(indexed) if indexed is not None else None
+            facts = blob_facts(path, obj.data, self.max_file_bytes, self.max_chunk_bytes,
+                               self._parser)  # fmt: skip
         self._keep_facts(blob, facts)
         return facts
 

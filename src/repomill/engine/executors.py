@@ -1,5 +1,8 @@
 """Executors run a stage over shards. The local one uses a process pool; a Ray Data
-executor can implement the same interface because stages are picklable plain data."""
+executor can implement the same interface because stages are picklable plain data.
+
+A run makes one executor and passes it to each stage it runs, as the commit recipe does
+for the index it builds mid-walk; `build_index` called alone makes and closes its own."""
 
 from __future__ import annotations
 
@@ -41,15 +44,19 @@ class SerialExecutor:
 
 
 class ProcessExecutor:
-    """A pool of worker processes, started once and reused by every stage of a run.
+    """A pool of worker processes, started on first use and reused by every stage it is
+    passed to; shards of several stages may be in it at once.
 
-    At most 2 × workers shards are in flight, so a huge input never queues all its work
-    (and its results) in memory at once."""
+    At most 2 × workers shards of one `map` are in flight, so a huge input never queues
+    all its work (and its results) in memory at once."""
 
     def __init__(self, workers: int, preload: tuple[str, ...] = ()):
         self.workers = workers
         # forkserver: workers never inherit the parent's threads (rich's refresh thread).
         # Modules in `preload` are imported once by the server and inherited by each worker.
+        # The server is one per process, started with the preload set when the first pool
+        # starts a worker and kept: a later pool's preload is ignored, so a run makes one
+        # pool, naming every module its stages need.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(list(preload))
         # Each worker dies with this process, so a kill -9 of the run leaves none behind.

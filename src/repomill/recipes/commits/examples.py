@@ -16,6 +16,7 @@ from repomill.code.ids import chunk_id
 from repomill.code.languages import LANGUAGES, language_for_path
 from repomill.engine.keys import stable_hash
 from repomill.export.records import Rejected, Sample
+from repomill.recipes.commits.mined import MinedCommit
 from repomill.recipes.commits.targets import INSTRUCTIONS, fence, heading, render_target
 from repomill.tokens import TOKENS_PER_MESSAGE, TokenCounter, count_chat
 
@@ -41,7 +42,7 @@ class Draft:
 
 
 def build_examples(
-    record: dict[str, Any],
+    commit: MinedCommit,
     index_at_parent: Callable[[], SymbolLookup],
     counter: TokenCounter,
     settings: ExampleSettings,
@@ -49,30 +50,30 @@ def build_examples(
     """(examples, rejections) for one mined commit. The index (at the commit's parent) is
     asked for only when an example can fit the budget at all: the barest prompt is
     measured first, so oversized commits cost no context lookups."""
-    groups = [[u] for u in record["units"]] if settings.per_unit else [record["units"]]
+    groups = [[u] for u in commit.units] if settings.per_unit else [commit.units]
     examples, rejected = [], []
     for units in groups:
         key = "" if not settings.per_unit else f"{units[0]['path']}::{units[0]['symbol']}"
-        sample_id = stable_hash("commits", settings.repo, record["sha"], key, settings.target)
+        sample_id = stable_hash("commits", settings.repo, commit.sha, key, settings.target)
         bare = Draft(units, [], {}, set(range(1, len(units))))
-        messages, tokens = _fit(bare, record["message"], counter, settings)
+        messages, tokens = _fit(bare, commit.message, counter, settings)
         if messages is not None:
             index = index_at_parent()
             draft = Draft(units, _context(index, units), _imports(index, units), set())
-            messages, tokens = _fit(draft, record["message"], counter, settings)
+            messages, tokens = _fit(draft, commit.message, counter, settings)
         if messages is None:
-            rejected.append(rejection(record, "over_token_budget", "examples", sample_id,
+            rejected.append(rejection(commit, "over_token_budget", "examples", sample_id,
                                       {"tokens_without_context": tokens}))  # fmt: skip
             continue
-        examples.append(_sample(sample_id, record, draft, messages, tokens, settings))
+        examples.append(_sample(sample_id, commit, draft, messages, tokens, settings))
     return examples, rejected
 
 
-def rejection(record: dict[str, Any], reason: str, stage: str, sample_id: str | None = None,
+def rejection(commit: MinedCommit, reason: str, stage: str, sample_id: str | None = None,
               detail: dict[str, Any] | None = None) -> Rejected:  # fmt: skip
-    meta = {"message": record.get("message", ""), "time": record.get("time"), **(detail or {})}
-    sample_id = sample_id or stable_hash("commits", record["sha"])
-    return Rejected(sample_id, "commits", record["sha"], reason, stage, meta)
+    meta = {"message": commit.message, "time": commit.time, **(detail or {})}
+    sample_id = sample_id or stable_hash("commits", commit.sha)
+    return Rejected(sample_id, "commits", commit.sha, reason, stage, meta)
 
 
 def _context(index: SymbolLookup, units: list[dict[str, Any]]) -> list[ContextItem]:
@@ -178,7 +179,7 @@ def _messages(settings: ExampleSettings, parts: list[str], answer: str) -> list[
     ]
 
 
-def _sample(sample_id, record, draft: Draft, messages, tokens, settings) -> Sample:
+def _sample(sample_id, commit: MinedCommit, draft: Draft, messages, tokens, settings) -> Sample:
     units = draft.units
     languages = sorted({u["language"] for u in units})
     size = Counter()
@@ -192,19 +193,19 @@ def _sample(sample_id, record, draft: Draft, messages, tokens, settings) -> Samp
     ]  # fmt: skip
     meta = {
         "target": settings.target,
-        "time": record["time"],
+        "time": commit.time,
         "languages": languages,
         "old_code_omitted": sorted(draft.omitted_old),
-        "file_skips": record.get("file_skips", {}),
+        "file_skips": commit.file_skips,
     }
     columns = {
-        "parent_commit": record["parent"] or "",
+        "parent_commit": commit.parent or "",
         "units": [{k: u[k] for k in UNIT_FIELDS} for u in units],
         "context": [item.to_json() for item in draft.items],
         "num_tokens": tokens,
     }
     return Sample(sample_id, "commits", "commit-edit", messages, primary, settings.repo,
-                  record["sha"], evidence, meta, time=record["time"], group=record["sha"],
+                  commit.sha, evidence, meta, time=commit.time, group=commit.sha,
                   columns=columns)  # fmt: skip
 
 

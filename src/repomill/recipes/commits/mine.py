@@ -2,24 +2,27 @@
 changed units of its source files. Pure per commit, so shards of commits run in parallel
 and are cached; each worker parses a blob once (commit N's new blob is commit N+1's old).
 
-A record is either a rejection (`status` = reason) or a candidate example: cleaned message,
-units, every changed path (so the revision index can follow), and the names and imports
-of the new blobs it parsed (so the index need not parse them again)."""
+Each commit gives a `MinedCommit` (mined.py), cached as its JSON: a rejection (`status` is
+the reason) or a candidate example: cleaned message, units, every changed path (so the
+revision index can follow), and the facts of the new blobs it parsed (so the index need
+not parse them again)."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import pygit2
 
+from repomill.code.blob_index import FileFacts, index_blob
 from repomill.code.incremental import IncrementalParser
 from repomill.code.languages import language_for_path
-from repomill.code.revision_index import FileFacts, index_blob
 from repomill.code.units import Side, Unit, changed_units
-from repomill.engine.stage import ShardResult, Stage
-from repomill.recipes.commits.messages import clean_message, commit_reject_reason
+from repomill.engine.stage import ShardResult, Stage, process_local
+from repomill.recipes.commits.messages import commit_reject_reason
+from repomill.recipes.commits.mined import MinedCommit
 from repomill.sources.files import git_repository
 from repomill.sources.filters import blob_skip_reason, path_skip_reason
 from repomill.sources.git_diff import FileChange, commit_changes
@@ -32,31 +35,24 @@ _WHITESPACE = re.compile(rb"\s+")
 PARSED_BLOBS_KEPT = 256
 
 
+@dataclass(frozen=True)
 class MineCommitsStage(Stage):
     name = "mine_commits"
-    version = 2
+    version = 3  # 3: a record is a MinedCommit's JSON, every field present
+    # root: the repository read from; a commit id names its content (tree, parents and
+    # message), so which copy of the repository is read does not change the records.
+    cache_exclude = frozenset({"root"})
 
-    def __init__(self, root: str, max_files: int, max_lines: int, max_file_bytes: int,
-                 max_chunk_bytes: int):  # fmt: skip
-        self.root = root
-        self.max_files = max_files
-        self.max_lines = max_lines
-        self.max_file_bytes = max_file_bytes
-        self.max_chunk_bytes = max_chunk_bytes
-        self._parsed: OrderedDict[str, tuple[dict | None, str | None]] = OrderedDict()
-        self._parser = IncrementalParser()
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Caches stay in their process (trees do not pickle).
-        return {**self.__dict__, "_parsed": OrderedDict(), "_parser": IncrementalParser()}
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "max_files": self.max_files,
-            "max_lines": self.max_lines,
-            "max_file_bytes": self.max_file_bytes,
-            "max_chunk_bytes": self.max_chunk_bytes,
-        }
+    root: str
+    max_files: int
+    max_lines: int
+    max_file_bytes: int
+    max_chunk_bytes: int
+    # (index of a blob with its source, or None; why it is not indexable, or None) by
+    # language and blob id, and the parser that reuses a file's previous tree (tree-sitter
+    # trees do not pickle; each process starts both empty).
+    _parsed: OrderedDict[str, tuple[dict | None, str | None]] = process_local(OrderedDict)
+    _parser: IncrementalParser = process_local(IncrementalParser)
 
     def item_key(self, item: dict[str, Any]) -> str:
         return item["sha"]  # a commit id names its content, parents and message included
@@ -66,37 +62,41 @@ class MineCommitsStage(Stage):
         for item in items:
             meta = CommitMeta.from_json(item)
             try:
-                record = self.mine(meta)
+                mined = self.mine(meta)
             except pygit2.GitError as exc:  # pygit2's errors do not pickle out of a worker
                 reason = MISSING_OBJECT if isinstance(exc, KeyError) else "git_error"
-                record = {**_commit_record(meta), "status": reason}
-            if record["status"] != "ok":
-                skipped[record["status"]] += 1
-            records.append(record)
+                mined = MinedCommit.of(meta).reject(reason)
+            if not mined.ok:
+                skipped[mined.status] += 1
+            records.append(mined.to_json())
         return ShardResult(records, skipped)
 
-    def mine(self, meta: CommitMeta) -> dict[str, Any]:
-        record = _commit_record(meta)
-        reason = commit_reject_reason(meta, record["message"])
+    def mine(self, meta: CommitMeta) -> MinedCommit:
+        mined = MinedCommit.of(meta)
+        reason = commit_reject_reason(meta, mined.message)
         if reason is not None:
-            return {**record, "status": reason}
+            return mined.reject(reason)
         repo = git_repository(self.root)
         unsafe: list[str] = []
         try:
             changes = commit_changes(repo, meta.parent, meta.sha, self._is_code_path, unsafe)
         except KeyError:  # a parent, tree or blob this repository does not have
-            return {**record, "status": MISSING_OBJECT}
-        record["unsafe_paths"] = unsafe  # left out of everything below, counted by the recipe
+            return mined.reject(MISSING_OBJECT)
+        mined.unsafe_paths = unsafe
         if unsafe and not changes:
-            return {**record, "status": UNSAFE_PATH}
-        record["files"] = [[c.status, c.old_path, c.new_path, c.new_blob] for c in changes]
+            return mined.reject(UNSAFE_PATH)
+        mined.files = [[c.status, c.old_path, c.new_path, c.new_blob] for c in changes]
         code = [c for c in changes if self._is_code_path(c.path) and not c.mode_only]
         if len(changes) > self.max_files:
-            return {**record, "status": "too_many_files"}
+            return mined.reject("too_many_files")
         if sum(c.added + c.removed for c in code) > self.max_lines:
-            return {**record, "status": "too_many_lines"}
-        units: list[dict[str, Any]] = []
-        hints: dict[str, dict[str, Any]] = {}
+            return mined.reject("too_many_lines")
+        self._mine_code(mined, changes, code)
+        return mined
+
+    def _mine_code(self, mined: MinedCommit, changes: list[FileChange],
+                   code: list[FileChange]) -> None:  # fmt: skip
+        """The units, hints and file skips of the code changes; the reason if no unit."""
         file_skips: Counter[str] = Counter()
         whitespace_only = 0
         for change in code:
@@ -109,17 +109,14 @@ class MineCommitsStage(Stage):
                 file_skips[new_skip or old_skip] += 1
                 continue
             if new is not None and new["source"]:
-                hints[change.new_blob] = FileFacts.of(new).__dict__
+                mined.hints[change.new_blob] = FileFacts.of(new)
             if old is not None and new is not None and _whitespace_only(old, new):
                 whitespace_only += 1
                 continue
-            units.extend(self._units(change, old, new))
-        record["hints"] = hints
-        record["units"] = units
-        record["file_skips"] = dict(file_skips + Counter({UNSAFE_PATH: len(unsafe)}))
-        if not units:
-            record["status"] = self._empty_reason(changes, code, file_skips, whitespace_only)
-        return record
+            mined.units.extend(self._units(change, old, new))
+        mined.file_skips = dict(file_skips + Counter({UNSAFE_PATH: len(mined.unsafe_paths)}))
+        if not mined.units:
+            mined.reject(self._empty_reason(changes, code, file_skips, whitespace_only))
 
     @staticmethod
     def _is_code_path(path: str) -> bool:
@@ -172,11 +169,6 @@ class MineCommitsStage(Stage):
         if len(code) == sum(file_skips.values()) and skipped:
             return "only_generated_vendored_or_binary"
         return "no_code_changes" if not code else "no_changed_units"
-
-
-def _commit_record(meta: CommitMeta) -> dict[str, Any]:
-    return {"sha": meta.sha, "parent": meta.parent, "time": meta.time,
-            "message": clean_message(meta.message), "status": "ok"}  # fmt: skip
 
 
 def _whitespace_only(old: dict, new: dict) -> bool:

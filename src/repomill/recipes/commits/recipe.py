@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
+from repomill.code.index_stage import IndexFilesStage
 from repomill.engine.cache import ShardCache
 from repomill.engine.runner import StageRun, iter_stage
 from repomill.engine.sharding import content_defined_shards
@@ -18,6 +19,7 @@ from repomill.export.records import Rejected, Sample
 from repomill.recipes.base import RecipeContext
 from repomill.recipes.commits.examples import ExampleSettings, build_examples, rejection
 from repomill.recipes.commits.mine import MineCommitsStage
+from repomill.recipes.commits.mined import MinedCommit
 from repomill.recipes.commits.settings import CommitsConfig
 from repomill.recipes.commits.walk import HistoryWalk, chain_order
 from repomill.sources.files import source_name
@@ -49,7 +51,7 @@ class CommitsRecipe:
     group_noun = "commits"
     needs_llm = False
     no_input = "no commits in the range"
-    preload = (MineCommitsStage.__module__, "repomill.code.index_stage")
+    preload = (MineCommitsStage.__module__, IndexFilesStage.__module__)
 
     def samples(self, ctx: RecipeContext) -> Iterator[Sample | Rejected]:
         source, config = ctx.source, ctx.settings
@@ -66,7 +68,8 @@ class CommitsRecipe:
                                         maximum=4 * config.shard_commits)  # fmt: skip
         mining = StageRun(stage.name, stage.version)
         examples = StageRun("examples", 1)
-        walk = HistoryWalk(source, ctx.index, ctx.out, ctx.show_progress)
+        # the walk's index, built mid-run, uses the run's one pool too
+        walk = HistoryWalk(source, ctx.index, ctx.out, ctx.show_progress, ctx.executor)
         ctx.manifest.add(mining)
         ctx.manifest.add(examples)
         yield from _examples(ctx, stage, shards, walk, mining, examples)
@@ -124,18 +127,18 @@ def _examples(ctx, stage, shards, walk, mining, examples) -> Iterator[Sample | R
     unsafe_paths = 0  # tree paths left out of commits that were mined (is_safe_path)
     for result in iter_stage(stage, shards, ctx.executor, ShardCache(ctx.out / ".cache"),
                              mining, ctx.show_progress):  # fmt: skip
-        for record in result.records:
-            unsafe_paths += len(record.get("unsafe_paths", ()))
-            if record["status"] != "ok":
-                yield rejection(record, record["status"], stage.name)
+        for mined in map(MinedCommit.from_json, result.records):
+            unsafe_paths += len(mined.unsafe_paths)
+            if not mined.ok:
+                yield rejection(mined, mined.status, stage.name)
                 continue
             with examples.timed():
                 examples.items_in += 1
-                at_parent = functools.partial(walk.at, record["parent"])
-                built, rejected = build_examples(record, at_parent, counter, settings)
+                at_parent = functools.partial(walk.at, mined.parent)
+                built, rejected = build_examples(mined, at_parent, counter, settings)
                 examples.records_out += len(built)
                 examples.skipped.update(r.reason for r in rejected)
-                walk.passed(record)
+                walk.passed(mined)
             yield from built
             yield from rejected
     ctx.counts["unsafe_paths_skipped"] = unsafe_paths

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 from repomill.code.build import build_index
 from repomill.code.revision_index import RevisionIndex
 from repomill.code.settings import IndexConfig
+from repomill.engine.executors import Executor
 from repomill.engine.runner import StageRun
+from repomill.recipes.commits.mined import MinedCommit
 from repomill.sources.entries import SourceSpec
 from repomill.sources.git_history import CommitMeta
 
@@ -41,11 +42,13 @@ class HistoryWalk:
     parent to parent: by the commit's own file list when the next commit is its child,
     by a tree diff otherwise."""
 
-    def __init__(self, source: SourceSpec, index_config: IndexConfig, out: Path, progress: bool):
+    def __init__(self, source: SourceSpec, index_config: IndexConfig, out: Path, progress: bool,
+                 executor: Executor):  # fmt: skip
         self.source = source
         self.index_config = index_config
         self.out = out
         self.progress = progress
+        self.executor = executor  # the run's pool, for the index built at the first parent
         self.index: RevisionIndex | None = None
         self.index_run: StageRun | None = None
 
@@ -56,19 +59,19 @@ class HistoryWalk:
             if parent is not None:
                 spec = SourceSpec(self.source.root, True, parent)
                 built = build_index(spec, self.index_config, self.out, "build",
-                                    self.progress)  # fmt: skip
+                                    self.progress, self.executor)  # fmt: skip
                 self.index_run = built.manifest.stages["index_files"]
                 self.index.load(parent, built.file_records,
                                 built.index.resolver.layout.project_files)  # fmt: skip
         self.index.move_to(parent)
         return self.index
 
-    def passed(self, record: dict[str, Any]) -> None:
-        """The example of `record` is built: step the index onto its commit, or keep what
+    def passed(self, mined: MinedCommit) -> None:
+        """The example of `mined` is built: step the index onto its commit, or keep what
         its mining learnt of its blobs for when the walk reaches them another way."""
         if self.index is None:
             return
-        if self.index.commit == record["parent"]:
-            self.index.advance(record["sha"], record["files"], record["hints"])
+        if self.index.commit == mined.parent:
+            self.index.advance(mined.sha, mined.files, mined.hints)
         else:
-            self.index.remember(record["hints"])
+            self.index.remember(mined.hints)

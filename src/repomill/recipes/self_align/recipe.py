@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from repomill.code.build import build_index
+from repomill.code.index_stage import IndexFilesStage
 from repomill.curate.decontam import humaneval
 from repomill.engine.keys import stable_hash
 from repomill.engine.runner import StageRun
@@ -46,7 +47,7 @@ class SelfAlignRecipe:
     group_noun = "seeds"
     needs_llm = True
     no_input = "no seed candidates in the repository"
-    preload = ("repomill.code.index_stage",)
+    preload = (IndexFilesStage.__module__,)
 
     def samples(self, ctx: RecipeContext) -> Iterator[Sample | Rejected]:
         config: SelfAlignConfig = ctx.settings
@@ -83,7 +84,7 @@ HOW = ("Made by `repomill build self-align` (SelfCodeAlign style): documented, "
 
 
 def _seeds(ctx: RecipeContext) -> list[Seed]:
-    built = build_index(ctx.source, ctx.index, ctx.out, "build", ctx.show_progress)
+    built = build_index(ctx.source, ctx.index, ctx.out, "build", ctx.show_progress, ctx.executor)
     ctx.manifest.add(built.manifest.stages["index_files"])
     seeding = StageRun("seeds", 1)
     with seeding.timed():
