@@ -60,18 +60,23 @@ class PeakRss:
         self._thread.join()
 
 
-def run_recipe(repo: str, max_commits: int, workers: int | None) -> dict:
+def time_recipe(repo: str, max_commits: int, workers: int | None) -> dict:
     from repomill.code.settings import IndexConfig
-    from repomill.recipes.commits.recipe import build_commits
+    from repomill.curate.settings import CurateConfig
     from repomill.recipes.commits.settings import CommitsConfig
+    from repomill.recipes.registry import RECIPES
+    from repomill.recipes.run import run_recipe
     from repomill.sources import open_source
 
     with tempfile.TemporaryDirectory() as out, PeakRss() as rss:
         started = time.perf_counter()
-        manifest = build_commits(
+        manifest = run_recipe(
+            RECIPES["commits"],
             open_source(repo),
-            IndexConfig(workers=workers),
             CommitsConfig(max_commits=max_commits),
+            IndexConfig(workers=workers),
+            CurateConfig(),
+            None,
             __import__("pathlib").Path(out),
             show_progress=False,
         ).to_json()
@@ -99,7 +104,7 @@ def main() -> None:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_recipe(args.repo, args.max_commits, args.workers)))
+        print(json.dumps(time_recipe(args.repo, args.max_commits, args.workers)))
         return
     git_seconds = time_git_log(args.repo, args.max_commits)
     command = [sys.executable, __file__, args.repo, "--child",

@@ -69,6 +69,23 @@ def index_file(
         + [d.end_byte - 1 for d in every_definition],
     )
 
+    chunks = _chunks(path, language, source, pieces, lines, spec)
+    symbols = [
+        _symbol(d, path, language, source, lines, chunks, starts, spec) for d in every_definition
+    ]
+    imports = _imports(language, source, root, spec)
+    return {
+        "path": path,
+        "language": language,
+        "has_error": root.has_error,
+        "chunks": chunks,
+        "symbols": symbols,
+        "imports": imports,
+    }
+
+
+def _chunks(path, language, source, pieces, lines, spec) -> list[dict[str, Any]]:
+    """The chunk records of a file's pieces; equal texts of one symbol get ordinals."""
     chunks = []
     seen: Counter[tuple[str, str]] = Counter()
     for piece in pieces:
@@ -92,26 +109,19 @@ def index_file(
                 "references": references(text, spec.keywords),
             }
         )
+    return chunks
 
-    symbols = [
-        _symbol(d, path, language, source, lines, chunks, starts, spec) for d in every_definition
-    ]
+
+def _imports(language, source, root, spec) -> list[dict[str, Any]]:
+    """Each import statement's raw imports, with the statement's text, in file order."""
     cursor = QueryCursor(import_query(language))
     cursor.set_max_start_depth(IMPORT_MAX_DEPTH)
     captures = cursor.captures(root)
-    imports = [
+    return [
         {**raw.to_json(), "statement": source[node.start_byte : node.end_byte].decode("utf-8")}
         for node in sorted(captures.get("import", ()), key=lambda n: n.start_byte)
         for raw in spec.extract_imports(node)
     ]
-    return {
-        "path": path,
-        "language": language,
-        "has_error": root.has_error,
-        "chunks": chunks,
-        "symbols": symbols,
-        "imports": imports,
-    }
 
 
 def _symbol(
