@@ -93,6 +93,7 @@ def test_self_align_keeps_only_passing_responses(tmp_path):
         assert server.requests == requests_first  # a re-run answers from the cache
     counts = manifest["counts"]
     assert counts["seeds"] == 3 and counts["seeds_dropped"]["no_docstring"] == 1
+    assert counts["funnel"][:2] == [["seed candidates", 4], ["seeds", 3]]  # every one examined
     assert counts["responses"] == 15
     # per seed: python passes samples 1 and 4; typescript passes 0 and 3
     assert counts["responses_passing"] == 6 and counts["pass_rate"] == 0.4

@@ -91,7 +91,9 @@ def _seeds(ctx: RecipeContext) -> list[Seed]:
         against = [humaneval()] if ctx.curate.humaneval else []
         candidates, dropped = mine_seeds(built.index, against, ctx.curate.near_threshold)
         seeds = _checked_seeds(candidates, dropped, ctx.settings)
-    seeding.items_in, seeding.records_out, seeding.skipped = len(candidates), len(seeds), dropped
+    # every definition examined: the seeds plus each one dropped, for any reason
+    seeding.items_in = len(seeds) + sum(dropped.values())
+    seeding.records_out, seeding.skipped = len(seeds), dropped
     ctx.manifest.add(seeding)
     ctx.counts.update({"seeds": len(seeds), "seeds_dropped": dict(sorted(dropped.items()))})
     ctx.funnel += [["seed candidates", seeding.items_in], ["seeds", len(seeds)]]
