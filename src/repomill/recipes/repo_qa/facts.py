@@ -1,0 +1,109 @@
+"""The analysis as the questions need it: names and places of nodes, entry points in
+words, paths inside a flow, transitive callers, and who writes which entity."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from repomill.code.analysis.model import CallGraph, Flow, FlowStep, Node, Role, Rule, Statement
+
+IMPACT_ROLES = ("data_access", "service")
+MAX_CALLERS = 40  # an impact answer lists at most this many callers
+
+
+@dataclass
+class Facts:
+    nodes: dict[str, Node]
+    graph: CallGraph
+    roles: dict[str, Role]
+    statements: list[Statement]
+    rules: list[Rule]
+    flows: list[Flow]
+    implementations: dict[str, list[str]]
+
+    def __post_init__(self) -> None:
+        self.statement = {s.id: s for s in self.statements}
+        self._callers: dict[str, list[str]] = defaultdict(list)
+        for edge in self.graph.edges:
+            if edge.caller not in self._callers[edge.callee]:
+                self._callers[edge.callee].append(edge.caller)
+
+    def label(self, ref: str) -> str:
+        """`Class.method` (or `function`) of a node; a statement by its mapper method."""
+        if ref in self.statement:
+            statement = self.statement[ref]
+            return f"{statement.namespace.rsplit('.', 1)[-1]}.{statement.statement_id}"
+        return self.nodes[ref].qualname
+
+    def place(self, ref: str) -> tuple[str, int, int]:
+        if ref in self.statement:
+            s = self.statement[ref]
+            return s.path, s.start_line, s.end_line
+        node = self.nodes[ref]
+        return node.path, node.start_line, node.end_line
+
+    def where(self, ref: str) -> str:
+        path, start, end = self.place(ref)
+        sql = f"SQL {self.statement[ref].kind.upper()}, " if ref in self.statement else ""
+        return f" ({sql}{path}:{start}-{end})"
+
+    def entry_label(self, node: str) -> str:
+        role = self.roles.get(node)
+        name = self.label(node)
+        if role is not None and role.kind == "http" and role.route:
+            return f"`{role.http_method} {role.route}` (`{name}`)"
+        if role is not None and role.kind == "cli":
+            return f"the `{self.nodes[node].name}` command (`{name}`)"
+        return f"`{name}`"
+
+    def path_to(self, flow: Flow, target: str) -> list[FlowStep]:
+        """The chain of steps from the flow's entry down to `target`'s first step."""
+        chain: list[FlowStep] = []
+        for step in flow.steps:
+            del chain[step.depth :]
+            chain.append(step)
+            if step.node == target:
+                return chain
+        return chain
+
+    def field_label(self, rule: Rule) -> str:
+        """ "the `status` field (`OrderStatus`)": the values' type where they name one."""
+        kind = rule.value.rsplit(".", 1)[0] if "." in rule.value else ""
+        return f"the `{rule.field}` field" + (f" (`{kind}`)" if kind else "")
+
+    def impact_subjects(self) -> list[str]:
+        kinds = ("method", "function")
+        return sorted(n for n, role in self.roles.items()
+                      if role.role in IMPACT_ROLES and self.nodes[n].kind in kinds)  # fmt: skip
+
+    def transitive_callers(self, node: str) -> tuple[list[str], list[str]]:
+        """(callers, nearest first, at most MAX_CALLERS; the entry points among them)."""
+        seen, queue, found = {node}, deque([node]), []
+        while queue and len(found) < MAX_CALLERS:
+            for caller in self._callers.get(queue.popleft(), ()):
+                if caller not in seen:
+                    seen.add(caller)
+                    found.append(caller)
+                    queue.append(caller)
+        found = found[:MAX_CALLERS]
+        return found, [n for n in found if self.is_entry(n)]
+
+    def is_entry(self, node: str) -> bool:
+        role = self.roles.get(node)
+        return role is not None and role.role == "entry_point"
+
+    def writes(self) -> dict[tuple[str, str], list[str]]:
+        """(entity, insert|update|delete) -> the mapper methods that run it, then the
+        methods that call those; the entity is the mapper's name less Mapper/Dao."""
+        found: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for statement in self.statements:
+            if statement.kind not in ("insert", "update", "delete") or not statement.method:
+                continue
+            mapper = statement.namespace.rsplit(".", 1)[-1]
+            entity = mapper.removesuffix("Mapper").removesuffix("Dao")
+            writers = found[(entity, statement.kind)]
+            for ref in [statement.method, *self._callers.get(statement.method, ())]:
+                if ref not in writers:
+                    writers.append(ref)
+        return dict(found)
