@@ -16,9 +16,14 @@ import networkx as nx
 from repomill.code.analysis.model import CallGraph, Node, Role
 
 SAME_DIRECTORY_WEIGHT = 0.2  # calls and imports weigh 1 each
-LAYER_WORDS = frozenset(
-    ["controller", "controllers", "service", "services", "impl", "mapper", "mappers", "dao", "repository", "repositories", "model", "models", "entity", "entities", "dto", "vo", "po", "param", "params", "query", "result", "example", "config", "util", "utils", "helper", "helpers", "handler", "handlers", "test", "tests", "api", "rest", "view", "views", "routes", "route", "cli", "main", "app", "base", "abstract", "default", "common", "core", "manager", "interface", "client", "server"]
-)  # fmt: skip
+LAYER_WORDS = frozenset({  # words of names that say a layer, not a domain
+    "controller", "controllers", "service", "services", "impl", "mapper", "mappers", "dao",
+    "repository", "repositories", "model", "models", "entity", "entities", "dto", "vo", "po",
+    "param", "params", "query", "result", "example", "config", "util", "utils", "helper",
+    "helpers", "handler", "handlers", "test", "tests", "api", "rest", "view", "views",
+    "routes", "route", "cli", "main", "app", "base", "abstract", "default", "common", "core",
+    "manager", "interface", "client", "server",
+})  # fmt: skip
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
