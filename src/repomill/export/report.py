@@ -1,6 +1,7 @@
 """The HTML report: one self-contained file (`DIR/report.html`, no network) with the funnel
 of counts through each stage, rejection reasons, token-length histograms per split, the
-language mix, and a sample browser (search; filter by split, recipe and language)."""
+language mix, a sample browser (search; filter by split, recipe and language; evidence
+shown as code at its lines), and, for a repo-QA build, the domain map."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ def _browsable(row: dict[str, Any], split: str) -> dict[str, Any]:
         "units": units,
         "context": context,
         "evidence": row.get("evidence") or [],
+        "snippets": [{**snippet, "text": _clip(snippet["text"])}
+                     for snippet in row.get("snippets") or []],
     }
 
 
@@ -82,7 +85,14 @@ def report_data(out: Path) -> dict[str, Any]:
         "languages": {k: dict(v) for k, v in sorted(languages.items())},
         "samples": samples,
         "total_samples": total,
+        "domains": _domains(out),
     }
+
+
+def _domains(out: Path) -> dict[str, Any] | None:
+    """The domain map a repo-QA build wrote (DIR/domains.json), if any."""
+    path = out / "domains.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def write_report(out: Path, title: str) -> Path:
