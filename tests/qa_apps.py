@@ -274,9 +274,7 @@ SHOP_TRANSACTIONAL = {"OrderServiceImpl.create", "OrderServiceImpl.pay"}
 LIBRARY = {
     "pyproject.toml": "[project]\nname = 'library'\n",
     "library/__init__.py": "",
-    "library/db.py": (
-        "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n"
-    ),
+    "library/db.py": ("from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n"),
     "library/models.py": (
         "import enum\n\n"
         "from library.db import db\n\n\n"
