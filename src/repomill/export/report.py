@@ -42,8 +42,9 @@ def _browsable(row: dict[str, Any], split: str) -> dict[str, Any]:
         "units": units,
         "context": context,
         "evidence": row.get("evidence") or [],
-        "snippets": [{**snippet, "text": _clip(snippet["text"])}
-                     for snippet in row.get("snippets") or []],
+        "snippets": [
+            {**snippet, "text": _clip(snippet["text"])} for snippet in row.get("snippets") or []
+        ],
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from repomill.recipes.base import Recipe
 from repomill.recipes.commits.recipe import CommitsRecipe
+from repomill.recipes.repo_qa.recipe import RepoQARecipe
 from repomill.recipes.self_align.recipe import SelfAlignRecipe
 
 RECIPES: dict[str, Recipe] = {}
@@ -19,3 +20,4 @@ def register(recipe: Recipe) -> Recipe:
 
 register(CommitsRecipe())
 register(SelfAlignRecipe())
+register(RepoQARecipe())

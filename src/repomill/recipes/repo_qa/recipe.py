@@ -23,6 +23,7 @@ from repomill.export.records import Rejected, Sample
 from repomill.recipes.base import RecipeContext
 from repomill.recipes.repo_qa.evidence import EvidenceBook
 from repomill.recipes.repo_qa.exact import QA, exact_qa
+from repomill.recipes.repo_qa.facts import Facts
 from repomill.recipes.repo_qa.settings import RepoQAConfig
 from repomill.sources.files import list_entries, read_entry, source_name
 from repomill.tokens import count_chat, load_tokenizer
@@ -51,13 +52,15 @@ class RepoQARecipe:
         if ctx.source.commit is None and ctx.source.is_git:
             raise UserError(f"{ctx.source.root}: the repository has no commits")
         analysis = _analysed(ctx)
-        book = EvidenceBook(analysis)
+        book = EvidenceBook(analysis.index, analysis.read, analysis.nodes, analysis.statements)
+        facts = Facts(analysis.nodes, analysis.graph, analysis.roles, analysis.statements,
+                      analysis.rules, analysis.flows, analysis.implementations)  # fmt: skip
         qa_run = StageRun("exact_qa", 1)
         ctx.manifest.add(qa_run)
         counter = load_tokenizer(ctx.settings.tokenizer)
         per_kind: Counter[str] = Counter()
         limit = ctx.settings.max_per_kind
-        for qa in exact_qa(analysis.facts):
+        for qa in exact_qa(facts):
             if limit is not None and per_kind[qa.kind] >= limit:
                 continue
             per_kind[qa.kind] += 1
