@@ -16,13 +16,22 @@ import networkx as nx
 from repomill.code.analysis.model import CallGraph, Node, Role
 
 SAME_DIRECTORY_WEIGHT = 0.2  # calls and imports weigh 1 each
+STEM_WEIGHT = 2.0  # files named alike across layers (OrderController, OrderMapper…)
+# Below Louvain's default of 1, communities are larger: a controller and its service
+# interface stay with the implementation and mapper they call (checked on the fixtures
+# and on macrozheng/mall, where 1.0 split domains by layer).
+RESOLUTION = 0.7
+HUB_SHARE, HUB_MIN_DEGREE = 0.05, 10  # a file linked to more is a hub
+ENTITY_WEIGHT = 3  # a word of an entity's name counts this many times a file name's
 LAYER_WORDS = frozenset({  # words of names that say a layer, not a domain
     "controller", "controllers", "service", "services", "impl", "mapper", "mappers", "dao",
     "repository", "repositories", "model", "models", "entity", "entities", "dto", "vo", "po",
     "param", "params", "query", "result", "example", "config", "util", "utils", "helper",
     "helpers", "handler", "handlers", "test", "tests", "api", "rest", "view", "views",
     "routes", "route", "cli", "main", "app", "base", "abstract", "default", "common", "core",
-    "manager", "interface", "client", "server",
+    "manager", "interface", "client", "server", "init", "db", "errors", "error", "exception",
+    "exceptions", "status", "type", "types", "constants", "enum", "enums", "info", "criteria",
+    "criterion", "generated",
 })  # fmt: skip
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
@@ -61,14 +70,51 @@ def _clusters(files, nodes, graph, imports) -> list[list[str]]:
             _link(g, path, target, 1.0)
     for edge in graph.edges:
         _link(g, nodes[edge.caller].path, nodes[edge.callee].path, 1.0)
-    by_directory: dict[str, list[str]] = {}
-    for path in files:
-        by_directory.setdefault(posixpath.dirname(path), []).append(path)
-    for group in by_directory.values():
+    whole = g.copy()
+    _drop_hubs(g)
+    for group in _by_key(files, _stem).values():  # the seed: one name across the layers
+        for a, b in zip(group, group[1:], strict=False):
+            _link(g, a, b, STEM_WEIGHT)
+    for group in _by_key(files, posixpath.dirname).values():
         for a, b in zip(group, group[1:], strict=False):
             _link(g, a, b, SAME_DIRECTORY_WEIGHT)
-    found = nx.community.louvain_communities(g, weight="weight", seed=0)
-    return sorted((sorted(c) for c in found), key=lambda c: c[0])
+    found = nx.community.louvain_communities(g, weight="weight", seed=0, resolution=RESOLUTION)
+    return _adopt_singletons([sorted(c) for c in found], whole)
+
+
+def _stem(path: str) -> str:
+    """A file's name less its layer words: OmsOrderServiceImpl.java -> omsorder."""
+    return "".join(_name_words(posixpath.splitext(posixpath.basename(path))[0]))
+
+
+def _by_key(files: list[str], key) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for path in files:
+        groups.setdefault(key(path), []).append(path)
+    return groups
+
+
+def _adopt_singletons(clusters: list[list[str]], whole: nx.Graph) -> list[list[str]]:
+    """A file left alone (all its links were to hubs) joins the cluster it links to most
+    in the whole graph; one with no links at all stays on its own."""
+    home = {path: i for i, cluster in enumerate(clusters) for path in cluster if len(cluster) > 1}
+    for cluster in clusters:
+        if len(cluster) == 1 and (path := cluster[0]) not in home:
+            votes = Counter(home[n] for n in whole.neighbors(path) if n in home)
+            if votes:
+                target = min(votes, key=lambda i: (-votes[i], i))
+                clusters[target].append(path)
+                cluster.clear()
+    return sorted((sorted(c) for c in clusters if c), key=lambda c: c[0])
+
+
+def _drop_hubs(g: nx.Graph) -> None:
+    """Cut the edges of files that a large share of the repository uses (a result
+    wrapper, a base class, a utility): they say nothing of domains, and through them
+    Louvain would join everything into one."""
+    limit = max(HUB_MIN_DEGREE, HUB_SHARE * g.number_of_nodes())
+    for hub in [n for n, degree in g.degree() if degree > limit]:
+        g.remove_edges_from(list(g.edges(hub)))
 
 
 def _link(g: nx.Graph, a: str, b: str, weight: float) -> None:
@@ -84,17 +130,25 @@ def _domain(files: list[str], nodes, roles, taken: set[str]) -> Domain:
     def having(*wanted: str) -> tuple[str, ...]:
         return tuple(n for n in members if n in roles and roles[n].role in wanted)
 
-    name = _name(files, taken)
+    entity_names = [nodes[n].name for n in having("entity") if nodes[n].kind != "method"]
+    name = _name(files, entity_names, taken)
     return Domain(name, tuple(files), having("entry_point"), having("service"),
                   having("entity"), having("data_access"))  # fmt: skip
 
 
-def _name(files: list[str], taken: set[str]) -> str:
-    """The most common non-layer words of the file names, unique among domains."""
+def _name_words(name: str) -> list[str]:
+    return [w.lower() for w in _WORDS.findall(name) if w.lower() not in LAYER_WORDS]
+
+
+def _name(files: list[str], entity_names: list[str], taken: set[str]) -> str:
+    """The most common non-layer words of the file and entity names (an entity's weigh
+    more: a domain is named for what it keeps), unique among domains."""
     words = Counter()
     for path in files:
-        stem = posixpath.splitext(posixpath.basename(path))[0]
-        words.update(w.lower() for w in _WORDS.findall(stem) if w.lower() not in LAYER_WORDS)
+        words.update(_name_words(posixpath.splitext(posixpath.basename(path))[0]))
+    for name in entity_names:
+        for word in _name_words(name):
+            words[word] += ENTITY_WEIGHT
     ranked = [w for w, _ in sorted(words.items(), key=lambda item: (-item[1], item[0]))]
     if not ranked:
         ranked = [posixpath.basename(posixpath.dirname(files[0])) or "root"]

@@ -79,38 +79,40 @@ def exact_qa(facts: Facts) -> Iterator[QA]:
 
 def _endpoints_reaching(facts: Facts) -> Iterator[QA]:
     reached: dict[str, list[Flow]] = defaultdict(list)
-    for flow in facts.flows:
-        for target in dict.fromkeys(flow.data_access):
+    for flow in facts.flows:  # by the data-access method (its SQL statement is evidence)
+        for target in dict.fromkeys(facts.method_of(ref) for ref in flow.data_access):
             reached[target].append(flow)
     for target, flows in sorted(reached.items()):
         name = facts.label(target)
         items = [facts.entry_label(f.entry) for f in flows]
-        answer = (f"{len(flows)} entry point{'s' if len(flows) > 1 else ''} reach "
-                  f"`{name}`:\n" + _bullets(items))  # fmt: skip
+        many = len(flows) > 1
+        answer = (f"{len(flows)} entry point{'s reach' if many else ' reaches'} `{name}`:\n"
+                  + _bullets(items))  # fmt: skip
         trace = [{"step": f"{facts.entry_label(f.entry)} reaches `{name}` through "
                   + " → ".join(f"`{facts.label(s.node)}`" for s in facts.path_to(f, target)),
                   "cites": f.entry} for f in flows]  # fmt: skip
-        evidence = [target] + [f.entry for f in flows]
+        evidence = [target, *facts.statements_of(target)] + [f.entry for f in flows]
         yield QA("endpoints_reaching", pick(ENDPOINTS_REACHING, target, target=name), answer,
                  items, evidence, trace, target)  # fmt: skip
 
 
 def _flows(facts: Facts) -> Iterator[QA]:
     for flow in facts.flows:
-        if len(flow.steps) < 2:
+        steps = facts.meaningful_steps(flow)
+        if len(steps) < 2:
             continue
         entry = facts.entry_label(flow.entry)
-        items = [("  " * s.depth) + f"`{facts.label(s.node)}`" + facts.where(s.node)
-                 for s in flow.steps]  # fmt: skip
-        reached = ", ".join(f"`{facts.label(d)}`" for d in dict.fromkeys(flow.data_access))
+        items = [f"`{facts.label(s.node)}`" + facts.where(s.node) for s in steps]
+        nested = [f"{'  ' * s.depth}- {item}" for s, item in zip(steps, items, strict=True)]
+        reached = ", ".join(dict.fromkeys(f"`{facts.label(d)}`" for d in flow.data_access))
         reach = f"It reaches the data access {reached}." if reached else NO_DATA_ACCESS
         cut = {"depth": " (cut at the depth bound)", "cycle": " (a recursive call is cut)"}
-        answer = (f"{entry} calls, depth first in call order{cut.get(flow.cut, '')}:\n"
-                  + "\n".join(f"- {item}" for item in items) + "\n\n" + reach)  # fmt: skip
+        answer = (f"{_capital(entry)} calls, depth first in call order{cut.get(flow.cut, '')}:\n"
+                  + "\n".join(nested) + "\n\n" + reach)  # fmt: skip
         trace = [{"step": f"`{facts.label(s.node)}` is called at line {s.line}"
                   if s.depth else f"{entry} is handled by `{facts.label(s.node)}`",
-                  "cites": s.node} for s in flow.steps]  # fmt: skip
-        evidence = list(dict.fromkeys(s.node for s in flow.steps))
+                  "cites": s.node} for s in steps]  # fmt: skip
+        evidence = list(dict.fromkeys(s.node for s in steps))
         yield QA("flow", pick(FLOW, flow.entry, entry=entry), answer, items, evidence, trace,
                  flow.entry)  # fmt: skip
 
@@ -136,8 +138,8 @@ def _transitions(facts: Facts) -> Iterator[QA]:
     for field_name, rules in sorted(by_field.items()):
         items = [f"`{r.value}` in `{facts.label(r.node)}` (line {r.line})"
                  + (f" when `{r.condition}`" if r.condition else "") for r in rules]  # fmt: skip
-        values = sorted({r.value for r in rules})
-        answer = (f"{field_name} is set to {', '.join(f'`{v}`' for v in values)}:\n"
+        values = ", ".join(f"`{v}`" for v in sorted({r.value for r in rules}))
+        answer = (f"{_capital(field_name)} is set to {values}:\n"
                   + _bullets(items))  # fmt: skip
         trace = [{"step": f"`{facts.label(r.node)}` sets it to `{r.value}`", "cites": r.node}
                  for r in rules]  # fmt: skip
@@ -192,6 +194,10 @@ def _writes(facts: Facts) -> Iterator[QA]:
 
 def _bullets(items: list[str]) -> str:
     return "\n".join(f"- {item}" for item in items)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _one_line(text: str) -> str:

@@ -29,6 +29,38 @@ class Facts:
             if edge.caller not in self._callers[edge.callee]:
                 self._callers[edge.callee].append(edge.caller)
 
+    def method_of(self, ref: str) -> str:
+        """A statement's mapper method (when it has one); any other ref itself."""
+        statement = self.statement.get(ref)
+        return statement.method if statement is not None and statement.method else ref
+
+    def statements_of(self, node: str) -> list[str]:
+        return [s.id for s in self.statements if s.method == node]
+
+    def meaningful_steps(self, flow: Flow) -> list[FlowStep]:
+        """The flow less what tells nothing of the logic: accessors and constructors of
+        entities and DTOs, and constructors of anything (an exception's, say). A step
+        left out takes the calls below it with it."""
+        kept: list[FlowStep] = []
+        skip_below: int | None = None
+        for step in flow.steps:
+            if skip_below is not None and step.depth > skip_below:
+                continue
+            skip_below = None
+            if self._trivial(step.node):
+                skip_below = step.depth
+                continue
+            kept.append(step)
+        return kept
+
+    def _trivial(self, ref: str) -> bool:
+        node = self.nodes.get(ref)
+        if node is None:  # a statement
+            return False
+        role = self.roles.get(ref)
+        constructor = node.kind == "class" or node.name == node.parent.rsplit(".", 1)[-1]
+        return constructor or (role is not None and role.role == "entity")
+
     def label(self, ref: str) -> str:
         """`Class.method` (or `function`) of a node; a statement by its mapper method."""
         if ref in self.statement:
@@ -54,7 +86,8 @@ class Facts:
         if role is not None and role.kind == "http" and role.route:
             return f"`{role.http_method} {role.route}` (`{name}`)"
         if role is not None and role.kind == "cli":
-            return f"the `{self.nodes[node].name}` command (`{name}`)"
+            command = self.nodes[node].name
+            return f"the `{command}` command" + (f" (`{name}`)" if name != command else "")
         return f"`{name}`"
 
     def path_to(self, flow: Flow, target: str) -> list[FlowStep]:
