@@ -53,6 +53,6 @@ def main() -> None:
         where = exc.ctx.command_path if exc.ctx else "repomill"
         print(f"repomill: error: {exc.format_message()} (see `{where} --help`)", file=sys.stderr)
         code = 2
-    except cli_errors.Abort:
+    except typer.Abort:  # Ctrl-C at a prompt
         code = 130
     sys.exit(code if isinstance(code, int) else 0)

@@ -59,12 +59,13 @@ IMPACT = (
     "Who depends on `{target}`, up to the entry points?",
 )
 WRITES = (
-    "Where are `{entity}` records {verb}?",
-    "Which code paths {verb_base} `{entity}` rows?",
+    "Where are {entity} records {verb}?",
+    "Which code paths {verb_base} {entity} rows?",
 )
 
 
 NO_DATA_ACCESS = "It reaches no data access."
+MIN_IMPACT_CALLERS = 2  # one caller is the flow question's answer already
 
 
 def exact_qa(facts: Facts) -> Iterator[QA]:
@@ -150,8 +151,8 @@ def _transitions(facts: Facts) -> Iterator[QA]:
 
 def _implementations(facts: Facts) -> Iterator[QA]:
     for interface, classes in sorted(facts.implementations.items()):
-        if not classes:
-            continue
+        if not classes or not facts.has_role(interface, "service", "data_access"):
+            continue  # generated model classes' inner hierarchies teach nothing
         name = facts.label(interface)
         items = [f"`{facts.label(c)}`" + facts.where(c) for c in classes]
         answer = f"`{name}` is implemented by:\n" + _bullets(items)
@@ -164,7 +165,7 @@ def _implementations(facts: Facts) -> Iterator[QA]:
 def _impact(facts: Facts) -> Iterator[QA]:
     for node in facts.impact_subjects():
         callers, entries = facts.transitive_callers(node)
-        if not callers:
+        if len(callers) < MIN_IMPACT_CALLERS:
             continue
         name = facts.label(node)
         items = [f"`{facts.label(c)}`" + facts.where(c) for c in callers]
@@ -185,7 +186,7 @@ def _writes(facts: Facts) -> Iterator[QA]:
     for (entity, kind), writers in sorted(facts.writes().items()):
         verb, verb_base = VERBS[kind]
         items = [f"`{facts.label(w)}`" + facts.where(w) for w in writers]
-        answer = f"`{entity}` records are {verb} by:\n" + _bullets(items)
+        answer = f"{_capital(entity)} records are {verb} by:\n" + _bullets(items)
         trace = [{"step": f"`{facts.label(w)}` runs an {kind.upper()}", "cites": w}
                  for w in writers]  # fmt: skip
         question = pick(WRITES, f"{entity}:{kind}", entity=entity, verb=verb, verb_base=verb_base)

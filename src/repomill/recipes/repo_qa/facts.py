@@ -3,6 +3,7 @@ words, paths inside a flow, transitive callers, and who writes which entity."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
@@ -126,17 +127,37 @@ class Facts:
         role = self.roles.get(node)
         return role is not None and role.role == "entry_point"
 
+    def has_role(self, node: str, *roles: str) -> bool:
+        role = self.roles.get(node)
+        return role is not None and role.role in roles
+
     def writes(self) -> dict[tuple[str, str], list[str]]:
-        """(entity, insert|update|delete) -> the mapper methods that run it, then the
-        methods that call those; the entity is the mapper's name less Mapper/Dao."""
+        """(what is written, insert|update|delete) -> the mapper methods that run it, then
+        the methods that call those. What is written: "`Order`" when the mapper's name
+        less Mapper/Dao is a class of the repository, else the SQL's table."""
+        classes = {n.name for n in self.nodes.values() if n.kind == "class"}
         found: dict[tuple[str, str], list[str]] = defaultdict(list)
         for statement in self.statements:
             if statement.kind not in ("insert", "update", "delete") or not statement.method:
                 continue
             mapper = statement.namespace.rsplit(".", 1)[-1]
             entity = mapper.removesuffix("Mapper").removesuffix("Dao")
+            if entity in classes:
+                entity = f"`{entity}`"
+            elif table := _table(statement):
+                entity = f"`{table}` table"
+            else:
+                continue
             writers = found[(entity, statement.kind)]
             for ref in [statement.method, *self._callers.get(statement.method, ())]:
                 if ref not in writers:
                     writers.append(ref)
         return dict(found)
+
+
+_TABLE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+`?([A-Za-z_][\w.]*)", re.I)
+
+
+def _table(statement: Statement) -> str:
+    found = _TABLE.search(statement.sql)
+    return found.group(1) if found else ""

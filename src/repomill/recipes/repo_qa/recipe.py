@@ -69,7 +69,7 @@ class RepoQARecipe:
                 problem = book.problem(qa)
             if problem is not None:
                 qa_run.skipped[problem.reason] += 1
-                yield _rejected(ctx, qa, problem.reason, problem.detail)
+                yield _rejected(ctx, qa, problem.reason, {"detail": problem.detail})
                 continue
             qa_run.records_out += 1
             yield _sample(ctx, analysis, book, qa, counter)

@@ -1,0 +1,168 @@
+"""The repo-QA recipe on the two fixture applications: exact answers against the truth
+written by hand in qa_apps.py, evidence that is exactly the commit's lines, identifiers
+that exist, splits by domain, and the failure modes (no code, an invented identifier)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import defaultdict
+
+import pytest
+
+from repomill.code.analysis import analyze
+from repomill.code.build import build_index
+from repomill.code.settings import IndexConfig
+from repomill.export.read import read_dataset, read_rejected
+from repomill.recipes.repo_qa.evidence import EvidenceBook
+from repomill.recipes.repo_qa.exact import QA
+from repomill.sources import open_source
+
+from .builds import build_recipe
+from .conftest import make_repo
+from .qa_apps import (
+    LIBRARY,
+    LIBRARY_FLOW_DATA_ACCESS,
+    SHOP,
+    SHOP_ENDPOINTS,
+    SHOP_FLOW_DATA_ACCESS,
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Both applications built once: name -> (repo, rows by kind, rejected rows)."""
+    found = {}
+    for name, files in (("shop", SHOP), ("library", LIBRARY)):
+        root = tmp_path_factory.mktemp(name)
+        repo = make_repo(root / "repo", files)
+        out = root / "out"
+        build_recipe("repo-qa", repo, out)
+        rows = [row for split in read_dataset(out).values() for row in split]
+        by_kind = defaultdict(list)
+        for row in rows:
+            by_kind[json.loads(row["meta"])["kind"]].append(row)
+        found[name] = (repo, out, by_kind, read_rejected(out))
+    return found
+
+
+def _answer(row) -> str:
+    return row["messages"][-1]["content"]
+
+
+def _flow_data_access(row) -> set[str]:
+    """`Mapper.method` names in the flow answer's last line ("It reaches … `A`, `B`.")."""
+    last = _answer(row).splitlines()[-1]
+    return {part.strip(" `.") for part in last.split("data access", 1)[-1].split(",")}
+
+
+def test_every_flow_reaches_exactly_the_data_access_of_the_truth(built):
+    for name, truth in (("shop", SHOP_FLOW_DATA_ACCESS), ("library", LIBRARY_FLOW_DATA_ACCESS)):
+        _, _, by_kind, _ = built[name]
+        flows = {json.loads(r["meta"])["subject"].split("::")[1]: r for r in by_kind["flow"]}
+        assert set(flows) == set(truth), name
+        for entry, expected in truth.items():
+            assert _flow_data_access(flows[entry]) == expected, (name, entry)
+
+
+def test_endpoints_reaching_a_mapper_method_are_the_ones_that_call_it(built):
+    _, _, by_kind, _ = built["shop"]
+    answers = {
+        json.loads(r["meta"])["subject"].split("::")[1]: r for r in by_kind["endpoints_reaching"]
+    }
+    reaching = answers["OrderMapper.updateStatus"]
+    routes = {f"{m} {p}" for (m, p), handler in SHOP_ENDPOINTS.items()
+              if "OrderMapper.updateStatus" in SHOP_FLOW_DATA_ACCESS[handler]}  # fmt: skip
+    assert routes == {"POST /order/pay/{id}", "POST /order/cancel/{id}"}
+    for route in routes:
+        assert f"`{route}`" in _answer(reaching)
+    assert "/order/create" not in _answer(reaching) and "2 entry points reach" in _answer(reaching)
+
+
+def test_guards_and_transitions_answer_with_the_code_s_own_conditions(built):
+    _, _, by_kind, _ = built["shop"]
+    guards = {
+        json.loads(r["meta"])["subject"].split("::")[1]: _answer(r) for r in by_kind["guards"]
+    }
+    assert "`order.getStatus() != OrderStatus.CREATED`" in guards["OrderServiceImpl.pay"]
+    assert "`product == null`" in guards["OrderServiceImpl.create"]
+    (status,) = by_kind["state_transitions"]
+    for value in ("OrderStatus.CREATED", "OrderStatus.PAID", "OrderStatus.CANCELLED"):
+        assert f"`{value}`" in _answer(status)
+    _, _, library, _ = built["library"]
+    (loans,) = library["state_transitions"]
+    assert "`BookStatus.LOANED` in `borrow_book`" in _answer(loans)
+
+
+def test_evidence_is_exactly_the_lines_of_the_commit(built):
+    for name in ("shop", "library"):
+        repo, _, by_kind, _ = built[name]
+        rows = [row for kind in by_kind.values() for row in kind]
+        assert rows
+        for row in rows:
+            assert row["evidence"] and len(row["evidence"]) == len(row["snippets"])
+            for snippet in row["snippets"]:
+                lines = (repo / snippet["path"]).read_text().split("\n")
+                assert snippet["text"] == "\n".join(
+                    lines[snippet["start_line"] - 1 : snippet["end_line"]]
+                )
+            trace = json.loads(row["meta"])["trace"]
+            cited = {e["chunk_id"] for e in row["evidence"]}
+            assert trace and all(step["cites"] in cited for step in trace)
+
+
+def test_an_invented_identifier_or_an_altered_line_is_rejected(tmp_path):
+    repo = make_repo(tmp_path / "repo", SHOP)
+    source = open_source(repo)
+    index = build_index(source, IndexConfig(workers=1), None, show_progress=False).index
+
+    def read(path):
+        return (repo / path).read_bytes()
+
+    paths = sorted(str(p.relative_to(repo)) for p in repo.rglob("*") if p.is_file()
+                   and ".git" not in p.parts)  # fmt: skip
+    analysis = analyze(index, read, paths)
+    book = EvidenceBook(index, read, analysis.nodes, analysis.statements)
+    pay = next(n for n in analysis.nodes if n.endswith("OrderServiceImpl.pay"))
+    true = QA("guards", "When does `OrderServiceImpl.pay` refuse?", "When `order` is paid.",
+              [], [pay])  # fmt: skip
+    assert book.problem(true) is None
+    invented = QA("guards", "When does `OrderServiceImpl.refund` refuse?", "Never.", [], [pay])
+    assert book.problem(invented).reason == "hallucinated_identifier"
+    changed = {**SHOP}
+    path = next(p for p in SHOP if p.endswith("OrderServiceImpl.java"))
+    changed[path] = SHOP[path].replace("order is not awaiting payment", "order is not awaiting")
+
+    def stale(p):  # the blob of another commit than the one indexed
+        return changed[p].encode() if p in changed else read(p)
+
+    assert EvidenceBook(index, stale, analysis.nodes, analysis.statements).problem(true)
+
+
+def test_splits_are_by_domain_and_the_domain_map_is_written(built):
+    _, out, _, _ = built["shop"]
+    domains = json.loads((out / "domains.json").read_text())
+    assert {d["name"] for d in domains["domains"]} == {"order", "product"}
+    order = next(d for d in domains["domains"] if d["name"] == "order")
+    assert any(e.endswith("OrderController.pay") for e in order["entry_points"])
+    split_of = {}
+    for split, rows in read_dataset(out).items():
+        for row in rows:
+            domain = json.loads(row["meta"])["domain"]
+            assert split_of.setdefault(domain, split) == split
+    page = (out / "report.html").read_text()
+    assert '"domains": {"domains"' in page and '"snippets"' in page
+
+
+def test_the_command_needs_no_model_and_says_why_nothing_was_built(tmp_path):
+    def build(repo, out):
+        return subprocess.run([sys.executable, "-m", "repomill.cli", "build", "repo-qa", str(repo),
+                               "--out", str(out), "--quiet"], capture_output=True, text=True)  # fmt: skip
+
+    done = build(make_repo(tmp_path / "lib", LIBRARY), tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert read_dataset(tmp_path / "out")["train"]
+    empty = build(make_repo(tmp_path / "docs", {"README.md": "# docs\n"}), tmp_path / "none")
+    assert empty.returncode == 2 and empty.stderr.count("\n") == 1
+    assert "nothing to export" in empty.stderr
