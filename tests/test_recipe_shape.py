@@ -40,6 +40,7 @@ class LinesRecipe:
     identifiers = frozenset()
     group_noun = "files"
     needs_llm = False
+    llm_optional = False
     no_input = "no files"
     preload = ()
     extra_column: str | None = None  # set by a test: fill a column never declared

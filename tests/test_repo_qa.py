@@ -5,6 +5,7 @@ that exist, splits by domain, and the failure modes (no code, an invented identi
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -15,12 +16,14 @@ from repomill.code.analysis import analyze
 from repomill.code.build import build_index
 from repomill.code.settings import IndexConfig
 from repomill.export.read import read_dataset, read_rejected
+from repomill.llm.factory import LLMConfig
 from repomill.recipes.repo_qa.evidence import EvidenceBook
 from repomill.recipes.repo_qa.exact import QA
 from repomill.sources import open_source
 
 from .builds import build_recipe
 from .conftest import make_repo
+from .openai_server import FakeOpenAI
 from .qa_apps import (
     LIBRARY,
     LIBRARY_FLOW_DATA_ACCESS,
@@ -166,3 +169,58 @@ def test_the_command_needs_no_model_and_says_why_nothing_was_built(tmp_path):
     empty = build(make_repo(tmp_path / "docs", {"README.md": "# docs\n"}), tmp_path / "none")
     assert empty.returncode == 2 and empty.stderr.count("\n") == 1
     assert "nothing to export" in empty.stderr
+
+
+def _excerpts(prompt: str) -> list[str]:
+    return re.findall(r"^\[([0-9a-f]{8,64})\] ", prompt, re.M)
+
+
+def _model(prompt: str, seed: int) -> tuple[str, str]:
+    """A scripted model: good and bad answers by topic, so each check gets its case."""
+    ids = _excerpts(prompt) or re.findall(r"^- \[([0-9a-f]{8,64})\]", prompt, re.M)
+    if 'Its "order" domain' in prompt:
+        return (f"<requirement>Refund a paid order.</requirement><assumptions>Payments can be "
+                f"reversed.</assumptions><existing>`OrderServiceImpl` [{ids[0]}]</existing>"
+                "<new>OrderRefundService (service)</new><calls>OrderController -> "
+                "OrderRefundService\nOrderRefundService -> OrderMapper</calls><steps>1. Add the "
+                "service.</steps><risks>Double refunds.</risks>", "stop")  # fmt: skip
+    if 'Its "product" domain' in prompt:
+        return ("<requirement>Rename products.</requirement><assumptions>None.</assumptions>"
+                "<existing>ProductController</existing><new>ProductRenamer (service)</new>"
+                "<calls>ProductController -> ProductMapper</calls><steps>1. Call the mapper."
+                "</steps><risks>None.</risks>", "stop")  # fmt: skip
+    topic = re.search(r"about (.*?)\. Each excerpt", prompt, re.S).group(1)
+    answers = {
+        "the flow of `POST /order/pay/{id}` (`OrderController.pay`)":
+            f"- `OrderController.pay` passes the id on to `OrderService.pay` [{ids[0]}]",
+        "the flow of `POST /order/cancel/{id}` (`OrderController.cancel`)":
+            "- `OrderController.cancel` hands the order over to the service [deadbeefdeadbeef]",
+        "the checks of `OrderServiceImpl.pay`":
+            f"- `OrderServiceImpl.refund` is called when the order is not created [{ids[0]}]",
+        "the checks of `OrderServiceImpl.create`":
+            "The quantity must lie between one and the maximum quantity allowed.",
+    }  # fmt: skip
+    if topic not in answers:
+        return "I would rather not say.", "stop"
+    return f"<question>What happens in {topic}?</question><answer>{answers[topic]}</answer>", "stop"
+
+
+def test_with_a_model_only_answers_whose_checks_pass_are_kept(tmp_path):
+    repo = make_repo(tmp_path / "repo", SHOP)
+    out = tmp_path / "out"
+    with FakeOpenAI(script=_model) as server:
+        llm = LLMConfig(backend="openai", base_url=server.url, model="fake", max_retries=1)
+        manifest = build_recipe("repo-qa", repo, out, llm=llm).to_json()
+    rows = [row for split in read_dataset(out).values() for row in split]
+    model_rows = [r for r in rows if r["task"] in ("qa", "design")]
+    assert sorted(r["task"] for r in model_rows) == ["design", "qa"]
+    (qa,) = [r for r in model_rows if r["task"] == "qa"]
+    assert "OrderController.pay" in qa["messages"][1]["content"]
+    (design,) = [r for r in model_rows if r["task"] == "design"]
+    assert "OrderRefundService" in design["messages"][2]["content"]
+    reasons = {r["reason"] for r in read_rejected(out) if r["stage"] in ("model_qa", "design")}
+    assert reasons >= {"citation_not_in_evidence", "hallucinated_identifier",
+                                     "uncited_answer", "layering_violation",
+                                     "missing_question"}  # fmt: skip
+    assert manifest["counts"]["model_calls"] > 0
+    assert manifest["stages"]["exact_qa"]["records_out"] > 0  # exact QA is there as well

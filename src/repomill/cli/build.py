@@ -113,7 +113,9 @@ def _build(recipe: Recipe, repo: Path, flags: dict[str, Any], own: list[str]) ->
         secrets=flags["secrets"], dedup=flags["dedup"], enabled=flags["curate"],
         decontaminate=loaded.curate.decontaminate + extra or None))  # fmt: skip
     llm = None
-    if recipe.needs_llm:
+    model_flags = ("llm", "base_url", "model", "timeout")
+    asked = "llm" in loaded.model_fields_set or any(flags.get(n) is not None for n in model_flags)
+    if recipe.needs_llm and (asked or not recipe.llm_optional):
         backend = flags["llm"] or ("openai" if flags["base_url"] else None)
         llm = validated(loaded.llm, {"backend": backend, **{
             name: flags[name] for name in ("base_url", "model", "timeout")}})  # fmt: skip

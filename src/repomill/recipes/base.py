@@ -65,7 +65,8 @@ class Recipe(Protocol):
     columns: ClassVar[list[tuple[str, pa.DataType]]]  # added to the shared columns
     identifiers: ClassVar[frozenset[str]]  # fields whose strings are ids, not text
     group_noun: ClassVar[str]  # what a sample's `group` is (commits, seeds): counted kept
-    needs_llm: ClassVar[bool]
+    needs_llm: ClassVar[bool]  # takes the model options (--llm, --base-url, --model…)
+    llm_optional: ClassVar[bool]  # and runs without a model unless one is asked for
     no_input: ClassVar[str]  # why nothing was exported when its first step found nothing
     preload: ClassVar[tuple[str, ...]]  # modules the worker processes import up front
 

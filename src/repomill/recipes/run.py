@@ -34,7 +34,7 @@ def run_recipe(recipe: Recipe, source: SourceSpec, settings: Any, index: IndexCo
     """Build `recipe`'s dataset from `source` into `out`; returns the manifest written."""
     config = {"index": index.model_dump(), config_section(recipe.name): settings.model_dump(),
               "curate": curate.model_dump()}  # fmt: skip
-    if recipe.needs_llm:
+    if llm is not None:
         config["llm"] = llm.model_dump()
     manifest = Manifest(f"build {recipe.name}", config, source.describe())
     schema = sample_schema(recipe.columns)

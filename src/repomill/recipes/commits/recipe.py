@@ -50,6 +50,7 @@ class CommitsRecipe:
     identifiers = frozenset({"parent_commit", "kind", "sha", "parent"})
     group_noun = "commits"
     needs_llm = False
+    llm_optional = False
     no_input = "no commits in the range"
     preload = (MineCommitsStage.__module__, IndexFilesStage.__module__)
 

@@ -60,7 +60,10 @@ class EvidenceBook:
                 "end_line": min(node.end_line, chunk["end_line"])}  # fmt: skip
 
     def snippets(self, qa: QA) -> list[dict[str, Any]]:
-        entries = [self.entry(ref) for ref in dict.fromkeys(qa.evidence)]
+        return self.snippets_of(qa.evidence)
+
+    def snippets_of(self, refs: list[str]) -> list[dict[str, Any]]:
+        entries = [self.entry(ref) for ref in dict.fromkeys(refs)]
         return [{**e, "text": snippet(self.read, e["path"], e["start_line"], e["end_line"])}
                 for e in entries]  # fmt: skip
 
@@ -68,8 +71,9 @@ class EvidenceBook:
         return [{"step": step["step"], "cites": self.entry(step["cites"])["chunk_id"]}
                 for step in qa.trace]  # fmt: skip
 
-    def problem(self, qa: QA) -> Problem | None:
-        """Why the sample of `qa` cannot be kept, or None."""
+    def problem(self, qa: QA, declared_new: set[str] = frozenset()) -> Problem | None:
+        """Why the sample of `qa` cannot be kept, or None (`declared_new`: names a design
+        adds, which need not exist)."""
         try:
             shown = self.snippets(qa)
         except ValueError as error:  # lines the blob does not have, or not UTF-8
@@ -78,5 +82,5 @@ class EvidenceBook:
                     for s in shown]  # fmt: skip
         texts = {f"{s['chunk_id']}:{s['start_line']}-{s['end_line']}": s["text"] for s in shown}
         return check_evidence(evidence, self.chunks, self.read, texts) or check_identifiers(
-            qa.question + "\n\n" + qa.answer, self.known
+            qa.question + "\n\n" + qa.answer, self.known, declared_new
         )

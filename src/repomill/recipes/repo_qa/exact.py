@@ -23,6 +23,7 @@ class QA:
     evidence: list[str]  # node or statement ids, in the order the answer uses them
     trace: list[dict] = field(default_factory=list)  # {"step": text, "cites": id}
     subject: str = ""  # the node the question is about (its domain groups the splits)
+    task: str = "qa_exact"  # the dataset's task: qa_exact, or qa / design from a model
 
 
 def pick(phrasings: tuple[str, ...], key: str, **names: str) -> str:

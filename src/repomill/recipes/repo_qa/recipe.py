@@ -20,10 +20,12 @@ from repomill.engine.runner import StageRun
 from repomill.errors import UserError
 from repomill.export.card import bullet_counts
 from repomill.export.records import Rejected, Sample
+from repomill.llm.factory import make_llm
 from repomill.recipes.base import RecipeContext
 from repomill.recipes.repo_qa.evidence import EvidenceBook
 from repomill.recipes.repo_qa.exact import QA, exact_qa
 from repomill.recipes.repo_qa.facts import Facts
+from repomill.recipes.repo_qa.model_qa import designs, model_qa, topics
 from repomill.recipes.repo_qa.settings import RepoQAConfig
 from repomill.sources.files import list_entries, read_entry, source_name
 from repomill.tokens import count_chat, load_tokenizer
@@ -44,7 +46,8 @@ class RepoQARecipe:
     columns = [("snippets", pa.list_(SNIPPET)), ("num_tokens", pa.int32())]
     identifiers = frozenset({"cites", "kind", "subject", "domain"})
     group_noun = "domains"
-    needs_llm = False
+    needs_llm = True
+    llm_optional = True  # exact QA needs no model; with --llm it adds QA and designs
     no_input = "no code the analysis understands (no functions or methods)"
     preload = (IndexFilesStage.__module__,)
 
@@ -55,27 +58,12 @@ class RepoQARecipe:
         book = EvidenceBook(analysis.index, analysis.read, analysis.nodes, analysis.statements)
         facts = Facts(analysis.nodes, analysis.graph, analysis.roles, analysis.statements,
                       analysis.rules, analysis.flows, analysis.implementations)  # fmt: skip
-        qa_run = StageRun("exact_qa", 1)
-        ctx.manifest.add(qa_run)
-        counter = load_tokenizer(ctx.settings.tokenizer)
-        per_kind: Counter[str] = Counter()
-        limit = ctx.settings.max_per_kind
-        for qa in exact_qa(facts):
-            if limit is not None and per_kind[qa.kind] >= limit:
-                continue
-            per_kind[qa.kind] += 1
-            qa_run.items_in += 1
-            with qa_run.timed():
-                problem = book.problem(qa)
-            if problem is not None:
-                qa_run.skipped[problem.reason] += 1
-                yield _rejected(ctx, qa, problem.reason, {"detail": problem.detail})
-                continue
-            qa_run.records_out += 1
-            yield _sample(ctx, analysis, book, qa, counter)
-        ctx.counts["questions"] = dict(sorted(per_kind.items()))
-        ctx.funnel.append(["questions computed", qa_run.items_in])
-        ctx.funnel.append(["evidence and identifiers checked", qa_run.records_out])
+        emit = _Emitter(ctx, analysis, book)
+        questions = _limited(exact_qa(facts), ctx.settings.max_per_kind)
+        yield from emit.checked("exact_qa", ((qa, book.problem(qa)) for qa in questions))
+        ctx.counts["questions"] = dict(sorted(emit.kinds.items()))
+        if ctx.llm is not None:
+            yield from _model_samples(ctx, emit, analysis, book, facts)
 
     def card(self, ctx: RecipeContext) -> dict[str, str]:
         counts = ctx.manifest.counts
@@ -105,6 +93,62 @@ def _analysed(ctx: RecipeContext) -> Analysis:
     return analysis
 
 
+def _limited(questions: Iterator[QA], limit: int | None) -> Iterator[QA]:
+    """At most `limit` questions of each kind, in the order they come."""
+    seen: Counter[str] = Counter()
+    for qa in questions:
+        seen[qa.kind] += 1
+        if limit is None or seen[qa.kind] <= limit:
+            yield qa
+
+
+def _model_samples(ctx: RecipeContext, emit: _Emitter, analysis: Analysis, book: EvidenceBook,
+                   facts: Facts) -> Iterator[Sample | Rejected]:  # fmt: skip
+    """QA and designs written by the model, kept only when their checks pass."""
+    llm = make_llm(ctx.llm, ctx.out / ".cache" / "llm.sqlite")
+    repo = source_name(ctx.source)
+    try:
+        found = topics(facts, analysis)
+        qa = ((o.qa, o.problem, o.topic) for o in model_qa(llm, book, facts, found, repo))
+        yield from emit.checked("model_qa", qa)
+        design = ((o.qa, o.problem, o.topic) for o in designs(llm, book, facts, analysis, repo))
+        yield from emit.checked("design", design)
+    finally:
+        llm.close()
+    if failed := llm.failure_summary():
+        ctx.warnings.append(failed)
+    ctx.counts["model_calls"] = llm.stats.samples
+    ctx.counts["model_calls_failed"] = llm.stats.failures
+
+
+class _Emitter:
+    """Checked questions to samples, failed ones to rejections, each step counted."""
+
+    def __init__(self, ctx: RecipeContext, analysis: Analysis, book: EvidenceBook):
+        self.ctx, self.analysis, self.book = ctx, analysis, book
+        self.counter = load_tokenizer(ctx.settings.tokenizer)
+        self.kinds: Counter[str] = Counter()
+
+    def checked(self, stage: str, items) -> Iterator[Sample | Rejected]:
+        """`items`: (QA or None, Problem or None[, Topic]) — a None QA is model output
+        that did not parse; its topic says what it was about."""
+        run = StageRun(stage, 1)
+        self.ctx.manifest.add(run)
+        for qa, problem, *topic in items:
+            run.items_in += 1
+            if qa is not None:
+                self.kinds[qa.kind] += 1
+            if problem is not None:
+                run.skipped[problem.reason] += 1
+                subject = qa.subject if qa is not None else topic[0].subject
+                yield _rejected(self.ctx, qa, subject, problem.reason, problem.detail, stage)
+                continue
+            run.records_out += 1
+            yield _sample(self.ctx, self.analysis, self.book, qa, self.counter)
+        self.ctx.funnel.append([f"{stage.replace('_', ' ')}: made", run.items_in])
+        self.ctx.funnel.append([f"{stage.replace('_', ' ')}: checks passed", run.records_out])
+
+
 def _sample(ctx: RecipeContext, analysis: Analysis, book: EvidenceBook, qa: QA,
             counter) -> Sample:  # fmt: skip
     repo = source_name(ctx.source)
@@ -119,16 +163,20 @@ def _sample(ctx: RecipeContext, analysis: Analysis, book: EvidenceBook, qa: QA,
     language = analysis.nodes[qa.subject].language if qa.subject in analysis.nodes else "sql"
     sample_id = stable_hash("repo-qa", repo, qa.kind, qa.question, qa.subject)
     # splits by domain: no domain's questions in two splits, in an order a hash fixes
-    return Sample(sample_id, "repo-qa", "qa_exact", messages, language, repo,
+    return Sample(sample_id, "repo-qa", qa.task, messages, language, repo,
                   ctx.source.commit or "", evidence, meta, time=int(stable_hash(domain)[:8], 16),
                   group=domain, columns={"snippets": snippets,
                                          "num_tokens": count_chat(messages, counter)})  # fmt: skip
 
 
-def _rejected(ctx: RecipeContext, qa: QA, reason: str, detail: dict) -> Rejected:
-    sample_id = stable_hash("repo-qa", source_name(ctx.source), qa.kind, qa.question, qa.subject)
-    meta = {"kind": qa.kind, "question": qa.question, "subject": qa.subject, **detail}
-    return Rejected(sample_id, "repo-qa", ctx.source.commit or "", reason, "validate", meta)
+def _rejected(ctx: RecipeContext, qa: QA | None, subject: str, reason: str, detail: str,
+              stage: str) -> Rejected:  # fmt: skip
+    kind, question = (qa.kind, qa.question) if qa is not None else (stage, "")
+    sample_id = stable_hash("repo-qa", source_name(ctx.source), kind, question, subject)
+    meta = {"kind": kind, "question": question, "subject": subject, "detail": detail}
+    if qa is not None and qa.task != "qa_exact":  # what the model wrote, to read why
+        meta["answer"] = qa.answer
+    return Rejected(sample_id, "repo-qa", ctx.source.commit or "", reason, stage, meta)
 
 
 SYSTEM = ("You answer questions about the {repo} repository: its flows, rules and states, "

@@ -46,6 +46,7 @@ class SelfAlignRecipe:
     identifiers = frozenset({"seed", "seed_id", "content_hash", "kind"})
     group_noun = "seeds"
     needs_llm = True
+    llm_optional = False
     no_input = "no seed candidates in the repository"
     preload = (IndexFilesStage.__module__,)
 
