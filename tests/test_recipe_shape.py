@@ -41,6 +41,7 @@ class LinesRecipe:
     group_noun = "files"
     needs_llm = False
     llm_optional = False
+    disjoint_evidence = False
     no_input = "no files"
     preload = ()
     extra_column: str | None = None  # set by a test: fill a column never declared

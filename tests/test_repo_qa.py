@@ -154,6 +154,12 @@ def test_splits_are_by_domain_and_the_domain_map_is_written(built):
         for row in rows:
             domain = json.loads(row["meta"])["domain"]
             assert split_of.setdefault(domain, split) == split
+    dataset = read_dataset(out)
+    train = {e["chunk_id"] for row in dataset["train"] for e in row["evidence"]}
+    for split in set(dataset) - {"train"}:  # no evaluation row cites what a train row cites
+        assert all(not {e["chunk_id"] for e in row["evidence"]} & train for row in dataset[split])
+    assert all(r["stage"] == "split.evidence" for r in read_rejected(out)
+               if r["reason"] == "evidence_in_train")  # fmt: skip
     page = (out / "report.html").read_text()
     assert '"domains": {"domains"' in page and '"snippets"' in page
 

@@ -67,6 +67,8 @@ class Recipe(Protocol):
     group_noun: ClassVar[str]  # what a sample's `group` is (commits, seeds): counted kept
     needs_llm: ClassVar[bool]  # takes the model options (--llm, --base-url, --model…)
     llm_optional: ClassVar[bool]  # and runs without a model unless one is asked for
+    # validation and test rows citing a chunk that a train row cites are left out
+    disjoint_evidence: ClassVar[bool]
     no_input: ClassVar[str]  # why nothing was exported when its first step found nothing
     preload: ClassVar[tuple[str, ...]]  # modules the worker processes import up front
 

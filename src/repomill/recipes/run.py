@@ -63,6 +63,8 @@ class _Finish:
         self.writer = DatasetWriter(ctx.out, schema, ctx.settings.format)
         self.rejected: list[Row] = []
         self.built = 0
+        # the evidence chunks of each written row, where the recipe keeps splits apart by them
+        self.evidence: list[frozenset[str]] | None = [] if recipe.disjoint_evidence else None
 
     def reject(self, row: Row) -> None:
         # a rejected row is output too: a commit message can hold a secret
@@ -82,6 +84,8 @@ class _Finish:
                 continue
             if self.dedup is not None:
                 self.dedup.add(row)
+            if self.evidence is not None:
+                self.evidence.append(frozenset(e["chunk_id"] for e in row["evidence"]))
             self.writer.add(row, item.time, item.group)
 
     def _routes(self) -> tuple[list[str], StageRun | None]:
@@ -103,22 +107,46 @@ class _Finish:
         run.records_out = len(routes) - sum(run.skipped.values())
         return routes, run
 
+    def _disjoint(self, routes: list[str]) -> StageRun | None:
+        """Leave out each validation or test row that cites evidence a train row cites
+        too (`evidence_in_train`): a model trained on the one has seen the other's answer."""
+        if self.evidence is None:
+            return None
+        run = StageRun(EVIDENCE_SPLIT, 1)
+        with run.timed():
+            train = frozenset().union(*(chunks for chunks, route in zip(self.evidence, routes,
+                                        strict=True) if route == SPLITS[0]))  # fmt: skip
+            for position, chunks in enumerate(self.evidence):
+                if routes[position] in (NOWHERE, SPLITS[0]):
+                    continue
+                run.items_in += 1
+                if chunks & train:
+                    routes[position] = NOWHERE
+                    run.skipped["evidence_in_train"] += 1
+                    sample_id, recipe = self.writer.ids[position]
+                    self.reject(Rejected(sample_id, recipe, "", "evidence_in_train",
+                                         EVIDENCE_SPLIT).row())  # fmt: skip
+        run.records_out = run.items_in - sum(run.skipped.values())
+        return run
+
     def write(self) -> None:
         routes, dedup_run = self._routes()
+        disjoint_run = self._disjoint(routes)
         exported = {key[1] for key, route in zip(self.writer.keys, routes, strict=True)
                     if route != NOWHERE}  # fmt: skip
         splits = self.writer.write(routes)
         write_rejected(self.ctx.out, self.rejected, self.ctx.settings.format)
         curation = self.chain.runs + ([dedup_run] if dedup_run else [])
-        for run in curation:
+        for run in [*curation, *([disjoint_run] if disjoint_run else [])]:
             self.ctx.manifest.add(run)
-        self._count(splits, len(exported), curation)
+        self._count(splits, len(exported), curation, disjoint_run)
         self._card(splits)
         self.ctx.manifest.warnings.extend(self.ctx.warnings)
         self.ctx.manifest.write(self.ctx.out)
         write_report(self.ctx.out, self._title())
 
-    def _count(self, splits: dict[str, int], groups: int, curation: list[StageRun]) -> None:
+    def _count(self, splits: dict[str, int], groups: int, curation: list[StageRun],
+               disjoint: StageRun | None) -> None:  # fmt: skip
         ctx, recipe = self.ctx, self.recipe
         reasons = Counter(row["reason"] for row in self.rejected)
         counts = {**ctx.counts, f"{recipe.group_noun}_kept": groups,
@@ -129,6 +157,9 @@ class _Finish:
             counts["curation"] = _curation_summary(self.chain, curation)
             funnel += [[step.label, run.records_out] for step, run in
                        zip([*self.chain.steps, self.dedup], curation, strict=False)]  # fmt: skip
+        if disjoint is not None:
+            counts["evidence_in_train"] = disjoint.skipped["evidence_in_train"]
+            funnel.append(["evaluation rows citing no train evidence", disjoint.records_out])
         counts["funnel"] = [*funnel, ["exported", counts["examples"]]]
         ctx.manifest.counts = counts
 
@@ -143,6 +174,9 @@ class _Finish:
         card = dataset_card(self._title(), self.schema, splits, self.ctx.settings.format,
                             sections)  # fmt: skip
         (self.ctx.out / "README.md").write_text(card, encoding="utf-8")
+
+
+EVIDENCE_SPLIT = "split.evidence"
 
 
 def _curation_summary(chain: StepChain, runs: list[StageRun]) -> dict[str, Any]:

@@ -51,6 +51,7 @@ class CommitsRecipe:
     group_noun = "commits"
     needs_llm = False
     llm_optional = False
+    disjoint_evidence = False
     no_input = "no commits in the range"
     preload = (MineCommitsStage.__module__, IndexFilesStage.__module__)
 

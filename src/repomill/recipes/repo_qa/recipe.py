@@ -48,6 +48,7 @@ class RepoQARecipe:
     group_noun = "domains"
     needs_llm = True
     llm_optional = True  # exact QA needs no model; with --llm it adds QA and designs
+    disjoint_evidence = True  # an evaluation question may not cite what a train one does
     no_input = "no code the analysis understands (no functions or methods)"
     preload = (IndexFilesStage.__module__,)
 

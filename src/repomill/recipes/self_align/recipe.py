@@ -47,6 +47,7 @@ class SelfAlignRecipe:
     group_noun = "seeds"
     needs_llm = True
     llm_optional = False
+    disjoint_evidence = False
     no_input = "no seed candidates in the repository"
     preload = (IndexFilesStage.__module__,)
 
