@@ -19,6 +19,7 @@ from repomill.export.read import read_dataset, read_rejected
 from repomill.llm.factory import LLMConfig
 from repomill.recipes.repo_qa.evidence import EvidenceBook
 from repomill.recipes.repo_qa.exact import QA
+from repomill.recipes.repo_qa.settings import RepoQAConfig
 from repomill.sources import open_source
 
 from .builds import build_recipe
@@ -41,7 +42,7 @@ def built(tmp_path_factory):
         root = tmp_path_factory.mktemp(name)
         repo = make_repo(root / "repo", files)
         out = root / "out"
-        build_recipe("repo-qa", repo, out)
+        build_recipe("repo-qa", repo, out, RepoQAConfig(validation=0, test=0))  # all in train
         rows = [row for split in read_dataset(out).values() for row in split]
         by_kind = defaultdict(list)
         for row in rows:
@@ -143,8 +144,9 @@ def test_an_invented_identifier_or_an_altered_line_is_rejected(tmp_path):
     assert EvidenceBook(index, stale, analysis.nodes, analysis.statements).problem(true)
 
 
-def test_splits_are_by_domain_and_the_domain_map_is_written(built):
-    _, out, _, _ = built["shop"]
+def test_splits_are_by_domain_and_the_domain_map_is_written(tmp_path):
+    out = tmp_path / "out"
+    build_recipe("repo-qa", make_repo(tmp_path / "repo", SHOP), out, RepoQAConfig(test=0.3))
     domains = json.loads((out / "domains.json").read_text())
     assert {d["name"] for d in domains["domains"]} == {"order", "product"}
     order = next(d for d in domains["domains"] if d["name"] == "order")
