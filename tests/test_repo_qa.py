@@ -186,7 +186,10 @@ def _excerpts(prompt: str) -> list[str]:
 def _model(prompt: str, seed: int) -> tuple[str, str]:
     """A scripted model: good and bad answers by topic, so each check gets its case."""
     ids = _excerpts(prompt) or re.findall(r"^- \[([0-9a-f]{8,64})\]", prompt, re.M)
-    if 'Its "order" domain' in prompt:
+    if "Name the business domain" in prompt:  # one good name, one unusable: kept as it was
+        good = "OrderController" in prompt
+        return ("<name>order handling</name>" if good else "Products, and all the rest"), "stop"
+    if 'Its "order-handling" domain' in prompt:
         return (f"<requirement>Refund a paid order.</requirement><assumptions>Payments can be "
                 f"reversed.</assumptions><existing>`OrderServiceImpl` [{ids[0]}]</existing>"
                 "<new>OrderRefundService (service)</new><calls>OrderController -> "
@@ -231,4 +234,7 @@ def test_with_a_model_only_answers_whose_checks_pass_are_kept(tmp_path):
                                      "uncited_answer", "layering_violation",
                                      "missing_question"}  # fmt: skip
     assert manifest["counts"]["model_calls"] > 0
+    assert manifest["counts"]["domains_named_by_the_model"] == 1
+    names = {d["name"] for d in json.loads((out / "domains.json").read_text())["domains"]}
+    assert names == {"order-handling", "product"}
     assert manifest["stages"]["exact_qa"]["records_out"] > 0  # exact QA is there as well

@@ -5,7 +5,7 @@ flows from entry points down to data access, and domains. `analyze` runs it all.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from repomill.code.analysis.calls import call_graph, implementations_of
@@ -37,6 +37,12 @@ class Analysis:
 
     def __post_init__(self) -> None:
         self._domain = {path: d.name for d in self.domains for path in d.files}
+
+    def rename_domains(self, names: dict[str, str]) -> None:
+        """Give domains new names (old -> new), e.g. a model's."""
+        self.domains = sorted((replace(d, name=names.get(d.name, d.name)) for d in self.domains),
+                              key=lambda d: d.name)  # fmt: skip
+        self.__post_init__()
 
     def domain_of(self, ref: str) -> str:
         """The domain of a node's file (a statement's: its mapper method's), else its path."""

@@ -28,6 +28,8 @@ MAX_COMPONENTS = 24
 LAYERS = {"entry_point": "controller", "service": "service", "data_access": "data_access",
           "entity": "entity"}  # fmt: skip
 DESIGN_SECTIONS = ["requirement", "assumptions", "existing", "new", "calls", "steps", "risks"]
+_DOMAIN_NAME = re.compile(r"[a-z][a-z0-9]*(?:[ -][a-z0-9]+){0,2}")
+MAX_NAMING_COMPONENTS = 20
 _NEW = re.compile(r"^[-*\d.\s]*`?([A-Za-z_][\w.]*)`?\s*\(([\w -]+)\)")
 _CALL = re.compile(r"`?([A-Za-z_][\w.]*)`?\s*->\s*`?([A-Za-z_][\w.]*)`?")
 
@@ -58,6 +60,29 @@ def topics(facts: Facts, analysis: Analysis) -> list[Topic]:
         if shown:
             found.append(Topic("domain", domain.name, f"the {domain.name} domain", shown))
     return found
+
+
+def domain_names(llm: LLM, analysis: Analysis) -> dict[str, str]:
+    """A model's name for each domain (old name -> new), where it gave a short one that no
+    other domain has; a domain without one keeps the name its identifiers gave it."""
+    domains = [d for d in analysis.domains if d.entry_points or d.services or d.entities]
+    prompts = [render("repo_qa/domain_name", components=_component_names(analysis, d))
+               for d in domains]  # fmt: skip
+    taken = {d.name for d in analysis.domains}
+    renamed: dict[str, str] = {}
+    for domain, (result,) in zip(domains, _ask(llm, prompts, 16), strict=True):
+        said = sections(result.text, ["name"]).get("name", "") if result.ok else ""
+        name = said.strip().strip(".\"'`").lower()
+        if _DOMAIN_NAME.fullmatch(name) and (name := name.replace(" ", "-")) not in taken:
+            taken.add(name)
+            renamed[domain.name] = name
+    return renamed
+
+
+def _component_names(analysis: Analysis, domain) -> list[str]:
+    refs = [*domain.entry_points, *domain.services, *domain.entities, *domain.data_access]
+    names = dict.fromkeys(analysis.nodes[r].parent or analysis.nodes[r].name for r in refs)
+    return list(names)[:MAX_NAMING_COMPONENTS]
 
 
 def model_qa(llm: LLM, book: EvidenceBook, facts: Facts, found: list[Topic],

@@ -20,12 +20,13 @@ from repomill.engine.runner import StageRun
 from repomill.errors import UserError
 from repomill.export.card import bullet_counts
 from repomill.export.records import Rejected, Sample
+from repomill.llm.client import LLM
 from repomill.llm.factory import make_llm
 from repomill.recipes.base import RecipeContext
 from repomill.recipes.repo_qa.evidence import EvidenceBook
 from repomill.recipes.repo_qa.exact import QA, exact_qa
 from repomill.recipes.repo_qa.facts import Facts
-from repomill.recipes.repo_qa.model_qa import designs, model_qa, topics
+from repomill.recipes.repo_qa.model_qa import designs, domain_names, model_qa, topics
 from repomill.recipes.repo_qa.settings import RepoQAConfig
 from repomill.sources.files import list_entries, read_entry, source_name
 from repomill.tokens import count_chat, load_tokenizer
@@ -56,15 +57,18 @@ class RepoQARecipe:
         if ctx.source.commit is None and ctx.source.is_git:
             raise UserError(f"{ctx.source.root}: the repository has no commits")
         analysis = _analysed(ctx)
-        book = EvidenceBook(analysis.index, analysis.read, analysis.nodes, analysis.statements)
-        facts = Facts(analysis.nodes, analysis.graph, analysis.roles, analysis.statements,
-                      analysis.rules, analysis.flows, analysis.implementations)  # fmt: skip
-        emit = _Emitter(ctx, analysis, book)
-        questions = _limited(exact_qa(facts), ctx.settings.max_per_kind)
-        yield from emit.checked("exact_qa", ((qa, book.problem(qa)) for qa in questions))
-        ctx.counts["questions"] = dict(sorted(emit.kinds.items()))
-        if ctx.llm is not None:
-            yield from _model_samples(ctx, emit, analysis, book, facts)
+        llm = make_llm(ctx.llm, ctx.out / ".cache" / "llm.sqlite") if ctx.llm else None
+        try:
+            if llm is not None:
+                renamed = domain_names(llm, analysis)
+                analysis.rename_domains(renamed)
+                ctx.counts["domains_named_by_the_model"] = len(renamed)
+            _write_domain_map(ctx, analysis)
+            yield from _samples(ctx, analysis, llm)
+        finally:
+            if llm is not None:
+                llm.close()
+                _count_model_calls(ctx, llm)
 
     def card(self, ctx: RecipeContext) -> dict[str, str]:
         counts = ctx.manifest.counts
@@ -89,8 +93,6 @@ def _analysed(ctx: RecipeContext) -> Analysis:
     ctx.manifest.add(run)
     ctx.counts["analysis"] = analysis.summary()
     ctx.funnel.append(["definitions analysed", len(analysis.nodes)])
-    (ctx.out / "domains.json").write_text(json.dumps(analysis.domain_json(), indent=2,
-                                                     ensure_ascii=False) + "\n")  # fmt: skip
     return analysis
 
 
@@ -103,23 +105,37 @@ def _limited(questions: Iterator[QA], limit: int | None) -> Iterator[QA]:
             yield qa
 
 
-def _model_samples(ctx: RecipeContext, emit: _Emitter, analysis: Analysis, book: EvidenceBook,
-                   facts: Facts) -> Iterator[Sample | Rejected]:  # fmt: skip
-    """QA and designs written by the model, kept only when their checks pass."""
-    llm = make_llm(ctx.llm, ctx.out / ".cache" / "llm.sqlite")
+def _samples(
+    ctx: RecipeContext, analysis: Analysis, llm: LLM | None
+) -> Iterator[Sample | Rejected]:
+    """Exact QA; then, with a model, its QA and designs: each kept when its checks pass."""
+    book = EvidenceBook(analysis.index, analysis.read, analysis.nodes, analysis.statements)
+    facts = Facts(analysis.nodes, analysis.graph, analysis.roles, analysis.statements,
+                  analysis.rules, analysis.flows, analysis.implementations)  # fmt: skip
+    emit = _Emitter(ctx, analysis, book)
+    questions = _limited(exact_qa(facts), ctx.settings.max_per_kind)
+    yield from emit.checked("exact_qa", ((qa, book.problem(qa)) for qa in questions))
+    ctx.counts["questions"] = dict(sorted(emit.kinds.items()))
+    if llm is None:
+        return
     repo = source_name(ctx.source)
-    try:
-        found = topics(facts, analysis)
-        qa = ((o.qa, o.problem, o.topic) for o in model_qa(llm, book, facts, found, repo))
-        yield from emit.checked("model_qa", qa)
-        design = ((o.qa, o.problem, o.topic) for o in designs(llm, book, facts, analysis, repo))
-        yield from emit.checked("design", design)
-    finally:
-        llm.close()
-    if failed := llm.failure_summary():
+    found = topics(facts, analysis)
+    qa = ((o.qa, o.problem, o.topic) for o in model_qa(llm, book, facts, found, repo))
+    yield from emit.checked("model_qa", qa)
+    design = ((o.qa, o.problem, o.topic) for o in designs(llm, book, facts, analysis, repo))
+    yield from emit.checked("design", design)
+
+
+def _count_model_calls(ctx: RecipeContext, llm: LLM) -> None:
+    if failed := llm.failure_summary():  # some calls failed: the run goes on, and says so
         ctx.warnings.append(failed)
     ctx.counts["model_calls"] = llm.stats.samples
     ctx.counts["model_calls_failed"] = llm.stats.failures
+
+
+def _write_domain_map(ctx: RecipeContext, analysis: Analysis) -> None:
+    (ctx.out / "domains.json").write_text(json.dumps(analysis.domain_json(), indent=2,
+                                                     ensure_ascii=False) + "\n")  # fmt: skip
 
 
 class _Emitter:
