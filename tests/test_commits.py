@@ -244,6 +244,38 @@ def test_splits_by_time_and_load_dataset(tmp_path):
     assert from_card["test"].num_rows == 4
 
 
+def test_trainers_take_the_export_as_it_is(tmp_path):
+    """prompt / completion (TRL's conversational prompt-completion format) split each
+    conversation before its answer, with both parts' tokens; the card has num_bytes and
+    the budget; LLaMA-Factory's dataset_info.json names every split file."""
+    from repomill.tokens import count_chat, load_tokenizer
+
+    repo = tmp_path / "lib"
+    make_repo(repo, {"lib.py": "def f0():\n    return 0\n"})
+    for i in range(1, 6):
+        commit(repo, {"lib.py": (repo / "lib.py").read_text() + f"\n\ndef f{i}():\n    return {i}\n"},
+               f"Add function number {i} to the library", when=T0 + i * DAY)  # fmt: skip
+    out = tmp_path / "out"
+    manifest = build(repo, out, validation=0, test=0)
+    counter, longest = load_tokenizer(None), 0
+    for row in rows(out, "train"):
+        assert row["prompt"] + row["completion"] == row["messages"]
+        assert [m["role"] for m in row["completion"]] == ["assistant"]
+        assert row["prompt_tokens"] == count_chat(row["prompt"], counter)
+        assert row["prompt_tokens"] + row["completion_tokens"] == row["num_tokens"]
+        longest = max(longest, row["num_tokens"])
+    assert manifest["counts"]["longest_row_tokens"] == longest
+    card = (out / "README.md").read_text()
+    assert "num_bytes: " in card and "num_bytes: 0" not in card
+    assert f"max_length={longest}" in card and "completion_only_loss=True" in card
+    info = json.loads((out / "dataset_info.json").read_text())
+    assert info == {"commits_train": {
+        "file_name": "data/train-00000-of-00001.parquet", "formatting": "sharegpt",
+        "columns": {"messages": "messages"},
+        "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user",
+                 "assistant_tag": "assistant", "system_tag": "system"}}}  # fmt: skip
+
+
 def test_jsonl_format_and_rerun_is_identical(tmp_path):
     repo = tmp_path / "lib"
     make_repo(repo, {"lib.py": "def f():\n    return 0\n"})

@@ -20,7 +20,8 @@ def _feature(name: str, dtype: pa.DataType, indent: str) -> list[str]:
     return [f"{indent}- name: {name}", f"{indent}  dtype: {_DTYPES[dtype]}"]
 
 
-def front_matter(schema: pa.Schema, counts: dict[str, int], fmt: str) -> str:
+def front_matter(schema: pa.Schema, counts: dict[str, int], fmt: str,
+                 num_bytes: dict[str, int] | None = None) -> str:  # fmt: skip
     splits = [split for split, n in counts.items() if n]
     lines = ["---", "configs:", "- config_name: default", "  data_files:"]
     for split in splits:
@@ -30,7 +31,8 @@ def front_matter(schema: pa.Schema, counts: dict[str, int], fmt: str) -> str:
         lines += _feature(field.name, field.type, "  ")
     lines += ["  splits:"]
     for split in splits:
-        lines += [f"  - name: {split}", f"    num_examples: {counts[split]}"]
+        lines += [f"  - name: {split}", f"    num_bytes: {(num_bytes or {}).get(split, 0)}",
+                  f"    num_examples: {counts[split]}"]  # fmt: skip
     lines += ["tags:", "- code", "- repomill", "---"]
     return "\n".join(lines)
 
@@ -41,10 +43,11 @@ def dataset_card(
     counts: dict[str, int],
     fmt: str,
     sections: dict[str, str],
+    num_bytes: dict[str, int] | None = None,
 ) -> str:
     """Front matter, a title, a split table, then free-form `sections` (heading -> text)."""
     rows = "\n".join(f"| {split} | {n} |" for split, n in counts.items())
-    body = [front_matter(schema, counts, fmt), f"# {title}", "",
+    body = [front_matter(schema, counts, fmt, num_bytes), f"# {title}", "",
             "| split | examples |", "|---|---|", rows]  # fmt: skip
     for heading, text in sections.items():
         body += ["", f"## {heading}", "", text.strip()]

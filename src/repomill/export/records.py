@@ -11,7 +11,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from repomill.export.schema import COMMON, REJECTED
+from repomill.export.schema import COMMON, DERIVED, REJECTED
+from repomill.tokens import TokenCounter, count_chat
 
 
 class SchemaMismatch(ValueError):
@@ -37,9 +38,14 @@ class Sample:
     group: str
     columns: dict[str, Any] = field(default_factory=dict)
 
-    def row(self) -> dict[str, Any]:
-        shared = {name: getattr(self, name) for name, _ in COMMON}
-        return {**shared, "meta": to_json(self.meta), **self.columns}
+    def row(self, counter: TokenCounter) -> dict[str, Any]:
+        """The row, with the prompt / completion split of `messages` and their tokens."""
+        shared = {name: getattr(self, name) for name, _ in COMMON if name not in DERIVED}
+        prompt, completion = self.messages[:-1], self.messages[-1:]
+        derived = {"prompt": prompt, "completion": completion,
+                   "prompt_tokens": count_chat(prompt, counter),
+                   "completion_tokens": count_chat(completion, counter)}  # fmt: skip
+        return {**shared, "meta": to_json(self.meta), **derived, **self.columns}
 
 
 @dataclass(frozen=True)

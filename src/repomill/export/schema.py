@@ -21,7 +21,14 @@ COMMON = [
     ("commit", pa.string()),
     ("evidence", pa.list_(EVIDENCE)),
     ("meta", pa.string()),  # JSON
+    # the same conversation as TRL's prompt-completion format (completion-only loss with
+    # any chat template), and its two parts' tokens with the dataset's tokenizer
+    ("prompt", pa.list_(MESSAGE)),
+    ("completion", pa.list_(MESSAGE)),
+    ("prompt_tokens", pa.int32()),
+    ("completion_tokens", pa.int32()),
 ]
+DERIVED = ("prompt", "completion", "prompt_tokens", "completion_tokens")  # from `messages`
 
 REJECTED = pa.schema(
     [("id", pa.string()), ("recipe", pa.string()), ("commit", pa.string()),

@@ -21,11 +21,13 @@ from repomill.export.card import bullet_counts, dataset_card
 from repomill.export.records import Rejected, Sample, check_columns
 from repomill.export.report import write_report
 from repomill.export.schema import SPLITS, sample_schema
+from repomill.export.trainers import split_bytes, usage, write_dataset_info
 from repomill.export.writer import NOWHERE, DatasetWriter, write_rejected
 from repomill.llm.factory import LLMConfig
 from repomill.recipes.base import Recipe, RecipeContext, config_section
 from repomill.sources.entries import SourceSpec
 from repomill.sources.files import source_name
+from repomill.tokens import CachedCounter, load_tokenizer
 
 
 def run_recipe(recipe: Recipe, source: SourceSpec, settings: Any, index: IndexConfig,
@@ -61,8 +63,10 @@ class _Finish:
         dedup = self.curated and ctx.curate.dedup
         self.dedup = Deduplicator(ctx.curate.near_threshold) if dedup else None
         self.writer = DatasetWriter(ctx.out, schema, ctx.settings.format)
+        self.counter = CachedCounter(load_tokenizer(ctx.settings.tokenizer))
         self.rejected: list[Row] = []
         self.built = 0
+        self.longest = self.longest_prompt = 0  # tokens of the longest row, and prompt
         # the evidence chunks of each written row, where the recipe keeps splits apart by them
         self.evidence: list[frozenset[str]] | None = [] if recipe.disjoint_evidence else None
 
@@ -79,13 +83,15 @@ class _Finish:
                 self.reject(item.row())
                 continue
             self.built += 1
-            row = self.chain.run(check_columns(item.row(), self.schema))
+            row = self.chain.run(check_columns(item.row(self.counter), self.schema))
             if row is None:
                 continue
             if self.dedup is not None:
                 self.dedup.add(row)
             if self.evidence is not None:
                 self.evidence.append(frozenset(e["chunk_id"] for e in row["evidence"]))
+            self.longest = max(self.longest, row["prompt_tokens"] + row["completion_tokens"])
+            self.longest_prompt = max(self.longest_prompt, row["prompt_tokens"])
             self.writer.add(row, item.time, item.group)
 
     def _routes(self) -> tuple[list[str], StageRun | None]:
@@ -136,6 +142,7 @@ class _Finish:
                     if route != NOWHERE}  # fmt: skip
         splits = self.writer.write(routes)
         write_rejected(self.ctx.out, self.rejected, self.ctx.settings.format)
+        write_dataset_info(self.ctx.out, self.recipe.name.replace("-", "_"))
         curation = self.chain.runs + ([dedup_run] if dedup_run else [])
         for run in [*curation, *([disjoint_run] if disjoint_run else [])]:
             self.ctx.manifest.add(run)
@@ -157,6 +164,9 @@ class _Finish:
             counts["curation"] = _curation_summary(self.chain, curation)
             funnel += [[step.label, run.records_out] for step, run in
                        zip([*self.chain.steps, self.dedup], curation, strict=False)]  # fmt: skip
+        counts["longest_row_tokens"] = self.longest  # prompt + completion, `tokenizer`
+        counts["longest_prompt_tokens"] = self.longest_prompt
+        counts["tokenizer"] = self.counter.name
         if disjoint is not None:
             counts["evidence_in_train"] = disjoint.skipped["evidence_in_train"]
             funnel.append(["evaluation rows citing no train evidence", disjoint.records_out])
@@ -167,12 +177,14 @@ class _Finish:
         return f"{source_name(self.ctx.source)}: {self.recipe.title}"
 
     def _card(self, splits: dict[str, int]) -> None:
+        settings = self.ctx.settings
         sections = {
             **self.recipe.card(self.ctx),
             "Curation": _curation_text(self.ctx.manifest.counts.get("curation")),
+            "Use": usage(settings.format, self.counter.name, self.longest, self.longest_prompt),
         }
-        card = dataset_card(self._title(), self.schema, splits, self.ctx.settings.format,
-                            sections)  # fmt: skip
+        card = dataset_card(self._title(), self.schema, splits, settings.format, sections,
+                            split_bytes(self.ctx.out))  # fmt: skip
         (self.ctx.out / "README.md").write_text(card, encoding="utf-8")
 
 
