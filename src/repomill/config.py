@@ -17,6 +17,7 @@ from repomill.errors import UserError
 from repomill.llm.factory import LLMConfig
 from repomill.recipes.base import config_section
 from repomill.recipes.registry import RECIPES
+from repomill.train.settings import TrainConfig
 
 
 class SharedConfig(BaseModel):
@@ -25,6 +26,7 @@ class SharedConfig(BaseModel):
     index: IndexConfig = IndexConfig()
     curate: CurateConfig = CurateConfig()
     llm: LLMConfig = LLMConfig()
+    train: TrainConfig = TrainConfig()
 
 
 def config_model() -> type[SharedConfig]:

@@ -16,6 +16,7 @@ from repomill.cli.build import add_recipe_commands
 from repomill.cli.commands import add_commands
 from repomill.cli.common import output_dir, user_errors
 from repomill.cli.llm import llm_app
+from repomill.cli.train import train_command
 
 __all__ = ["app", "main", "make_app", "output_dir", "user_errors"]
 
@@ -31,6 +32,7 @@ def make_app() -> typer.Typer:
         add_completion=False,
     )
     add_commands(app)
+    app.command("train")(train_command())
     build_app = typer.Typer(help="Build a training dataset from a repository, with a recipe.",
                             no_args_is_help=True)  # fmt: skip
     add_recipe_commands(build_app, RECIPES)

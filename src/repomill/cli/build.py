@@ -6,13 +6,10 @@ model, one flag per field, validated by that model."""
 from __future__ import annotations
 
 import inspect
-import types
-import typing
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import typer
-from pydantic.fields import FieldInfo
 from rich.table import Table
 
 from repomill.cli.common import (
@@ -22,7 +19,10 @@ from repomill.cli.common import (
     RevOpt,
     WorkersOpt,
     console,
+    field_option,
     index_config,
+    keyword_params,
+    opt,
     output_dir,
     user_errors,
     validated,
@@ -31,27 +31,22 @@ from repomill.config import load_config
 from repomill.errors import warn
 from repomill.recipes.base import Recipe, config_section
 
-
-def _opt(kind: Any, help_text: str, *names: str) -> Any:
-    return Annotated[kind, typer.Option(*names, help=help_text)]
-
-
 SHARED: dict[str, Any] = {
-    "out": _opt(Path, "output directory"),
+    "out": opt(Path, "output directory"),
     "rev": RevOpt,
     "workers": WorkersOpt,
     "config": ConfigOpt,
     "quiet": QuietOpt,
-    "curate": _opt(bool | None, "curate at all"),
-    "secrets": _opt(str | None, "redact | drop samples with secrets"),
-    "dedup": _opt(bool | None, "remove exact and near duplicates"),
-    "decontaminate": _opt(list[Path] | None, "JSONL benchmark to keep out (repeatable)"),
+    "curate": opt(bool | None, "curate at all"),
+    "secrets": opt(str | None, "redact | drop samples with secrets"),
+    "dedup": opt(bool | None, "remove exact and near duplicates"),
+    "decontaminate": opt(list[Path] | None, "JSONL benchmark to keep out (repeatable)"),
 }
 LLM: dict[str, Any] = {
-    "llm": _opt(str | None, "embedded | openai"),
-    "base_url": _opt(str | None, "OpenAI-compatible server …/v1"),
-    "model": _opt(str | None, "model name or HF id / path"),
-    "timeout": _opt(float | None, "seconds per model request"),
+    "llm": opt(str | None, "embedded | openai"),
+    "base_url": opt(str | None, "OpenAI-compatible server …/v1"),
+    "model": opt(str | None, "model name or HF id / path"),
+    "timeout": opt(float | None, "seconds per model request"),
 }
 
 
@@ -66,7 +61,7 @@ def _summary_line(recipe: Recipe) -> str:
 
 def recipe_command(recipe: Recipe):
     """A typer command whose options are the shared ones plus one per settings field."""
-    own = {name: _field_option(name, info) for name, info in recipe.settings.model_fields.items()}
+    own = {name: field_option(name, info) for name, info in recipe.settings.model_fields.items()}
     shared = {**SHARED, **(LLM if recipe.needs_llm else {})}
     if clash := sorted(own.keys() & shared.keys()):
         raise ValueError(f"recipe {recipe.name}: settings {clash} clash with shared options")
@@ -75,28 +70,11 @@ def recipe_command(recipe: Recipe):
     def command(repo: Path, **flags: Any) -> None:
         _build(recipe, repo, flags, list(own))
 
-    keyword = inspect.Parameter.KEYWORD_ONLY
-    defaults = {"quiet": False}
     params = [inspect.Parameter("repo", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                 annotation=RepoArg)]  # fmt: skip
-    params += [inspect.Parameter(name, keyword, annotation=kind,
-                                 default=defaults.get(name, ... if name == "out" else None))
-               for name, kind in {**shared, **own}.items()]  # fmt: skip
+    params += keyword_params({**shared, **own}, {"quiet": False, "out": ...})
     command.__signature__ = inspect.Signature(params)
     return command
-
-
-def _field_option(name: str, info: FieldInfo) -> Any:
-    """The CLI type of a settings field: Literals and paths as text, every flag optional
-    (None: not given, the config file's or the default value stands)."""
-    kind = info.annotation
-    if typing.get_origin(kind) in (typing.Union, types.UnionType):  # X | None
-        (kind,) = [arg for arg in typing.get_args(kind) if arg is not type(None)]
-    if typing.get_origin(kind) is Literal:
-        kind = str
-    flag = "--" + name.replace("_", "-")
-    names = (f"{flag}/--no-{name.replace('_', '-')}",) if kind is bool else (flag,)
-    return _opt(kind | None, info.description or name.replace("_", " "), *names)
 
 
 def _build(recipe: Recipe, repo: Path, flags: dict[str, Any], own: list[str]) -> None:

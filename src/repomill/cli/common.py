@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import errno
 import functools
+import inspect
 import os
 import sys
+import types
+import typing
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
+from pydantic.fields import FieldInfo
 from rich.console import Console
 
 from repomill.code.settings import IndexConfig
@@ -50,6 +54,31 @@ def user_errors(command):
                 _locks.pop().release()
 
     return wrapper
+
+
+def opt(kind: Any, help_text: str, *names: str) -> Any:
+    return Annotated[kind, typer.Option(*names, help=help_text)]
+
+
+def field_option(name: str, info: FieldInfo) -> Any:
+    """The CLI type of a settings field: Literals and paths as text, every flag optional
+    (None: not given, the config file's or the default value stands)."""
+    kind = info.annotation
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):  # X | None
+        (kind,) = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+    if typing.get_origin(kind) is Literal:
+        kind = str
+    flag = "--" + name.replace("_", "-")
+    names = (f"{flag}/--no-{name.replace('_', '-')}",) if kind is bool else (flag,)
+    return opt(kind | None, info.description or name.replace("_", " "), *names)
+
+
+def keyword_params(options: dict[str, Any], defaults: dict[str, Any]) -> list[inspect.Parameter]:
+    """Keyword parameters of a generated command: None (not given) unless `defaults` says;
+    `...` marks a required option."""
+    return [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind,
+                              default=defaults.get(name))
+            for name, kind in options.items()]  # fmt: skip
 
 
 def fail(message: str):
