@@ -15,6 +15,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 from repomill.cli.build import add_recipe_commands
 from repomill.cli.commands import add_commands
 from repomill.cli.common import output_dir, user_errors
+from repomill.cli.evaluate import evaluate
 from repomill.cli.llm import llm_app
 from repomill.cli.train import train_command
 
@@ -33,6 +34,7 @@ def make_app() -> typer.Typer:
     )
     add_commands(app)
     app.command("train")(train_command())
+    app.command("eval")(evaluate)
     build_app = typer.Typer(help="Build a training dataset from a repository, with a recipe.",
                             no_args_is_help=True)  # fmt: skip
     add_recipe_commands(build_app, RECIPES)

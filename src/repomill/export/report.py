@@ -5,6 +5,7 @@ shown as code at its lines), and, for a repo-QA build, the domain map."""
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from collections import Counter, defaultdict
@@ -87,7 +88,17 @@ def report_data(out: Path) -> dict[str, Any]:
         "samples": samples,
         "total_samples": total,
         "domains": _domains(out),
+        "evaluation": _evaluation(out),
     }
+
+
+def _evaluation(out: Path) -> dict[str, str] | None:
+    """`repomill eval`'s table and chart for this dataset (DIR/eval/), if it ran."""
+    table, picture = out / "eval" / "eval.md", out / "eval" / "eval.png"
+    if not table.is_file():
+        return None
+    png = base64.b64encode(picture.read_bytes()).decode() if picture.is_file() else ""
+    return {"table": table.read_text(encoding="utf-8"), "png": png}
 
 
 def _domains(out: Path) -> dict[str, Any] | None:

@@ -1,0 +1,50 @@
+"""`repomill eval DATASET`: the base model, and with `--adapter` the tuned one, on the
+dataset's test split; the results go to DATASET/eval/ and into the dataset's report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from repomill.cli.common import QuietOpt, console, output_dir, user_errors
+from repomill.errors import UserError
+
+
+@user_errors
+def evaluate(
+    dataset: Annotated[Path, typer.Argument(help="a `repomill build` output directory")],
+    model: Annotated[
+        str | None, typer.Option(help="base model (default: embedded SmolLM2)")
+    ] = None,
+    adapter: Annotated[Path | None, typer.Option(help="a `repomill train` adapter/ folder")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="where results go (default DATASET/eval)")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="test rows at most")] = None,
+    max_new_tokens: Annotated[int, typer.Option(help="tokens per generated answer")] = 512,
+    quiet: QuietOpt = False,
+) -> None:
+    """Evaluate a model (and an adapter) on DATASET's test split, per task."""
+    from repomill.evaluate.run import evaluate as run_evaluation
+    from repomill.export.report import write_report
+    from repomill.llm.embedded import DEFAULT_MODEL
+
+    if not dataset.is_dir():
+        raise UserError(f"{dataset}: no such directory")
+    if adapter is not None and not adapter.is_dir():
+        raise UserError(f"--adapter {adapter}: no such directory")
+    if limit is not None and limit < 1:
+        raise UserError("--limit must be at least 1")
+    where = output_dir(out or dataset / "eval")
+    report = run_evaluation(dataset, model or DEFAULT_MODEL, adapter, where, limit,
+                            max_new_tokens)  # fmt: skip
+    manifest = dataset / "manifest.json"
+    if where == dataset / "eval" and manifest.is_file():  # the dataset's report shows it
+        command = json.loads(manifest.read_text(encoding="utf-8")).get("command", "dataset")
+        write_report(dataset, f"{dataset.resolve().name}: {command}")
+    if not quiet:
+        console.print((where / "eval.md").read_text(encoding="utf-8"))
+    del report
