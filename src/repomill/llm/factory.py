@@ -24,20 +24,28 @@ class LLMConfig(BaseModel):
     timeout: float = Field(120.0, gt=0, description="seconds per request")
     max_retries: int = Field(5, ge=0)
     batch_size: int = Field(8, ge=1, description="sequences per batch (embedded)")
+    adapter: str | None = Field(
+        None, description="a LoRA adapter directory (peft) applied to the embedded model"
+    )
 
 
 def make_llm(config: LLMConfig, cache_path: Path | None = None) -> LLM:
-    cache = CompletionCache(cache_path)
     if config.backend == "openai":
         from repomill.llm.openai_backend import OpenAIBackend
 
+        if config.adapter:
+            raise UserError(
+                "--adapter is for the embedded model: a server loads adapters itself "
+                "(e.g. vLLM --lora-modules); pass the served adapter's name as --model"
+            )
         if not config.base_url:
             raise UserError("--llm openai needs --base-url (e.g. http://localhost:8000/v1)")
         if not config.model:
             raise UserError("--llm openai needs --model (the name the server serves)")
         backend = OpenAIBackend(config.base_url, config.model, os.environ.get(config.api_key_env),
                                 config.concurrency, config.timeout, config.max_retries)  # fmt: skip
-        return LLM(backend, cache)
+        return LLM(backend, CompletionCache(cache_path))
     from repomill.llm.embedded import EmbeddedBackend
 
-    return LLM(EmbeddedBackend(config.model, config.batch_size), cache)
+    backend = EmbeddedBackend(config.model, config.batch_size, config.adapter)
+    return LLM(backend, CompletionCache(cache_path))
