@@ -295,5 +295,6 @@ def test_huge_and_hostile_answers_take_linear_time(shop, name):
     check_citations(answer, [shop.entry("OrderServiceImpl.pay")])
     check_identifiers(answer, shop.known)
     citations(answer)
-    limit = 1.0 if name == "prose" else 2.0  # linear: a quadratic scan would take minutes
-    assert time.perf_counter() - started < limit, f"{len(answer)} characters"
+    # Linear takes about a second here; a quadratic scan would take many minutes. The
+    # bound is loose so a loaded CI machine never fails it; speed itself is a benchmark's.
+    assert time.perf_counter() - started < 30, f"{len(answer)} characters"
