@@ -208,16 +208,15 @@ class EmbeddedBackend:
 
     async def _drain(self) -> None:
         try:
-            await asyncio.to_thread(load_model, self.base, self.adapter)  # once per process
-        except UserError as exc:  # the model does not load: every call waiting fails with it
-            waiting, self._waiting = self._waiting, []
-            for _, _, future in waiting:
-                future.set_exception(exc)
-            self._draining = False
-            return
-        except Exception:  # noqa: S110  (recorded for each batch, like any model failure)
-            pass
-        try:
+            try:
+                await asyncio.to_thread(load_model, self.base, self.adapter)  # once per process
+            except UserError as exc:  # the model does not load: every waiting call fails so
+                waiting, self._waiting = self._waiting, []
+                for _, _, future in waiting:
+                    future.set_exception(exc)
+                return
+            except Exception:
+                pass  # recorded for each batch below, like any model failure
             await self._drain_waiting()
         finally:
             self._draining = False
