@@ -46,7 +46,9 @@ def usage(fmt: str, tokenizer: str, longest: int, longest_prompt: int) -> str:
     builder = "json" if fmt == "jsonl" else fmt
     return f"""Token counts (`prompt_tokens`, `completion_tokens`, `num_tokens`) use the
 `{tokenizer}` tokenizer. The longest row has {longest} tokens (its longest prompt alone
-{longest_prompt}): a `max_length` of at least {longest} cuts nothing.
+{longest_prompt}): a `max_length` of at least {longest} cuts nothing with that tokenizer.
+Another model's tokenizer counts differently: build with `--tokenizer` set to the model
+you train, so these numbers are its own.
 
 ```python
 from datasets import load_dataset
