@@ -49,8 +49,8 @@ def train_command():
         out = output_dir(flags["out"])
         log = run_training(dataset, flags["model"] or DEFAULT_MODEL, settings, out)
         if not flags["quiet"]:
-            losses = " → ".join(f"{x:.3f}" for x in (log["eval_loss_before"],
-                                log["eval_loss_after"]) if x is not None) or "(no validation)"  # fmt: skip
+            measured = (log["eval_loss_before"], log["eval_loss_after"])
+            losses = " → ".join(f"{x:.3f}" for x in measured if x is not None) or "none"
             console.print(f"train → {out}: {log['steps']} steps, {log['train_rows']} rows "
                           f"({log['rows_too_long']} too long), validation loss {losses}, "
                           f"{log['tokens_per_second']} tokens/s")  # fmt: skip
