@@ -39,12 +39,10 @@ def evaluate(
     if limit is not None and limit < 1:
         raise UserError("--limit must be at least 1")
     where = output_dir(out or dataset / "eval")
-    report = run_evaluation(dataset, model or DEFAULT_MODEL, adapter, where, limit,
-                            max_new_tokens)  # fmt: skip
+    run_evaluation(dataset, model or DEFAULT_MODEL, adapter, where, limit, max_new_tokens)
     manifest = dataset / "manifest.json"
     if where == dataset / "eval" and manifest.is_file():  # the dataset's report shows it
         command = json.loads(manifest.read_text(encoding="utf-8")).get("command", "dataset")
         write_report(dataset, f"{dataset.resolve().name}: {command}")
     if not quiet:
         console.print((where / "eval.md").read_text(encoding="utf-8"))
-    del report
