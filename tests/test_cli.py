@@ -64,8 +64,8 @@ def test_build_writes_a_dataset(tmp_path):
     done = run_cli("build", "commits", str(repo), "--out", str(out), "--target", "udiff")
     assert done.returncode == 0, done.stderr
     assert "commits kept" in done.stderr
-    assert (out / "data" / "train-00000-of-00001.parquet").exists()
-    assert (out / "README.md").exists() and (out / "manifest.json").exists()
+    assert (out / "dataset" / "data" / "train-00000-of-00001.parquet").exists()
+    assert (out / "dataset" / "README.md").exists() and (out / "manifest.json").exists()
 
 
 @pytest.mark.parametrize(

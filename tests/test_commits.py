@@ -49,7 +49,7 @@ def build(repo: Path, out: Path, **settings) -> dict:
 
 
 def rows(out: Path, split: str) -> list[dict]:
-    return pq.read_table(out / "data" / f"{split}-00000-of-00001.parquet").to_pylist()
+    return pq.read_table(out / "dataset" / "data" / f"{split}-00000-of-00001.parquet").to_pylist()
 
 
 def rejected(out: Path) -> dict[str, str]:
@@ -233,12 +233,12 @@ def test_splits_by_time_and_load_dataset(tmp_path):
              for s in ("train", "validation", "test")}  # fmt: skip
     assert max(times["train"]) < min(times["validation"]) <= max(times["validation"])
     assert max(times["validation"]) < min(times["test"])
-    loaded = datasets.load_dataset("parquet", data_dir=str(out / "data"))
+    loaded = datasets.load_dataset("parquet", data_dir=str(out / "dataset" / "data"))
     assert {k: v.num_rows for k, v in loaded.items()} == {"train": 12, "validation": 4, "test": 4}
     assert {"messages", "units", "context", "num_tokens", "parent_commit"} <= set(
         loaded["train"].features
     )
-    card = (out / "README.md").read_text()
+    card = (out / "dataset" / "README.md").read_text()
     assert card.startswith("---\nconfigs:") and "path: data/test-*.parquet" in card
     from_card = datasets.load_dataset(str(out))
     assert from_card["test"].num_rows == 4
@@ -265,10 +265,10 @@ def test_trainers_take_the_export_as_it_is(tmp_path):
         assert row["prompt_tokens"] + row["completion_tokens"] == row["num_tokens"]
         longest = max(longest, row["num_tokens"])
     assert manifest["counts"]["longest_row_tokens"] == longest
-    card = (out / "README.md").read_text()
+    card = (out / "dataset" / "README.md").read_text()
     assert "num_bytes: " in card and "num_bytes: 0" not in card
     assert f"max_length={longest}" in card and "completion_only_loss=True" in card
-    info = json.loads((out / "dataset_info.json").read_text())
+    info = json.loads((out / "dataset" / "dataset_info.json").read_text())
     assert info == {"commits_train": {
         "file_name": "data/train-00000-of-00001.parquet", "formatting": "sharegpt",
         "columns": {"messages": "messages"},
@@ -282,11 +282,11 @@ def test_jsonl_format_and_rerun_is_identical(tmp_path):
     commit(repo, {"lib.py": "def f():\n    return 1\n"}, "Return one from f instead of zero")
     out = tmp_path / "out"
     build(repo, out, format="jsonl", validation=0, test=0)
-    first = (out / "data" / "train-00000-of-00001.jsonl").read_bytes()
+    first = (out / "dataset" / "data" / "train-00000-of-00001.jsonl").read_bytes()
     assert json.loads(first.splitlines()[0])["recipe"] == "commits"
     assert (out / "rejected.jsonl").exists()
     manifest = build(repo, out, format="jsonl", validation=0, test=0)
-    assert (out / "data" / "train-00000-of-00001.jsonl").read_bytes() == first
+    assert (out / "dataset" / "data" / "train-00000-of-00001.jsonl").read_bytes() == first
     assert manifest["stages"]["mine_commits"]["shards_cached"] == 1
 
 

@@ -69,7 +69,7 @@ def build(repo: Path, out: Path, workers: int = 1) -> dict:
 
 def exported_paths(out: Path) -> set[str]:
     paths = set()
-    for split in (out / "data").glob("*.parquet"):
+    for split in (out / "dataset" / "data").glob("*.parquet"):
         for row in pq.read_table(split).to_pylist():
             paths |= {u["path"] for u in row["units"]} | {e["path"] for e in row["evidence"]}
             paths |= {c["path"] for c in row["context"]}
@@ -171,7 +171,7 @@ def test_build_skips_unsafe_paths_in_commits_across_workers(tmp_path):
     assert rejected(out)[shas[1]] == "unsafe_path"
     assert manifest["counts"]["unsafe_paths_skipped"] == 3  # /abs.py once, then ../ and a/..
     assert exported_paths(out) == {"ok.py"}
-    meta = json.loads(pq.read_table(out / "data" / "train-00000-of-00001.parquet")
+    meta = json.loads(pq.read_table(out / "dataset" / "data" / "train-00000-of-00001.parquet")
                       .to_pylist()[-1]["meta"])  # fmt: skip
     assert meta["file_skips"]["unsafe_path"] == 2
 

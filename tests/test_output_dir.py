@@ -132,7 +132,7 @@ def test_two_builds_into_one_directory(tmp_path):
     assert first.returncode == 0, stderr
     manifest = json.loads((out / "manifest.json").read_text())
     written = {p.name.split("-")[0]: pq.read_metadata(p).num_rows
-               for p in (out / "data").glob("*.parquet")}  # fmt: skip
+               for p in (out / "dataset" / "data").glob("*.parquet")}  # fmt: skip
     assert written == {k: v for k, v in manifest["counts"]["splits"].items() if v}
     assert sum(written.values()) > 0
     assert not (out / LOCK_NAME).exists() and not (out / ".work").exists()
@@ -229,7 +229,7 @@ def test_a_full_disk_is_one_line_and_the_build_resumes_after(tmp_path, small_dis
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
     again = run_cli("build", "commits", str(repo), "--out", str(out), "--workers", "2", "--quiet")
     assert again.returncode == 0, again.stderr
-    assert (out / "data" / "train-00000-of-00001.parquet").is_file()
+    assert (out / "dataset" / "data" / "train-00000-of-00001.parquet").is_file()
 
 
 def test_a_full_disk_names_the_file_or_else_the_output_directory(tmp_path, capsys):
@@ -260,12 +260,12 @@ def test_since_past_the_last_commit_fails_and_leaves_no_data(tmp_path):
            "Add an extra helper for orders", when=T0)  # fmt: skip
     out = tmp_path / "out"
     first = run_cli("build", "commits", str(repo), "--out", str(out), "--quiet")
-    assert first.returncode == 0 and (out / "data").is_dir(), first.stderr
+    assert first.returncode == 0 and (out / "dataset" / "data").is_dir(), first.stderr
     line = one_error_line(
         run_cli("build", "commits", str(repo), "--out", str(out), "--since", "2100-01-01")
     )
     assert line == "repomill: error: nothing to export: no commits in the range"
-    assert not (out / "data").exists()  # the earlier build's splits do not stay behind
+    assert not (out / "dataset" / "data").exists()  # the earlier build's splits do not stay behind
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["commits_listed"] == 0 and manifest["counts"]["examples"] == 0
     assert (out / "rejected.parquet").is_file() and not (out / LOCK_NAME).exists()
@@ -281,7 +281,7 @@ def test_all_commits_filtered_names_the_reasons(tmp_path):
     assert "message_too_short: 1" in line and "uninformative_message: 1" in line
     assert line.endswith(f"see {out / 'rejected.parquet'})")
     assert len(pq.read_table(out / "rejected.parquet")) == 2
-    assert not (out / "data").exists()
+    assert not (out / "dataset" / "data").exists()
 
 
 def test_self_align_without_seeds_fails(tmp_path):
@@ -292,7 +292,7 @@ def test_self_align_without_seeds_fails(tmp_path):
                    "--unsafe-no-sandbox", "--quiet")  # fmt: skip
     line = one_error_line(done)
     assert line == "repomill: error: nothing to export: no seed candidates in the repository"
-    assert (out / "manifest.json").is_file() and not (out / "data").exists()
+    assert (out / "manifest.json").is_file() and not (out / "dataset" / "data").exists()
 
 
 def test_a_writer_with_no_rows_writes_no_data_folder(tmp_path):

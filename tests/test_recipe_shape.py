@@ -57,7 +57,7 @@ class LinesRecipe:
                                {"path": entry.path})  # fmt: skip
                 continue
             columns = {"lines": lines} | ({self.extra_column: 1} if self.extra_column else {})
-            messages = [{"role": "user", "content": f"How many lines has {entry.path}?"},
+            messages = [{"role": "user", "content": f"How many lines has {entry.path}?\n{text}"},
                         {"role": "assistant", "content": str(lines)}]  # fmt: skip
             yield Sample(f"id-{entry.path}", self.name, "count", messages, "text", "repo", "",
                          [], {"path": entry.path}, time=n, group=entry.path, columns=columns)  # fmt: skip
@@ -80,17 +80,41 @@ def test_a_recipe_registered_at_run_time_builds_a_whole_dataset(lines_recipe, tm
     repo = make_repo(tmp_path / "repo", FILES)
     out = tmp_path / "out"
     manifest = build_recipe("lines", repo, out, LinesSettings(min_lines=3, test=0.2)).to_json()
-    for name in ("README.md", "report.html", "manifest.json", "rejected.parquet"):
+    for name in ("report.html", "manifest.json", "rejected.parquet"):
         assert (out / name).is_file(), name
+    # the dataset folder holds the dataset alone, as it is uploaded: no cache, no report
+    dataset = sorted(str(p.relative_to(out / "dataset")) for p in (out / "dataset").rglob("*"))
+    assert dataset == ["README.md", "data", "data/test-00000-of-00001.parquet",
+                       "data/train-00000-of-00001.parquet",
+                       "data/validation-00000-of-00001.parquet", "dataset_info.json"]  # fmt: skip
     rows = [row for split in read_dataset(out).values() for row in split]
     assert sorted(row["lines"] for row in rows) == list(range(3, 13))
     assert {r["reason"] for r in read_rejected(out)} == {"too_short"}
     counts = manifest["counts"]
     assert counts["rejected"] == {"too_short": 2} and counts["files_kept"] == 10
-    assert counts["funnel"][0] == ["files listed", 12] and counts["funnel"][-1] == ["exported", 10]
+    assert counts["funnel"][:3] == [
+        ["files listed", 12],
+        ["samples built", 10],
+        ["within the token budget", 10],
+    ]
+    assert counts["funnel"][-1] == ["exported", 10]
     assert manifest["command"] == "build lines" and manifest["config"]["lines"]["min_lines"] == 3
-    card = (out / "README.md").read_text()
+    card = (out / "dataset" / "README.md").read_text()
     assert "# repo: line counts" in card and "name: lines" in card and "Counted the lines" in card
+
+
+def test_a_row_over_the_token_budget_is_left_out_never_cut(lines_recipe, tmp_path):
+    repo = make_repo(tmp_path / "repo", {**FILES, "notes/long.txt": "many words here\n" * 400})
+    out = tmp_path / "out"
+    settings = LinesSettings(min_lines=3, test=0.2, max_tokens=256)
+    counts = build_recipe("lines", repo, out, settings).to_json()["counts"]
+    over = [r for r in read_rejected(out) if r["reason"] == "over_budget"]
+    assert [json.loads(r["meta"])["path"] for r in over] == ["notes/long.txt"]
+    assert json.loads(over[0]["meta"])["max_tokens"] == 256 and over[0]["stage"] == "export.budget"
+    rows = [row for split in read_dataset(out).values() for row in split]
+    assert len(rows) == 10 and all(r["prompt_tokens"] + r["completion_tokens"] <= 256 for r in rows)
+    assert ["within the token budget", 10] in counts["funnel"]
+    assert "no row has more than 256 tokens" in (out / "dataset" / "README.md").read_text()
 
 
 def test_a_registered_recipe_gets_a_command_and_a_config_table(lines_recipe, tmp_path):

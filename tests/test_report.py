@@ -52,7 +52,8 @@ def every_output_text(out: Path) -> str:
     texts = [json.dumps(pq.read_table(p).to_pylist(), default=str)
              for p in sorted(out.rglob("*.parquet")) if ".cache" not in p.parts]  # fmt: skip
     texts += [
-        p.read_text() for p in (out / "README.md", out / "manifest.json", out / "report.html")
+        p.read_text()
+        for p in (out / "dataset" / "README.md", out / "manifest.json", out / "report.html")
     ]
     return "\n".join(texts)
 

@@ -97,7 +97,7 @@ def test_self_align_keeps_only_passing_responses(tmp_path):
     assert counts["responses"] == 15
     # per seed: python passes samples 1 and 4; typescript passes 0 and 3
     assert counts["responses_passing"] == 6 and counts["pass_rate"] == 0.4
-    rows = pq.read_table(out / "data" / "train-00000-of-00001.parquet").to_pylist()
+    rows = pq.read_table(out / "dataset" / "data" / "train-00000-of-00001.parquet").to_pylist()
     # keep=first: one per instruction; the two Python seeds got the very same task and
     # answer from the script, so curation keeps one of them
     assert len(rows) == 2
@@ -112,7 +112,7 @@ def test_self_align_keeps_only_passing_responses(tmp_path):
     reasons = {r["reason"] for r in rejected}
     assert {"tests_failed", "truncated", "no_code_block", "not_selected",
             "exact_duplicate"} <= reasons  # fmt: skip
-    assert (out / "report.html").exists() and (out / "README.md").exists()
+    assert (out / "report.html").exists() and (out / "dataset" / "README.md").exists()
     assert again.to_json()["counts"]["examples"] == 2
 
 
@@ -196,7 +196,7 @@ def test_some_model_calls_failing_is_a_warning_and_rejected_rows_say_why(tmp_pat
     assert json.loads(rejected["concepts_failed"]["meta"])["error"].startswith("HTTP 500: busy")
     too_long = json.loads(rejected["too_long"]["meta"])
     assert too_long["sample"] == 0 and too_long["error"].startswith("reply too long: over ")
-    rows = [row for path in (out / "data").glob("*.parquet")
+    rows = [row for path in (out / "dataset" / "data").glob("*.parquet")
             for row in pq.read_table(path).to_pylist()]  # fmt: skip
     assert len(rows) == 1 and "return 3 * x" in rows[0]["messages"][1]["content"]
 

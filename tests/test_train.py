@@ -43,8 +43,12 @@ def test_a_few_steps_lower_the_validation_loss_and_the_adapter_reloads(dataset, 
     from repomill.train.run import train
 
     config = TrainConfig(max_steps=12, batch_size=2, learning_rate=2e-3, rank=8, eval_steps=6)
-    log = train(dataset, DEFAULT_MODEL, config, tmp_path)
+    shown: list[str] = []
+    log = train(dataset, DEFAULT_MODEL, config, tmp_path, show=shown.append)
     assert log["rows_too_long"] == 0 and log["train_rows"] > 10
+    # progress is one short line per log, not the Trainer's dicts
+    assert shown and all(line.startswith("step ") and "{" not in line for line in shown)
+    assert any(line.startswith("step 12/12 · ") and "validation loss" in line for line in shown)
     assert log["eval_loss_after"] < log["eval_loss_before"]
     assert (tmp_path / "loss.png").stat().st_size > 1000
     assert json.loads((tmp_path / "train_log.json").read_text())["steps"] == 12
@@ -70,7 +74,7 @@ def test_the_prompt_completion_columns_train_in_trl_as_they_are(dataset, tmp_pat
     from repomill.llm.embedded import DEFAULT_MODEL, load_for_training
 
     tokenizer, model = load_for_training(DEFAULT_MODEL)
-    rows = datasets.load_dataset("parquet", data_dir=str(dataset / "data"))["train"]
+    rows = datasets.load_dataset("parquet", data_dir=str(dataset / "dataset" / "data"))["train"]
     args = trl.SFTConfig(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=2,
                          completion_only_loss=True, report_to=[], use_cpu=True,
                          save_strategy="no", disable_tqdm=True)  # fmt: skip

@@ -1,5 +1,5 @@
 """`repomill eval DATASET`: the base model, and with `--adapter` the tuned one, on the
-dataset's test split; the results go to DATASET/eval/ and into the dataset's report."""
+dataset's test split; the results go to OUT/eval/ of the build and into its report."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from repomill.errors import UserError
 
 @user_errors
 def evaluate(
-    dataset: Annotated[Path, typer.Argument(help="a `repomill build` output directory")],
+    dataset: Annotated[Path, typer.Argument(help="a `repomill build` output or dataset folder")],
     model: Annotated[
         str | None, typer.Option(help="base model (default: embedded SmolLM2)")
     ] = None,
@@ -29,6 +29,7 @@ def evaluate(
 ) -> None:
     """Evaluate a model (and an adapter) on DATASET's test split, per task."""
     from repomill.evaluate.run import evaluate as run_evaluation
+    from repomill.export.read import build_dir
     from repomill.export.report import write_report
     from repomill.llm.embedded import DEFAULT_MODEL
 
@@ -38,6 +39,7 @@ def evaluate(
         raise UserError(f"--adapter {adapter}: no such directory")
     if limit is not None and limit < 1:
         raise UserError("--limit must be at least 1")
+    dataset = build_dir(dataset)
     where = output_dir(out or dataset / "eval")
     run_evaluation(dataset, model or DEFAULT_MODEL, adapter, where, limit, max_new_tokens)
     manifest = dataset / "manifest.json"
@@ -45,4 +47,4 @@ def evaluate(
         command = json.loads(manifest.read_text(encoding="utf-8")).get("command", "dataset")
         write_report(dataset, f"{dataset.resolve().name}: {command}")
     if not quiet:
-        console.print((where / "eval.md").read_text(encoding="utf-8"))
+        console.print((where / "eval.md").read_text(encoding="utf-8"), soft_wrap=True, markup=False)

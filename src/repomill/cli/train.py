@@ -47,7 +47,8 @@ def train_command():
         settings = validated(load_config(flags["config"]).train,
                              {name: flags[name] for name in own})  # fmt: skip
         out = output_dir(flags["out"])
-        log = run_training(dataset, flags["model"] or DEFAULT_MODEL, settings, out)
+        show = None if flags["quiet"] else console.print
+        log = run_training(dataset, flags["model"] or DEFAULT_MODEL, settings, out, show)
         if not flags["quiet"]:
             measured = (log["eval_loss_before"], log["eval_loss_after"])
             losses = " → ".join(f"{x:.3f}" for x in measured if x is not None) or "none"

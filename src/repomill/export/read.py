@@ -1,5 +1,10 @@
-"""Reading a finished dataset back: its splits (Parquet or JSONL shards in `DIR/data/`) and
-its rejected records, as plain rows. The report uses it, and so can train and eval."""
+"""Reading a finished dataset back: its splits (Parquet or JSONL shards in `data/` of the
+dataset folder) and its rejected records, as plain rows. The report uses it, and so do
+train and eval.
+
+A build writes OUT/dataset/ (the card, `data/`, `dataset_info.json`: the dataset alone,
+as it is uploaded to a hub) and keeps its own files beside it in OUT (manifest, report,
+rejected rows, caches)."""
 
 from __future__ import annotations
 
@@ -10,6 +15,22 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from repomill.export.schema import SPLITS
+
+DATASET_DIR = "dataset"
+
+
+def dataset_dir(out: Path) -> Path:
+    """The dataset folder of a build output (OUT/dataset/), or `out` itself where it is
+    a dataset folder already (e.g. one downloaded from a hub)."""
+    inner = out / DATASET_DIR
+    return inner if inner.is_dir() else out
+
+
+def build_dir(path: Path) -> Path:
+    """The build output a dataset folder belongs to (OUT for OUT/dataset/), else `path`."""
+    if path.name == DATASET_DIR and (path.parent / "manifest.json").is_file():
+        return path.parent
+    return path
 
 
 def read_dataset(out: Path) -> dict[str, list[dict[str, Any]]]:
@@ -25,10 +46,9 @@ def read_rejected(out: Path) -> list[dict[str, Any]]:
 
 def split_files(out: Path) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
+    data = dataset_dir(out) / "data"
     for split in SPLITS:
-        files = sorted((out / "data").glob(f"{split}-*.parquet")) + sorted(
-            (out / "data").glob(f"{split}-*.jsonl")
-        )
+        files = sorted(data.glob(f"{split}-*.parquet")) + sorted(data.glob(f"{split}-*.jsonl"))
         if files:
             found[split] = files
     return found

@@ -26,7 +26,7 @@ def split_bytes(out: Path) -> dict[str, int]:
 
 
 def write_dataset_info(out: Path, name: str) -> Path:
-    """OUT/dataset_info.json: each split as a LLaMA-Factory dataset in its sharegpt
+    """DATASET/dataset_info.json: each split as a LLaMA-Factory dataset in its sharegpt
     format with OpenAI-style messages (`role` / `content`)."""
     tags = {"role_tag": "role", "content_tag": "content", "user_tag": "user",
             "assistant_tag": "assistant", "system_tag": "system"}  # fmt: skip
@@ -41,12 +41,14 @@ def write_dataset_info(out: Path, name: str) -> Path:
     return path
 
 
-def usage(fmt: str, tokenizer: str, longest: int, longest_prompt: int) -> str:
+def usage(fmt: str, tokenizer: str, budget: int, longest: int, longest_prompt: int) -> str:
     """The card's "Use" section: code that reads and trains on the dataset as written."""
     builder = "json" if fmt == "jsonl" else fmt
     return f"""Token counts (`prompt_tokens`, `completion_tokens`, `num_tokens`) use the
-`{tokenizer}` tokenizer. The longest row has {longest} tokens (its longest prompt alone
-{longest_prompt}): a `max_length` of at least {longest} cuts nothing with that tokenizer.
+`{tokenizer}` tokenizer. Token budget: no row has more than {budget} tokens, prompt and
+completion (rows over it were left out, never cut). The longest row has {longest} tokens
+(the longest prompt alone {longest_prompt}): a `max_length` of at least {longest} cuts
+nothing with that tokenizer.
 Another model's tokenizer counts differently: build with `--tokenizer` set to the model
 you train, so these numbers are its own.
 

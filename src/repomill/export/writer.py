@@ -1,6 +1,6 @@
 """Write a dataset in the Hugging Face datasets layout. Rows stream into a spill file while
 the recipe runs (memory stays flat); at the end they are cut into time splits and routed
-into `data/{split}-00000-of-00001.parquet` (zstd) or `.jsonl`. The writer is a plain sink:
+into OUT/dataset/data/{split}-00000-of-00001.parquet (zstd) or `.jsonl`. The writer is a plain sink:
 what reaches it has passed every step already, and the runner decides what to leave out."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from repomill.export.read import DATASET_DIR
 from repomill.export.schema import REJECTED, SPLITS
 from repomill.export.splits import time_split_bounds
 
@@ -62,9 +63,10 @@ class DatasetWriter:
         data/: a folder that `load_dataset` cannot read is worse than none."""
         self._flush()
         self._spill.close()
-        data = self.out / "data"
-        if data.exists():
-            shutil.rmtree(data)
+        data = self.out / DATASET_DIR / "data"
+        for stale in (data, self.out / "data"):  # this layout's, and an older build's
+            if stale.exists():
+                shutil.rmtree(stale)
         counts = {split: routes.count(split) for split in SPLITS}
         if any(counts.values()):
             data.mkdir(parents=True)

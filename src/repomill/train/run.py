@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +16,21 @@ from repomill.export.read import read_dataset
 from repomill.llm.embedded import load_for_training
 from repomill.train.data import Examples, collate, tokenized
 from repomill.train.plot import loss_curve
+from repomill.train.progress import progress_callback
 from repomill.train.settings import TrainConfig
 
 INSTALL_HINT = "pip install -e '.[embedded,train]'"
 
 
-def train(dataset: Path, model_name: str, config: TrainConfig, out: Path) -> dict[str, Any]:
+def train(dataset: Path, model_name: str, config: TrainConfig, out: Path,
+          show: Callable[[str], None] | None = None) -> dict[str, Any]:  # fmt: skip
+    """`show`, if given, gets a line per logged step."""
     splits = read_dataset(dataset)
     if not splits.get("train"):
         raise UserError(f"{dataset}: no train split (not a repomill dataset, or empty)")
     try:
         from peft import LoraConfig, get_peft_model
-        from transformers import Trainer
+        from transformers import PrinterCallback, Trainer
     except ImportError:
         raise UserError(f"training needs the 'train' extra: {INSTALL_HINT}") from None
     tokenizer, base = load_for_training(model_name)
@@ -41,6 +45,9 @@ def train(dataset: Path, model_name: str, config: TrainConfig, out: Path) -> dic
     trainer = Trainer(model=network, args=_arguments(config, out, bool(eval_rows.rows)),
                       train_dataset=train_rows.rows, eval_dataset=eval_rows.rows or None,
                       data_collator=collate(tokenizer.pad_token_id))  # fmt: skip
+    trainer.remove_callback(PrinterCallback)  # prints each log as a dict
+    if show is not None:
+        trainer.add_callback(progress_callback(show))
     before = trainer.evaluate()["eval_loss"] if eval_rows.rows else None
     started = time.perf_counter()
     trainer.train()

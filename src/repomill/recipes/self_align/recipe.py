@@ -125,7 +125,7 @@ def _generate(ctx: RecipeContext, seeds: list[Seed]) -> list[Task]:
     try:  # raises when every model call failed
         with run.timed():
             tasks = generate(llm, seeds, config.samples, config.target_language,
-                             config.max_tokens)  # fmt: skip
+                             config.response_tokens)  # fmt: skip
     finally:
         llm.close()
     run.records_out = sum(len(t.responses) for t in tasks)
