@@ -108,7 +108,7 @@ def test_a_row_over_the_token_budget_is_left_out_never_cut(lines_recipe, tmp_pat
     out = tmp_path / "out"
     settings = LinesSettings(min_lines=3, test=0.2, max_tokens=256)
     counts = build_recipe("lines", repo, out, settings).to_json()["counts"]
-    over = [r for r in read_rejected(out) if r["reason"] == "over_budget"]
+    over = [r for r in read_rejected(out) if r["reason"] == "over_token_budget"]
     assert [json.loads(r["meta"])["path"] for r in over] == ["notes/long.txt"]
     assert json.loads(over[0]["meta"])["max_tokens"] == 256 and over[0]["stage"] == "export.budget"
     rows = [row for split in read_dataset(out).values() for row in split]

@@ -1,7 +1,7 @@
 """The dataset's token budget: no row has more than `max_tokens` tokens (prompt and
 completion, counted with the build's tokenizer), so a trainer's `max_length` set to it
 cuts nothing. The commit recipe builds its examples to fit; for the others this step
-leaves out a row over the budget (`over_budget`) rather than let a trainer cut it."""
+leaves out a row over the budget (`over_token_budget`) rather than let a trainer cut it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from repomill.engine.steps import Filter, Row
 
-OVER_BUDGET = "over_budget"
+OVER_BUDGET = "over_token_budget"
 
 
 class TokenBudget(Filter):
