@@ -34,6 +34,8 @@ VERSION_BUMP = re.compile(
     re.IGNORECASE,
 )
 HASH_ONLY = re.compile(r"^[0-9a-f]{7,40}$", re.IGNORECASE)
+# what a model may replace with an instruction it writes (--rewrite-instructions)
+REWRITABLE = frozenset({"empty_message", "uninformative_message", "message_too_short"})
 MIN_SUBJECT_CHARS = 10
 MIN_SUBJECT_WORDS = 2
 

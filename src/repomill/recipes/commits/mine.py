@@ -21,7 +21,7 @@ from repomill.code.incremental import IncrementalParser
 from repomill.code.languages import language_for_path
 from repomill.code.units import Side, Unit, changed_units
 from repomill.engine.stage import ShardResult, Stage, process_local
-from repomill.recipes.commits.messages import commit_reject_reason
+from repomill.recipes.commits.messages import REWRITABLE, commit_reject_reason
 from repomill.recipes.commits.mined import MinedCommit
 from repomill.sources.files import git_repository
 from repomill.sources.filters import blob_skip_reason, path_skip_reason
@@ -38,7 +38,7 @@ PARSED_BLOBS_KEPT = 256
 @dataclass(frozen=True)
 class MineCommitsStage(Stage):
     name = "mine_commits"
-    version = 3  # 3: a record is a MinedCommit's JSON, every field present
+    version = 4  # 4: message_issue
     # root: the repository read from; a commit id names its content (tree, parents and
     # message), so which copy of the repository is read does not change the records.
     cache_exclude = frozenset({"root"})
@@ -48,6 +48,7 @@ class MineCommitsStage(Stage):
     max_lines: int
     max_file_bytes: int
     max_chunk_bytes: int
+    rewrite_messages: bool = False  # mine commits whose message says nothing (REWRITABLE)
     # (index of a blob with its source, or None; why it is not indexable, or None) by
     # language and blob id, and the parser that reuses a file's previous tree (tree-sitter
     # trees do not pickle; each process starts both empty).
@@ -74,6 +75,8 @@ class MineCommitsStage(Stage):
     def mine(self, meta: CommitMeta) -> MinedCommit:
         mined = MinedCommit.of(meta)
         reason = commit_reject_reason(meta, mined.message)
+        if reason in REWRITABLE and self.rewrite_messages:
+            mined.message_issue, reason = reason, None
         if reason is not None:
             return mined.reject(reason)
         repo = git_repository(self.root)

@@ -28,6 +28,8 @@ class MinedCommit:
     hints: dict[str, FileFacts] = field(default_factory=dict)
     units: list[dict[str, Any]] = field(default_factory=list)  # Unit JSON + old_path, language
     file_skips: dict[str, int] = field(default_factory=dict)  # changed files left out, by reason
+    # why the message cannot be the instruction, mined anyway for a model to write one
+    message_issue: str = ""
 
     @classmethod
     def of(cls, meta: CommitMeta) -> MinedCommit:

@@ -18,6 +18,7 @@ from repomill.export.card import bullet_counts
 from repomill.export.records import Rejected, Sample
 from repomill.recipes.base import RecipeContext
 from repomill.recipes.commits.examples import ExampleSettings, build_examples, rejection
+from repomill.recipes.commits.instructions import InstructionWriter
 from repomill.recipes.commits.mine import MineCommitsStage
 from repomill.recipes.commits.mined import MinedCommit
 from repomill.recipes.commits.settings import CommitsConfig
@@ -49,8 +50,8 @@ class CommitsRecipe:
                ("context", pa.list_(CONTEXT_ITEM)), ("num_tokens", pa.int32())]  # fmt: skip
     identifiers = frozenset({"parent_commit", "kind", "sha", "parent"})
     group_noun = "commits"
-    needs_llm = False
-    llm_optional = False
+    needs_llm = True  # for --rewrite-instructions only
+    llm_optional = True
     disjoint_evidence = False
     no_input = "no commits in the range"
     preload = (MineCommitsStage.__module__, IndexFilesStage.__module__)
@@ -62,9 +63,13 @@ class CommitsRecipe:
                             "history)")  # fmt: skip
         if source.commit is None:
             raise UserError(f"{source.root}: the repository has no commits")
+        if config.rewrite_instructions and ctx.llm is None:
+            raise UserError("--rewrite-instructions needs a model: --llm openai --base-url URL "
+                            "--model NAME, or --llm embedded")  # fmt: skip
         metas = _listed(ctx)
         stage = MineCommitsStage(source.root, config.max_files, config.max_lines,
-                                 ctx.index.max_file_bytes, ctx.index.max_chunk_bytes)  # fmt: skip
+                                 ctx.index.max_file_bytes, ctx.index.max_chunk_bytes,
+                                 config.rewrite_instructions)  # fmt: skip
         shards = content_defined_shards([m.to_json() for m in metas], lambda item: item["sha"],
                                         average=config.shard_commits,
                                         maximum=4 * config.shard_commits)  # fmt: skip
@@ -127,23 +132,33 @@ def _examples(ctx, stage, shards, walk, mining, examples) -> Iterator[Sample | R
     settings = ExampleSettings(source_name(ctx.source), config.target, config.max_tokens,
                                config.per_unit)  # fmt: skip
     unsafe_paths = 0  # tree paths left out of commits that were mined (is_safe_path)
-    for result in iter_stage(stage, shards, ctx.executor, ShardCache(ctx.out / ".cache"),
-                             mining, ctx.show_progress):  # fmt: skip
-        for mined in map(MinedCommit.from_json, result.records):
-            unsafe_paths += len(mined.unsafe_paths)
-            if not mined.ok:
-                yield rejection(mined, mined.status, stage.name)
-                continue
-            with examples.timed():
-                examples.items_in += 1
-                at_parent = functools.partial(walk.at, mined.parent)
-                built, rejected = build_examples(mined, at_parent, counter, settings)
-                examples.records_out += len(built)
-                examples.skipped.update(r.reason for r in rejected)
-                walk.passed(mined)
-            yield from built
-            yield from rejected
+    writer = InstructionWriter(ctx, settings.repo)
+    try:
+        for result in iter_stage(stage, shards, ctx.executor, ShardCache(ctx.out / ".cache"),
+                                 mining, ctx.show_progress):  # fmt: skip
+            batch = list(map(MinedCommit.from_json, result.records))
+            writer.write(batch)
+            for mined in batch:
+                unsafe_paths += len(mined.unsafe_paths)
+                if not mined.ok:
+                    yield rejection(mined, mined.status, stage.name, detail=writer.why(mined))
+                    continue
+                with examples.timed():
+                    examples.items_in += 1
+                    at_parent = functools.partial(walk.at, mined.parent)
+                    built, rejected = build_examples(mined, at_parent, counter, settings)
+                    examples.records_out += len(built)
+                    examples.skipped.update(r.reason for r in rejected)
+                    walk.passed(mined)
+                for sample in built:
+                    sample.meta.update(writer.meta(mined))
+                yield from built
+                yield from rejected
+    finally:
+        writer.close()
     ctx.counts["unsafe_paths_skipped"] = unsafe_paths
+    if writer.asked:
+        ctx.counts["instructions_written"] = {"asked": writer.asked, "written": writer.written}
 
 
 def _how(ctx: RecipeContext, config: CommitsConfig) -> str:

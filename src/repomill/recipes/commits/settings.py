@@ -24,3 +24,8 @@ class CommitsConfig(RecipeSettings):
     max_files: int = Field(50, ge=1, description="reject commits changing more files")
     max_lines: int = Field(2000, ge=1, description="reject more changed lines in code files")
     shard_commits: int = Field(64, ge=1, description="average commits per cached shard")
+    rewrite_instructions: bool = Field(
+        False,
+        description="with a model (--llm): write the instruction of a commit whose "
+        "message says nothing from its change",
+    )
