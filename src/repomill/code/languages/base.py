@@ -35,6 +35,11 @@ class LanguageSpec:
     # a tree-sitter query whose @import captures are import statements
     import_query: str = ""
     extract_imports: Callable[[Node], list[RawImport]] = lambda node: []
+    # A tree-sitter query of what code names without using anything outside it: @bound
+    # (names it binds: parameters, assignment and loop targets…), @label (names that are
+    # not references where they stand: keyword arguments, object keys) and @object /
+    # @member pairs (`obj.member`). Empty: every identifier counts as a reference.
+    uses_query: str = ""
     name_of: Callable[[Node], str | None] = lambda node: _field_text(node, "name")
     docstring_of: Callable[[Node], str] = lambda node: ""
     # the type a top-level definition belongs to (Go methods: their receiver type)

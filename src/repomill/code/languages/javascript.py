@@ -84,6 +84,32 @@ _IMPORT_QUERY = """
 ((call_expression function: (import) arguments: (arguments (string))) @import)
 """
 
+_USES_QUERY = """
+(variable_declarator name: (identifier) @bound)
+(array_pattern (identifier) @bound)
+(object_pattern (shorthand_property_identifier_pattern) @bound)
+(pair_pattern value: (identifier) @bound)
+(rest_pattern (identifier) @bound)
+(assignment_pattern left: (identifier) @bound)
+(catch_clause parameter: (identifier) @bound)
+(for_in_statement left: (identifier) @bound)
+(arrow_function parameter: (identifier) @bound)
+(function_declaration name: (identifier) @bound)
+(class_declaration name: (_) @bound)
+(member_expression object: (_) @object property: (property_identifier) @member)
+(property_identifier) @label
+"""
+_JS_USES_QUERY = _USES_QUERY + "(formal_parameters (identifier) @bound)\n"
+_TS_USES_QUERY = (
+    _USES_QUERY
+    + """
+(required_parameter pattern: (identifier) @bound)
+(optional_parameter pattern: (identifier) @bound)
+(type_parameter name: (type_identifier) @bound)
+(nested_type_identifier module: (_) @object name: (type_identifier) @member)
+"""
+)
+
 _KINDS = {
     "function_declaration": "function",
     "generator_function_declaration": "function",
@@ -119,7 +145,7 @@ def _name(node: Node) -> str | None:
     return node_text(name) if name is not None else None
 
 
-def _spec(name: str, extensions: tuple[str, ...], grammar) -> LanguageSpec:
+def _spec(name: str, extensions: tuple[str, ...], grammar, uses_query: str) -> LanguageSpec:
     return LanguageSpec(
         name=name,
         extensions=extensions,
@@ -132,13 +158,14 @@ def _spec(name: str, extensions: tuple[str, ...], grammar) -> LanguageSpec:
         keywords=_KEYWORDS,
         import_query=_IMPORT_QUERY,
         extract_imports=_imports,
+        uses_query=uses_query,
         name_of=_name,
         docstring_of=lambda node: leading_comment(node, _COMMENTS),
     )
 
 
-TYPESCRIPT = _spec(
-    "typescript", (".ts", ".mts", ".cts"), tree_sitter_typescript.language_typescript
-)
-TSX = _spec("tsx", (".tsx",), tree_sitter_typescript.language_tsx)
-JAVASCRIPT = _spec("javascript", (".js", ".jsx", ".mjs", ".cjs"), tree_sitter_javascript.language)
+TYPESCRIPT = _spec("typescript", (".ts", ".mts", ".cts"),
+                   tree_sitter_typescript.language_typescript, _TS_USES_QUERY)  # fmt: skip
+TSX = _spec("tsx", (".tsx",), tree_sitter_typescript.language_tsx, _TS_USES_QUERY)
+JAVASCRIPT = _spec("javascript", (".js", ".jsx", ".mjs", ".cjs"),
+                   tree_sitter_javascript.language, _JS_USES_QUERY)  # fmt: skip

@@ -1,0 +1,51 @@
+"""What a piece of code uses from outside itself: the names it mentions but does not bind
+(parameters, assignment and loop targets, `with … as x`…), attribute names after a dot
+left out, and apart from them each `obj.member` it reads, so that `mod.x` can be looked up
+in the module `mod` names."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+
+from tree_sitter import QueryCursor
+
+from repomill.code.languages import LANGUAGES, parser, uses_query
+from repomill.code.languages.base import node_text
+
+_IDENTIFIER = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
+_DOTTED = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+
+
+@dataclass(frozen=True)
+class Uses:
+    names: frozenset[str]  # bare names
+    members: frozenset[tuple[str, str]]  # (object as written, e.g. "a.b"; member name)
+
+
+def code_uses(language: str, code: str) -> Uses:
+    """The uses of `code`, a fragment of a file in `language` (a unit or a chunk). Names in
+    comments and strings count (doc links, quoted annotations)."""
+    spec = LANGUAGES[language]
+    source = textwrap.dedent(code).encode("utf-8")
+    query = uses_query(language)
+    bound: set[str] = set()
+    not_bare: set[int] = set()  # start offsets of names that are no reference there
+    members: set[tuple[str, str]] = set()
+    if query is not None:
+        root = parser(language).parse(source).root_node
+        for _, captures in QueryCursor(query).matches(root):
+            bound.update(node_text(n) for n in captures.get("bound", ()))
+            not_bare.update(n.start_byte for n in captures.get("label", ()))
+            pairs = zip(captures.get("object", ()), captures.get("member", ()), strict=True)
+            for obj, member in pairs:
+                not_bare.add(member.start_byte)
+                if _DOTTED.fullmatch(written := node_text(obj)):
+                    members.add((written, node_text(member)))
+    names = {
+        m.group().decode("utf-8") for m in _IDENTIFIER.finditer(source) if m.start() not in not_bare
+    }
+    local = bound | spec.keywords  # `self`, `this`
+    free = {(obj, member) for obj, member in members if obj.split(".")[0] not in local}
+    return Uses(frozenset(names - local), frozenset(free))
