@@ -17,6 +17,8 @@ class Visibility:
     # local name -> [(file, name defined there)]
     named: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     modules: list[str] = field(default_factory=list)  # files whose names are all in reach
+    # local name of a module -> its files, whose names are in reach as `name.x`
+    aliases: dict[str, list[str]] = field(default_factory=dict)
 
 
 def resolve_imports(
@@ -31,7 +33,10 @@ def resolve_imports(
         for local, target, original in resolved.names:
             if target != path:  # e.g. `use crate::inline_mod::X` inside lib.rs itself
                 seen.named.setdefault(local, []).append((target, original))
-        bound = {target for _, target, _ in resolved.names}
+        for local, target in resolved.modules:
+            if target != path:
+                seen.aliases.setdefault(local, []).append(target)
+        bound = {target for _, target, _ in resolved.names} | {t for _, t in resolved.modules}
         for target in resolved.targets:
             if target not in bound and target not in seen.modules and target != path:
                 seen.modules.append(target)

@@ -40,6 +40,10 @@ class LanguageSpec:
     # not references where they stand: keyword arguments, object keys) and @object /
     # @member pairs (`obj.member`). Empty: every identifier counts as a reference.
     uses_query: str = ""
+    # True where a name from another file may be used without an import (Java and Go: the
+    # same package), so one defined in just one other file is taken to be that one. False
+    # where only imports bring names in; then re-exports are followed.
+    unique_names: bool = False
     name_of: Callable[[Node], str | None] = lambda node: _field_text(node, "name")
     docstring_of: Callable[[Node], str] = lambda node: ""
     # the type a top-level definition belongs to (Go methods: their receiver type)

@@ -85,6 +85,7 @@ GO = LanguageSpec(
     import_query="(import_declaration) @import (package_clause) @import",
     extract_imports=_imports,
     uses_query=_USES_QUERY,
+    unique_names=True,
     docstring_of=lambda node: leading_comment(node, _COMMENTS),
     owner_of=receiver_type,
 )

@@ -72,5 +72,6 @@ JAVA = LanguageSpec(
     import_query="(import_declaration) @import (package_declaration) @import",
     extract_imports=_imports,
     uses_query=_USES_QUERY,
+    unique_names=True,
     docstring_of=lambda node: leading_comment(node, _COMMENTS),
 )

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from repomill.code.context import ContextItem, SymbolLookup, candidates, import_block
-from repomill.code.file_index import references
 from repomill.code.ids import chunk_id
-from repomill.code.languages import LANGUAGES, language_for_path
+from repomill.code.languages import language_for_path
 from repomill.engine.keys import stable_hash
 from repomill.export.records import Rejected, Sample
 from repomill.recipes.commits.mined import MinedCommit
@@ -83,8 +82,7 @@ def _context(index: SymbolLookup, units: list[dict[str, Any]]) -> list[ContextIt
     changed = {u["old_path"] for u in units} | {u["path"] for u in units}
     for unit in units:
         code = unit["old_code"] + "\n" + unit["new_code"]
-        names = references(code, LANGUAGES[unit["language"]].keywords)
-        for item in candidates(index, unit["old_path"] or unit["path"], code, names):
+        for item in candidates(index, unit["old_path"] or unit["path"], code):
             key = (item.path, item.symbol, item.start_line)
             if item.path in changed:
                 continue  # its old code is in the prompt already, or it is new
