@@ -6,7 +6,7 @@ same package without imports."""
 import pytest
 
 from repomill.code.build import build_index
-from repomill.code.context import candidates
+from repomill.code.context import candidates, import_block
 from repomill.code.settings import IndexConfig
 from repomill.sources import open_source
 
@@ -86,6 +86,70 @@ def test_python_package_re_exports_are_followed(context_of):
     }
 
 
+TIMEOUT_VARIANTS = {
+    "declaration": "export default function timeout(ms: number): number {\n  return ms;\n}\n",
+    "local": "const timeout = (ms: number): number => ms;\nexport default timeout;\n",
+    "clause": "function timeout(ms: number): number {\n  return ms;\n}\nexport {timeout as default};\n",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("variant", sorted(TIMEOUT_VARIANTS))
+def test_typescript_default_import_resolves_to_the_default_export(context_of, variant):
+    files = {
+        "source/utils/timeout.ts": TIMEOUT_VARIANTS[variant],
+        "source/core/ky.ts": (
+            "import timeout from '../utils/timeout.js';\n\n"
+            "export function run(ms: number): number {\n  return timeout(ms);\n}\n"
+        ),
+    }
+    assert context_of(files, "source/core/ky.ts", 4) == {("source/utils/timeout.ts", "timeout")}
+
+
+def test_typescript_export_records_are_not_shown_as_imports(tmp_path):
+    files = {"a.ts": "import {b} from './b';\nexport default function a() {}\n", "b.ts": ""}
+    repo = make_repo(tmp_path / "r", files)
+    index = build_index(open_source(repo), IndexConfig(workers=1), None,
+                        show_progress=False).index  # fmt: skip
+    assert import_block(index, "a.ts") == "import {b} from './b';"
+
+
+BARREL = {
+    "src/lib/index.ts": (
+        "export * from './shapes';\nexport {area} from './math';\n"
+        "export {perimeter as edge} from './math';\nexport {default as make} from './make';\n"
+    ),
+    "src/lib/shapes.ts": "export interface Square {\n  side: number;\n}\n",
+    "src/lib/math.ts": (
+        "export function area(s: number): number {\n  return s * s;\n}\n"
+        "export function perimeter(s: number): number {\n  return 4 * s;\n}\n"
+    ),
+    "src/lib/make.ts": "export default function make(): number {\n  return 1;\n}\n",
+}
+EXPECTED_BARREL = {
+    ("src/lib/shapes.ts", "Square"),
+    ("src/lib/math.ts", "area"),
+    ("src/lib/math.ts", "perimeter"),
+    ("src/lib/make.ts", "make"),
+}
+
+
+def test_typescript_barrel_re_exports_are_followed(context_of):
+    app = (
+        "import {Square, area, edge, make} from './lib';\n\n"
+        "export function run(s: Square): number {\n  return area(s.side) + edge(1) + make();\n}\n"
+    )
+    assert context_of({**BARREL, "src/app.ts": app}, "src/app.ts", 4) == EXPECTED_BARREL
+
+
+def test_typescript_namespace_import_reads_through_the_barrel(context_of):
+    app = (
+        "import * as lib from './lib/index.js';\n\n"
+        "export function run(s: lib.Square): number {\n"
+        "  return lib.area(s.side) + lib.edge(1) + lib.make();\n}\n"
+    )
+    assert context_of({**BARREL, "src/app.ts": app}, "src/app.ts", 4) == EXPECTED_BARREL
+
+
 def test_typescript_attributes_and_unimported_names_are_not_context(context_of):
     files = {
         "src/util.ts": "export function name(): string {\n  return 'x';\n}\n"
@@ -97,6 +161,18 @@ def test_typescript_attributes_and_unimported_names_are_not_context(context_of):
         ),
     }
     assert context_of(files, "src/app.ts", 4) == set()
+
+
+def test_javascript_require_bindings(context_of):
+    files = {
+        "lib/m.js": "function f() {}\nfunction g() {}\nfunction h() {}\nfunction j() {}\n",
+        "app.js": (
+            "const m = require('./lib/m');\nconst {g, h: k} = require('./lib/m.js');\n\n"
+            "function run() {\n  return m.f() + g() + k() + j();\n}\n"
+        ),
+    }  # fmt: skip
+    assert context_of(files, "app.js", 5) == {("lib/m.js", "f"), ("lib/m.js", "g"),
+                                               ("lib/m.js", "h")}  # fmt: skip
 
 
 JAVA_TAX = (

@@ -14,6 +14,7 @@ from repomill.code.languages import LANGUAGES, language_for_path
 from repomill.code.languages.base import TYPE_KINDS, LanguageSpec
 from repomill.code.render import render_symbol
 from repomill.code.repo_index import Visibility
+from repomill.code.resolve import EXPORT
 from repomill.code.uses import code_uses
 from repomill.tokens import TokenCounter
 
@@ -137,11 +138,13 @@ def _resolve_member(index: SymbolLookup, path: str, obj: str, member: str, seen,
 def _exported(index: SymbolLookup, path: str, name: str, follow: bool, hops: int = 0):
     """The top-level definitions `name` stands for in the file at `path`; with `follow`, a
     name the file only imports (re-exports: `from .x import name` in an __init__.py,
-    `export … from`) is followed to its definition."""
+    `export … from`) or renames (`export default x`) is followed to its definition."""
     own = [s for s in index.defined_in(path, name) if s["top_level"]]
     seen = index.visible_from(path) if follow and not own and hops < MAX_HOPS else None
     if seen is None:
         return own
+    if name in seen.renamed:
+        return _exported(index, path, seen.renamed[name], follow, hops + 1)
     pairs = seen.named.get(name) or [(target, name) for target in seen.modules]
     return [s for target, original in pairs
             for s in _exported(index, target, original, follow, hops + 1)]  # fmt: skip
@@ -165,7 +168,7 @@ def _item(index: SymbolLookup, symbol: dict, how: int, uses: int) -> ContextItem
 def import_block(index: SymbolLookup, path: str) -> str:
     statements: list[str] = []
     for raw in index.imports_of(path):
-        if raw["alias"] != "package" and raw["statement"] not in statements:
+        if raw["alias"] not in ("package", EXPORT) and raw["statement"] not in statements:
             statements.append(raw["statement"])
     return "\n".join(statements)
 

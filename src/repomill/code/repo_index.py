@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from repomill.code.resolve import ImportResolver, RepoLayout
+from repomill.code.resolve import EXPORT, ImportResolver, RepoLayout
 
 
 @dataclass
@@ -19,6 +19,8 @@ class Visibility:
     modules: list[str] = field(default_factory=list)  # files whose names are all in reach
     # local name of a module -> its files, whose names are in reach as `name.x`
     aliases: dict[str, list[str]] = field(default_factory=dict)
+    # name the file exports -> its own definition's name (`export default x`)
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 def resolve_imports(
@@ -28,6 +30,10 @@ def resolve_imports(
     seen = Visibility()
     rows = []
     for raw in raws:
+        if raw["alias"] == EXPORT:
+            rows.append({**raw, "resolved": []})
+            seen.renamed.update(raw["names"])
+            continue
         resolved = resolver.resolve(path, language, raw)
         rows.append({**raw, "resolved": resolved.targets})
         for local, target, original in resolved.names:
