@@ -60,20 +60,29 @@ class SymbolLookup(Protocol):
     """What context selection asks of an index (the whole-repo `RepoIndex`, or the
     `RevisionIndex` the commit recipe moves through history)."""
 
-    def visible_from(self, path: str) -> Visibility | None: ...
+    def visible_from(
+        self, path: str, imports: list[dict[str, Any]] | None = None
+    ) -> Visibility | None:
+        """What `path` sees through its imports, or through `imports` (its imports at
+        another revision) resolved here."""
+        ...
+
     def defined_in(self, path: str, name: str) -> list[dict[str, Any]]: ...
     def members_of(self, path: str, qualname: str) -> list[dict[str, Any]]: ...
     def unique_elsewhere(self, name: str, path: str) -> dict[str, Any] | None: ...
     def imports_of(self, path: str) -> list[dict[str, Any]]: ...
 
 
-def candidates(index: SymbolLookup, path: str, code: str) -> list[ContextItem]:
-    """Every definition in another file that the code uses, ranked."""
+def candidates(
+    index: SymbolLookup, path: str, code: str, seen: Visibility | None = None
+) -> list[ContextItem]:
+    """Every definition in another file that the code uses, ranked; `seen` is what the
+    code sees of other files (by default what `path` sees)."""
     language = language_for_path(path)
     if language is None:
         return []
     spec = LANGUAGES[language]
-    seen = index.visible_from(path)
+    seen = seen or index.visible_from(path)
     aliases = seen.aliases if seen is not None else {}
     used = code_uses(language, code)
     counts = Counter(IDENTIFIER.findall(code))

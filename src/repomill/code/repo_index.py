@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from repomill.code.languages import language_for_path
 from repomill.code.resolve import EXPORT, ImportResolver, RepoLayout
 
 
@@ -21,6 +22,17 @@ class Visibility:
     aliases: dict[str, list[str]] = field(default_factory=dict)
     # name the file exports -> its own definition's name (`export default x`)
     renamed: dict[str, str] = field(default_factory=dict)
+
+    def union(self, other: Visibility) -> Visibility:
+        """What either sees (a file's imports at two revisions)."""
+        named = {name: list(pairs) for name, pairs in self.named.items()}
+        aliases = {name: list(files) for name, files in self.aliases.items()}
+        for name, pairs in other.named.items():
+            named.setdefault(name, []).extend(p for p in pairs if p not in named[name])
+        for name, files in other.aliases.items():
+            aliases.setdefault(name, []).extend(f for f in files if f not in aliases[name])
+        modules = self.modules + [m for m in other.modules if m not in self.modules]
+        return Visibility(named, modules, aliases, {**other.renamed, **self.renamed})
 
 
 def resolve_imports(
@@ -88,8 +100,12 @@ class RepoIndex:
         )
 
     # The SymbolLookup protocol of code/context.py.
-    def visible_from(self, path: str) -> Visibility | None:
-        return self.visibility.get(path)
+    def visible_from(self, path: str, imports: list[dict[str, Any]] | None = None
+                     ) -> Visibility | None:  # fmt: skip
+        if imports is None:
+            return self.visibility.get(path)
+        language = language_for_path(path)
+        return resolve_imports(self.resolver, path, language, imports)[1] if language else None
 
     def defined_in(self, path: str, name: str) -> list[dict[str, Any]]:
         return [s for s in self.symbols_by_name.get(name, ()) if s["path"] == path]

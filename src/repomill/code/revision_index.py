@@ -240,12 +240,16 @@ class RevisionIndex:
 
     # -- the SymbolLookup protocol of code/context.py ----------------------------------
 
-    def visible_from(self, path: str) -> Visibility | None:
-        if path not in self.files:
-            return None
+    def visible_from(self, path: str, imports: list[dict[str, Any]] | None = None
+                     ) -> Visibility | None:  # fmt: skip
         if self._resolver is None:
             self._resolver = self._layout_resolver()
             self._visibility.clear()
+        if imports is not None:
+            language = language_for_path(path)
+            return resolve_imports(self._resolver, path, language, imports)[1] if language else None
+        if path not in self.files:
+            return None
         blob, language = self.files[path]
         cached = self._visibility.get(path)
         if cached is not None and cached[0] == blob:
