@@ -91,6 +91,24 @@ def test_members_of_bound_objects_are_left_out():
     assert uses.members == {("mod", "z")}
 
 
+@pytest.mark.parametrize(
+    "language, code",
+    [
+        ("typescript", "const m = `the ${helper(x)} timeout` + 'of path';"),
+        ("java", 'String m = helper("the timeout of path");'),
+        ("go", 'm := helper("the timeout of path") + `raw`'),
+    ],
+)
+def test_words_in_strings_are_no_references(language, code):
+    uses = code_uses(language, code)
+    assert "helper" in uses.names
+    assert not {"the", "timeout", "of", "path", "raw"} & uses.names
+
+
+def test_python_strings_count_for_quoted_annotations():
+    assert "Order" in code_uses("python", 'def f(o: "Order"):\n    pass\n').names
+
+
 def test_an_indented_fragment_parses():
     uses = code_uses("python", "    def m(self, arg):\n        return helper(arg)\n")
     assert uses.names == {"helper"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from tree_sitter import QueryCursor
@@ -26,26 +27,36 @@ class Uses:
 
 def code_uses(language: str, code: str) -> Uses:
     """The uses of `code`, a fragment of a file in `language` (a unit or a chunk). Names in
-    comments and strings count (doc links, quoted annotations)."""
+    comments count (doc links), and in strings where the language does not label them
+    (Python: quoted annotations)."""
     spec = LANGUAGES[language]
     source = textwrap.dedent(code).encode("utf-8")
     query = uses_query(language)
     bound: set[str] = set()
-    not_bare: set[int] = set()  # start offsets of names that are no reference there
+    spans: list[tuple[int, int]] = []  # where names are no references (they do not nest)
     members: set[tuple[str, str]] = set()
     if query is not None:
         root = parser(language).parse(source).root_node
         for _, captures in QueryCursor(query).matches(root):
             bound.update(node_text(n) for n in captures.get("bound", ()))
-            not_bare.update(n.start_byte for n in captures.get("label", ()))
+            spans.extend((n.start_byte, n.end_byte) for n in captures.get("label", ()))
             pairs = zip(captures.get("object", ()), captures.get("member", ()), strict=True)
             for obj, member in pairs:
-                not_bare.add(member.start_byte)
+                spans.append((member.start_byte, member.end_byte))
                 if _DOTTED.fullmatch(written := node_text(obj)):
                     members.add((written, node_text(member)))
+    spans.sort()
+    starts = [start for start, _ in spans]
     names = {
-        m.group().decode("utf-8") for m in _IDENTIFIER.finditer(source) if m.start() not in not_bare
+        m.group().decode("utf-8")
+        for m in _IDENTIFIER.finditer(source)
+        if not _inside(spans, starts, m.start())
     }
     local = bound | spec.keywords  # `self`, `this`
     free = {(obj, member) for obj, member in members if obj.split(".")[0] not in local}
     return Uses(frozenset(names - local), frozenset(free))
+
+
+def _inside(spans: list[tuple[int, int]], starts: list[int], offset: int) -> bool:
+    at = bisect_right(starts, offset) - 1
+    return at >= 0 and offset < spans[at][1]

@@ -37,8 +37,8 @@ class LanguageSpec:
     extract_imports: Callable[[Node], list[RawImport]] = lambda node: []
     # A tree-sitter query of what code names without using anything outside it: @bound
     # (names it binds: parameters, assignment and loop targets…), @label (names that are
-    # not references where they stand: keyword arguments, object keys) and @object /
-    # @member pairs (`obj.member`). Empty: every identifier counts as a reference.
+    # not references where they stand: keyword arguments, object keys, string text) and
+    # @object / @member pairs (`obj.member`). Empty: every identifier is a reference.
     uses_query: str = ""
     # True where a name from another file may be used without an import (Java and Go: the
     # same package), so one defined in just one other file is taken to be that one. False

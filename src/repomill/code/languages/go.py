@@ -62,6 +62,8 @@ _USES_QUERY = """
 (selector_expression operand: (_) @object field: (field_identifier) @member)
 (qualified_type package: (package_identifier) @object name: (type_identifier) @member)
 (field_identifier) @label
+(interpreted_string_literal_content) @label
+(raw_string_literal_content) @label
 """
 
 GO = LanguageSpec(

@@ -39,6 +39,8 @@ _USES_QUERY = """
 (type_parameter (type_identifier) @bound)
 (method_invocation object: (_) @object name: (identifier) @member)
 (field_access object: (_) @object field: (identifier) @member)
+(string_fragment) @label
+(multiline_string_fragment) @label
 """
 
 JAVA = LanguageSpec(

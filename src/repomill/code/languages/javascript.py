@@ -142,6 +142,7 @@ _USES_QUERY = """
 (class_declaration name: (_) @bound)
 (member_expression object: (_) @object property: (property_identifier) @member)
 (property_identifier) @label
+(string_fragment) @label
 """
 _JS_USES_QUERY = _USES_QUERY + "(formal_parameters (identifier) @bound)\n"
 _TS_USES_QUERY = (
