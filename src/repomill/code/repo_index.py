@@ -61,6 +61,13 @@ def resolve_imports(
     return rows, seen
 
 
+def visibility_at(resolver: ImportResolver, path: str, imports: list[dict[str, Any]]
+                  ) -> Visibility | None:  # fmt: skip
+    """What a file at `path` with these imports (at another revision, say) sees."""
+    language = language_for_path(path)
+    return resolve_imports(resolver, path, language, imports)[1] if language else None
+
+
 class RepoIndex:
     def __init__(self, file_records: list[dict[str, Any]], project_files: dict[str, str]):
         self.files = [r for r in file_records if r.get("status") == "indexed"]
@@ -104,8 +111,7 @@ class RepoIndex:
                      ) -> Visibility | None:  # fmt: skip
         if imports is None:
             return self.visibility.get(path)
-        language = language_for_path(path)
-        return resolve_imports(self.resolver, path, language, imports)[1] if language else None
+        return visibility_at(self.resolver, path, imports)
 
     def defined_in(self, path: str, name: str) -> list[dict[str, Any]]:
         return [s for s in self.symbols_by_name.get(name, ()) if s["path"] == path]

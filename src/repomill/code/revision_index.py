@@ -18,7 +18,7 @@ from pygit2.enums import DeltaStatus
 from repomill.code.blob_index import FileFacts, blob_facts, index_blob
 from repomill.code.incremental import IncrementalParser
 from repomill.code.languages import language_for_path
-from repomill.code.repo_index import Visibility, resolve_imports
+from repomill.code.repo_index import Visibility, resolve_imports, visibility_at
 from repomill.code.resolve import (
     MAX_PROJECT_FILE_BYTES,
     PROJECT_FILES,
@@ -246,8 +246,7 @@ class RevisionIndex:
             self._resolver = self._layout_resolver()
             self._visibility.clear()
         if imports is not None:
-            language = language_for_path(path)
-            return resolve_imports(self._resolver, path, language, imports)[1] if language else None
+            return visibility_at(self._resolver, path, imports)
         if path not in self.files:
             return None
         blob, language = self.files[path]
