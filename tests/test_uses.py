@@ -109,6 +109,12 @@ def test_python_strings_count_for_quoted_annotations():
     assert "Order" in code_uses("python", 'def f(o: "Order"):\n    pass\n').names
 
 
+def test_in_a_fragment_that_does_not_parse_names_count_as_written():
+    fragment = "\tawait check(\n\t\tclient(url, {\n\t\t\tlimit: 5,\n\t\t}).text(),\n\t\t{\n"
+    fragment += "\t\t\tmessage: /Too Large/,\n\n\tawait measure({\n\t\tt,\n\t\tasync run() {\n"
+    assert {"check", "client", "measure"} <= code_uses("typescript", fragment).names
+
+
 def test_an_indented_fragment_parses():
     uses = code_uses("python", "    def m(self, arg):\n        return helper(arg)\n")
     assert uses.names == {"helper"}

@@ -10,7 +10,7 @@ import textwrap
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from tree_sitter import QueryCursor
+from tree_sitter import Node, QueryCursor
 
 from repomill.code.languages import LANGUAGES, parser, uses_query
 from repomill.code.languages.base import node_text
@@ -38,6 +38,8 @@ def code_uses(language: str, code: str) -> Uses:
     if query is not None:
         root = parser(language).parse(source).root_node
         for _, captures in QueryCursor(query).matches(root):
+            if root.has_error and any(_in_error(n) for ns in captures.values() for n in ns):
+                continue  # a fragment that does not parse: its names count as written
             bound.update(node_text(n) for n in captures.get("bound", ()))
             spans.extend((n.start_byte, n.end_byte) for n in captures.get("label", ()))
             pairs = zip(captures.get("object", ()), captures.get("member", ()), strict=True)
@@ -60,3 +62,13 @@ def code_uses(language: str, code: str) -> Uses:
 def _inside(spans: list[tuple[int, int]], starts: list[int], offset: int) -> bool:
     at = bisect_right(starts, offset) - 1
     return at >= 0 and offset < spans[at][1]
+
+
+def _in_error(node: Node | None) -> bool:
+    """Whether error recovery made the node up (a unit of changed lines is often only part
+    of a statement; recovery may read a call's name as an object key)."""
+    while node is not None:
+        if node.is_error:
+            return True
+        node = node.parent
+    return False
