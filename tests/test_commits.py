@@ -189,6 +189,20 @@ def test_per_unit_examples(history, tmp_path):
     assert len({r["id"] for r in per_unit}) == 2
 
 
+def test_context_sees_what_the_commit_imports(tmp_path):
+    """New code uses names the commit imports; a new file has no imports at the parent."""
+    repo = tmp_path / "lib"
+    util = "def clamp(x):\n    return x\n\n\ndef scale(x):\n    return 2 * x\n"
+    make_repo(repo, {"util.py": util, "app.py": "def run(x):\n    return x\n"})
+    commit(repo, {"app.py": "from util import clamp\n\n\ndef run(x):\n    return clamp(x)\n",
+                  "report.py": "from util import scale\n\n\ndef report(x):\n    return scale(x)\n"},
+           "Clamp the run and add a scaled report", when=T0 + DAY)  # fmt: skip
+    build(repo, tmp_path / "out", validation=0, test=0)
+    (row,) = rows(tmp_path / "out", "train")
+    assert {(c["path"], c["symbol"]) for c in row["context"]} == {
+        ("util.py", "clamp"), ("util.py", "scale")}  # fmt: skip
+
+
 def test_token_budget_drops_context_first_then_rejects(tmp_path):
     repo = tmp_path / "lib"
     long_body = "".join(f"    total += {i}\n" for i in range(200))

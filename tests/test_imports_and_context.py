@@ -23,8 +23,7 @@ def indexes(tmp_path_factory):
 
 def context_at(index, path, line, budget=2000):
     chunk = index.chunk_at(path, line)
-    return select_context(index, path, chunk["text"], chunk["references"], budget,
-                          load_tokenizer())  # fmt: skip
+    return select_context(index, path, chunk["text"], budget, load_tokenizer())
 
 
 def resolved(index, path):

@@ -39,7 +39,7 @@ FIXTURES = {
         RepoLayout({"main.go", "util/u.go", "util/u_test.go"}, {"go.mod": "module ex.com/m\n"}),
         "main.go",
         RawImport("ex.com/m/util", alias="util"),
-        Resolved(["util/u.go"]),
+        Resolved(["util/u.go"], modules=[("util", "util/u.go")]),
     ),
 }
 

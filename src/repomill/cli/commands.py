@@ -121,7 +121,7 @@ def context(
     chunk = index.chunk_at(path, line)
     if chunk is None:
         raise UserError(f"{path}:{line}: no code at that line")
-    result = select_context(index, path, chunk["text"], chunk["references"], budget, counter)
+    result = select_context(index, path, chunk["text"], budget, counter)
     if as_json:
         payload = {
             "chunk": {

@@ -1,6 +1,7 @@
 """Cross-file context: the definitions from *other* files that a piece of code uses,
-resolved through its file's imports first and then by unique name, ranked, rendered and
-fitted to a token budget by dropping whole lowest-ranked items."""
+resolved through its file's imports (and, in languages whose same-package names need no
+import, by unique name), ranked, rendered and fitted to a token budget by dropping whole
+lowest-ranked items."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from repomill.code.file_index import IDENTIFIER
-from repomill.code.languages.base import TYPE_KINDS
+from repomill.code.languages import LANGUAGES, language_for_path
+from repomill.code.languages.base import TYPE_KINDS, LanguageSpec
 from repomill.code.render import render_symbol
 from repomill.code.repo_index import Visibility
+from repomill.code.resolve import EXPORT
+from repomill.code.uses import code_uses
 from repomill.tokens import TokenCounter
 
 # How a referenced name was found; higher ranks first.
 NAMED_IMPORT, MODULE_IMPORT, UNIQUE_NAME = 3, 2, 1
 MAX_CANDIDATES = 64
+MAX_HOPS = 4  # re-exports followed from the imported file to the definition
 
 
 @dataclass
@@ -55,7 +60,13 @@ class SymbolLookup(Protocol):
     """What context selection asks of an index (the whole-repo `RepoIndex`, or the
     `RevisionIndex` the commit recipe moves through history)."""
 
-    def visible_from(self, path: str) -> Visibility | None: ...
+    def visible_from(
+        self, path: str, imports: list[dict[str, Any]] | None = None
+    ) -> Visibility | None:
+        """What `path` sees through its imports, or through `imports` (its imports at
+        another revision) resolved here."""
+        ...
+
     def defined_in(self, path: str, name: str) -> list[dict[str, Any]]: ...
     def members_of(self, path: str, qualname: str) -> list[dict[str, Any]]: ...
     def unique_elsewhere(self, name: str, path: str) -> dict[str, Any] | None: ...
@@ -63,17 +74,30 @@ class SymbolLookup(Protocol):
 
 
 def candidates(
-    index: SymbolLookup, path: str, code: str, references: list[str]
+    index: SymbolLookup, path: str, code: str, seen: Visibility | None = None
 ) -> list[ContextItem]:
-    """Every definition in another file that the code's references resolve to, ranked."""
-    seen = index.visible_from(path)
-    uses = Counter(IDENTIFIER.findall(code))
+    """Every definition in another file that the code uses, ranked; `seen` is what the
+    code sees of other files (by default what `path` sees)."""
+    language = language_for_path(path)
+    if language is None:
+        return []
+    spec = LANGUAGES[language]
+    seen = seen or index.visible_from(path)
+    aliases = seen.aliases if seen is not None else {}
+    used = code_uses(language, code)
+    counts = Counter(IDENTIFIER.findall(code))
     found: dict[tuple[str, str, int], ContextItem] = {}
-    for name in references:
-        for symbol, how in _resolve_name(index, path, name, seen):
+
+    def add(symbols, name: str) -> None:
+        for symbol, how in symbols:
             key = (symbol["path"], symbol["qualname"], symbol["start_line"])
-            if key not in found:
-                found[key] = _item(index, symbol, how, uses[name])
+            if symbol["path"] != path and key not in found:
+                found[key] = _item(index, symbol, how, counts[name])
+
+    for name in sorted(used.names - aliases.keys()):
+        add(_resolve_name(index, path, name, seen, spec), name)
+    for obj, member in sorted(used.members):
+        add(_resolve_member(index, path, obj, member, seen, spec), member)
     ranked = sorted(
         found.values(),
         key=lambda i: (-i.how, -i.uses, i.kind not in TYPE_KINDS, i.path, i.start_line),
@@ -81,24 +105,58 @@ def candidates(
     return ranked[:MAX_CANDIDATES]
 
 
-def _resolve_name(index: SymbolLookup, path: str, name: str, seen):
+def _resolve_name(index: SymbolLookup, path: str, name: str, seen, spec: LanguageSpec):
+    """(definition, how) pairs a bare name stands for: what the file's imports bind it to,
+    else, in languages whose same-package names need no import, the one other file that
+    defines it."""
+    follow = not spec.unique_names
     if seen is not None and name in seen.named:
         for target, original in seen.named[name]:
-            defined = index.defined_in(target, original)
-            yield from ((s, NAMED_IMPORT) for s in defined if s["top_level"])
+            yield from ((s, NAMED_IMPORT) for s in _exported(index, target, original, follow))
         return
     if seen is not None:
-        in_modules = [
-            s for target in seen.modules for s in index.defined_in(target, name) if s["top_level"]
-        ]
+        in_modules = [s for target in seen.modules for s in _exported(index, target, name, follow)]
         if in_modules:
             yield from ((s, MODULE_IMPORT) for s in in_modules)
             return
-    if index.defined_in(path, name):
+    if not spec.unique_names or index.defined_in(path, name):
         return  # a definition of this file shadows any elsewhere
     unique = index.unique_elsewhere(name, path)
     if unique is not None and unique["kind"] != "impl":
         yield unique, UNIQUE_NAME
+
+
+def _resolve_member(index: SymbolLookup, path: str, obj: str, member: str, seen,
+                    spec: LanguageSpec):  # fmt: skip
+    """What `obj.member` stands for: a definition of the module `obj` names, or a member
+    of the class (type) `obj` resolves to."""
+    if seen is not None and obj in seen.aliases:
+        follow = not spec.unique_names
+        for target in seen.aliases[obj]:
+            yield from ((s, MODULE_IMPORT) for s in _exported(index, target, member, follow))
+        return
+    if "." in obj:
+        return
+    for owner, how in _resolve_name(index, path, obj, seen, spec):
+        if owner["kind"] in TYPE_KINDS:
+            for symbol in index.members_of(owner["path"], owner["qualname"]):
+                if symbol["name"] == member:
+                    yield symbol, how
+
+
+def _exported(index: SymbolLookup, path: str, name: str, follow: bool, hops: int = 0):
+    """The top-level definitions `name` stands for in the file at `path`; with `follow`, a
+    name the file only imports (re-exports: `from .x import name` in an __init__.py,
+    `export … from`) or renames (`export default x`) is followed to its definition."""
+    own = [s for s in index.defined_in(path, name) if s["top_level"]]
+    seen = index.visible_from(path) if follow and not own and hops < MAX_HOPS else None
+    if seen is None:
+        return own
+    if name in seen.renamed:
+        return _exported(index, path, seen.renamed[name], follow, hops + 1)
+    pairs = seen.named.get(name) or [(target, name) for target in seen.modules]
+    return [s for target, original in pairs
+            for s in _exported(index, target, original, follow, hops + 1)]  # fmt: skip
 
 
 def _item(index: SymbolLookup, symbol: dict, how: int, uses: int) -> ContextItem:
@@ -119,18 +177,13 @@ def _item(index: SymbolLookup, symbol: dict, how: int, uses: int) -> ContextItem
 def import_block(index: SymbolLookup, path: str) -> str:
     statements: list[str] = []
     for raw in index.imports_of(path):
-        if raw["alias"] != "package" and raw["statement"] not in statements:
+        if raw["alias"] not in ("package", EXPORT) and raw["statement"] not in statements:
             statements.append(raw["statement"])
     return "\n".join(statements)
 
 
 def select_context(
-    index: SymbolLookup,
-    path: str,
-    code: str,
-    references: list[str],
-    budget: int,
-    tokenizer: TokenCounter,
+    index: SymbolLookup, path: str, code: str, budget: int, tokenizer: TokenCounter
 ) -> Context:
     """The imports of `path` and the ranked definitions `code` uses, within `budget` tokens.
     Items are kept in rank order until one does not fit; it and all lower ones are dropped."""
@@ -138,7 +191,7 @@ def select_context(
     context = Context(imports=imports, tokens=tokenizer.count(imports) if imports else 0)
     if context.tokens > budget:
         context.imports, context.tokens = "", 0
-    ranked = candidates(index, path, code, references)
+    ranked = candidates(index, path, code)
     for position, item in enumerate(ranked):
         item.tokens = tokenizer.count(item.text)
         if context.tokens + item.tokens > budget:

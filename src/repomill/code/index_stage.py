@@ -18,7 +18,7 @@ from repomill.sources.filters import content_skip_reason
 @dataclass(frozen=True)
 class IndexFilesStage(Stage):
     name = "index_files"
-    version = 1
+    version = 2  # 2: JS/TS export records (EXPORT) and require() bindings among the imports
     # source: where the files are read from; each item names its content (path and git
     # blob id, or size and mtime in a plain directory), so the records do not depend on it.
     cache_exclude = frozenset({"source"})

@@ -7,7 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from repomill.code.resolve import ImportResolver, RepoLayout
+from repomill.code.languages import language_for_path
+from repomill.code.resolve import EXPORT, ImportResolver, RepoLayout
 
 
 @dataclass
@@ -17,6 +18,21 @@ class Visibility:
     # local name -> [(file, name defined there)]
     named: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     modules: list[str] = field(default_factory=list)  # files whose names are all in reach
+    # local name of a module -> its files, whose names are in reach as `name.x`
+    aliases: dict[str, list[str]] = field(default_factory=dict)
+    # name the file exports -> its own definition's name (`export default x`)
+    renamed: dict[str, str] = field(default_factory=dict)
+
+    def union(self, other: Visibility) -> Visibility:
+        """What either sees (a file's imports at two revisions)."""
+        named = {name: list(pairs) for name, pairs in self.named.items()}
+        aliases = {name: list(files) for name, files in self.aliases.items()}
+        for name, pairs in other.named.items():
+            named.setdefault(name, []).extend(p for p in pairs if p not in named[name])
+        for name, files in other.aliases.items():
+            aliases.setdefault(name, []).extend(f for f in files if f not in aliases[name])
+        modules = self.modules + [m for m in other.modules if m not in self.modules]
+        return Visibility(named, modules, aliases, {**other.renamed, **self.renamed})
 
 
 def resolve_imports(
@@ -26,16 +42,30 @@ def resolve_imports(
     seen = Visibility()
     rows = []
     for raw in raws:
+        if raw["alias"] == EXPORT:
+            rows.append({**raw, "resolved": []})
+            seen.renamed.update(raw["names"])
+            continue
         resolved = resolver.resolve(path, language, raw)
         rows.append({**raw, "resolved": resolved.targets})
         for local, target, original in resolved.names:
             if target != path:  # e.g. `use crate::inline_mod::X` inside lib.rs itself
                 seen.named.setdefault(local, []).append((target, original))
-        bound = {target for _, target, _ in resolved.names}
+        for local, target in resolved.modules:
+            if target != path:
+                seen.aliases.setdefault(local, []).append(target)
+        bound = {target for _, target, _ in resolved.names} | {t for _, t in resolved.modules}
         for target in resolved.targets:
             if target not in bound and target not in seen.modules and target != path:
                 seen.modules.append(target)
     return rows, seen
+
+
+def visibility_at(resolver: ImportResolver, path: str, imports: list[dict[str, Any]]
+                  ) -> Visibility | None:  # fmt: skip
+    """What a file at `path` with these imports (at another revision, say) sees."""
+    language = language_for_path(path)
+    return resolve_imports(resolver, path, language, imports)[1] if language else None
 
 
 class RepoIndex:
@@ -77,8 +107,11 @@ class RepoIndex:
         )
 
     # The SymbolLookup protocol of code/context.py.
-    def visible_from(self, path: str) -> Visibility | None:
-        return self.visibility.get(path)
+    def visible_from(self, path: str, imports: list[dict[str, Any]] | None = None
+                     ) -> Visibility | None:  # fmt: skip
+        if imports is None:
+            return self.visibility.get(path)
+        return visibility_at(self.resolver, path, imports)
 
     def defined_in(self, path: str, name: str) -> list[dict[str, Any]]:
         return [s for s in self.symbols_by_name.get(name, ()) if s["path"] == path]

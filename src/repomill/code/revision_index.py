@@ -18,7 +18,7 @@ from pygit2.enums import DeltaStatus
 from repomill.code.blob_index import FileFacts, blob_facts, index_blob
 from repomill.code.incremental import IncrementalParser
 from repomill.code.languages import language_for_path
-from repomill.code.repo_index import Visibility, resolve_imports
+from repomill.code.repo_index import Visibility, resolve_imports, visibility_at
 from repomill.code.resolve import (
     MAX_PROJECT_FILE_BYTES,
     PROJECT_FILES,
@@ -240,12 +240,15 @@ class RevisionIndex:
 
     # -- the SymbolLookup protocol of code/context.py ----------------------------------
 
-    def visible_from(self, path: str) -> Visibility | None:
-        if path not in self.files:
-            return None
+    def visible_from(self, path: str, imports: list[dict[str, Any]] | None = None
+                     ) -> Visibility | None:  # fmt: skip
         if self._resolver is None:
             self._resolver = self._layout_resolver()
             self._visibility.clear()
+        if imports is not None:
+            return visibility_at(self._resolver, path, imports)
+        if path not in self.files:
+            return None
         blob, language = self.files[path]
         cached = self._visibility.get(path)
         if cached is not None and cached[0] == blob:

@@ -40,3 +40,10 @@ def parser(name: str) -> Parser:
 def import_query(name: str) -> Query:
     """The language's query whose @import captures are import statements."""
     return Query(grammar(name), LANGUAGES[name].import_query)
+
+
+@cache
+def uses_query(name: str) -> Query | None:
+    """The language's query of what code binds and reads (see `LanguageSpec.uses_query`)."""
+    text = LANGUAGES[name].uses_query
+    return Query(grammar(name), text) if text else None

@@ -35,6 +35,15 @@ class LanguageSpec:
     # a tree-sitter query whose @import captures are import statements
     import_query: str = ""
     extract_imports: Callable[[Node], list[RawImport]] = lambda node: []
+    # A tree-sitter query of what code names without using anything outside it: @bound
+    # (names it binds: parameters, assignment and loop targets…), @label (names that are
+    # not references where they stand: keyword arguments, object keys, string text) and
+    # @object / @member pairs (`obj.member`). Empty: every identifier is a reference.
+    uses_query: str = ""
+    # True where a name from another file may be used without an import (Java and Go: the
+    # same package), so one defined in just one other file is taken to be that one. False
+    # where only imports bring names in; then re-exports are followed.
+    unique_names: bool = False
     name_of: Callable[[Node], str | None] = lambda node: _field_text(node, "name")
     docstring_of: Callable[[Node], str] = lambda node: ""
     # the type a top-level definition belongs to (Go methods: their receiver type)

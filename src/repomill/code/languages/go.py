@@ -52,6 +52,20 @@ def _imports(node: Node) -> list[RawImport]:
     return result
 
 
+_USES_QUERY = """
+(parameter_declaration name: (identifier) @bound)
+(variadic_parameter_declaration name: (identifier) @bound)
+(short_var_declaration left: (expression_list (identifier) @bound))
+(var_spec name: (identifier) @bound)
+(const_spec name: (identifier) @bound)
+(range_clause left: (expression_list (identifier) @bound))
+(selector_expression operand: (_) @object field: (field_identifier) @member)
+(qualified_type package: (package_identifier) @object name: (type_identifier) @member)
+(field_identifier) @label
+(interpreted_string_literal_content) @label
+(raw_string_literal_content) @label
+"""
+
 GO = LanguageSpec(
     name="go",
     extensions=(".go",),
@@ -72,6 +86,8 @@ GO = LanguageSpec(
     ),
     import_query="(import_declaration) @import (package_clause) @import",
     extract_imports=_imports,
+    uses_query=_USES_QUERY,
+    unique_names=True,
     docstring_of=lambda node: leading_comment(node, _COMMENTS),
     owner_of=receiver_type,
 )

@@ -28,6 +28,21 @@ def _imports(node: Node) -> list[RawImport]:
     return [RawImport(path, names=((name, name),), line=line)]
 
 
+_USES_QUERY = """
+(formal_parameter name: (identifier) @bound)
+(catch_formal_parameter name: (identifier) @bound)
+(variable_declarator name: (identifier) @bound)
+(enhanced_for_statement name: (identifier) @bound)
+(lambda_expression parameters: (identifier) @bound)
+(inferred_parameters (identifier) @bound)
+(resource name: (identifier) @bound)
+(type_parameter (type_identifier) @bound)
+(method_invocation object: (_) @object name: (identifier) @member)
+(field_access object: (_) @object field: (identifier) @member)
+(string_fragment) @label
+(multiline_string_fragment) @label
+"""
+
 JAVA = LanguageSpec(
     name="java",
     extensions=(".java",),
@@ -58,5 +73,7 @@ JAVA = LanguageSpec(
     ),
     import_query="(import_declaration) @import (package_declaration) @import",
     extract_imports=_imports,
+    uses_query=_USES_QUERY,
+    unique_names=True,
     docstring_of=lambda node: leading_comment(node, _COMMENTS),
 )

@@ -11,6 +11,7 @@ from tree_sitter import Node
 
 from repomill.code.languages.base import LanguageSpec, RawImport, node_text, string_content, words
 from repomill.code.languages.comments import leading_comment
+from repomill.code.resolve.base import EXPORT
 
 _FUNCTION_VALUES = frozenset(
     {"arrow_function", "function_expression", "function", "generator_function"}
@@ -41,7 +42,13 @@ def _imports(node: Node) -> list[RawImport]:
     if node.type == "call_expression":  # require("x") / import("x")
         arguments = node.child_by_field_name("arguments")
         strings = [c for c in arguments.named_children if c.type == "string"] if arguments else []
-        return [RawImport(string_content(strings[0]), line=line)] if strings else []
+        return [_required(node, string_content(strings[0]), line)] if strings else []
+    if node.type == "default":  # the keyword of `export default …`
+        return _default_export(node.parent, line)
+    if node.type == "export_clause":  # `export {a as b}`, no source
+        renamed = tuple((new, own) for new, own in _specifiers(node, "export_specifier")
+                        if new != own)  # fmt: skip
+        return [RawImport("", names=renamed, alias=EXPORT, line=line)] if renamed else []
     source = node.child_by_field_name("source")
     if source is None:
         return []
@@ -58,11 +65,44 @@ def _imports(node: Node) -> list[RawImport]:
                     names.extend(_specifiers(part, "import_specifier"))
         elif child.type == "export_clause":
             names.extend(_specifiers(child, "export_specifier"))
-        elif child.type == "namespace_export" or node_text(child) == "*":
+        elif child.type == "namespace_export":  # export * as ns from "x"
+            result = replace(result, alias=node_text(child.named_children[0]))
+        elif node_text(child) == "*":
             result = replace(result, wildcard=True)
     if node.type == "export_statement" and not names and result.alias is None:
         result = replace(result, wildcard=True)  # export * from "x"
     return [replace(result, names=tuple(names))]
+
+
+def _required(call: Node, module: str, line: int) -> RawImport:
+    """`require("x")`, with what `const m = require("x")` / `const {a, b: c} = …` binds."""
+    declarator = call.parent
+    if declarator is None or declarator.type != "variable_declarator":
+        return RawImport(module, line=line)
+    bound = declarator.child_by_field_name("name")
+    if bound is not None and bound.type == "identifier":
+        return RawImport(module, alias=node_text(bound), line=line)
+    names = []
+    for part in bound.named_children if bound is not None else []:
+        if part.type == "shorthand_property_identifier_pattern":
+            names.append((node_text(part), node_text(part)))
+        elif part.type == "pair_pattern":
+            key, value = part.child_by_field_name("key"), part.child_by_field_name("value")
+            if value is not None and value.type == "identifier":
+                names.append((node_text(value), node_text(key)))
+    return RawImport(module, names=tuple(names), line=line)
+
+
+def _default_export(statement: Node, line: int) -> list[RawImport]:
+    """`export default function f…` / `class C…` / `f;`: the file's `default` is f."""
+    named = statement.child_by_field_name("declaration")
+    named = named.child_by_field_name("name") if named is not None else None
+    value = statement.child_by_field_name("value")
+    if named is None and value is not None and value.type == "identifier":
+        named = value
+    if named is None:
+        return []  # an anonymous function or class, an object…: nothing in the index
+    return [RawImport("", names=(("default", node_text(named)),), alias=EXPORT, line=line)]
 
 
 def _specifiers(node: Node, kind: str) -> list[tuple[str, str]]:
@@ -76,13 +116,44 @@ def _specifiers(node: Node, kind: str) -> list[tuple[str, str]]:
     return pairs
 
 
+# `export default` and local export clauses are captured by their small parts: a
+# capture's text is stored as the statement, and the rest is a whole definition.
 _IMPORT_QUERY = """
 (import_statement) @import
 (export_statement source: (_)) @import
+(export_statement "default" @import)
+(export_statement !source (export_clause) @import)
 ((call_expression function: (identifier) @_fn arguments: (arguments (string))) @import
   (#eq? @_fn "require"))
 ((call_expression function: (import) arguments: (arguments (string))) @import)
 """
+
+_USES_QUERY = """
+(variable_declarator name: (identifier) @bound)
+(array_pattern (identifier) @bound)
+(object_pattern (shorthand_property_identifier_pattern) @bound)
+(pair_pattern value: (identifier) @bound)
+(rest_pattern (identifier) @bound)
+(assignment_pattern left: (identifier) @bound)
+(catch_clause parameter: (identifier) @bound)
+(for_in_statement left: (identifier) @bound)
+(arrow_function parameter: (identifier) @bound)
+(function_declaration name: (identifier) @bound)
+(class_declaration name: (_) @bound)
+(member_expression object: (_) @object property: (property_identifier) @member)
+(property_identifier) @label
+(string_fragment) @label
+"""
+_JS_USES_QUERY = _USES_QUERY + "(formal_parameters (identifier) @bound)\n"
+_TS_USES_QUERY = (
+    _USES_QUERY
+    + """
+(required_parameter pattern: (identifier) @bound)
+(optional_parameter pattern: (identifier) @bound)
+(type_parameter name: (type_identifier) @bound)
+(nested_type_identifier module: (_) @object name: (type_identifier) @member)
+"""
+)
 
 _KINDS = {
     "function_declaration": "function",
@@ -119,7 +190,7 @@ def _name(node: Node) -> str | None:
     return node_text(name) if name is not None else None
 
 
-def _spec(name: str, extensions: tuple[str, ...], grammar) -> LanguageSpec:
+def _spec(name: str, extensions: tuple[str, ...], grammar, uses_query: str) -> LanguageSpec:
     return LanguageSpec(
         name=name,
         extensions=extensions,
@@ -132,13 +203,14 @@ def _spec(name: str, extensions: tuple[str, ...], grammar) -> LanguageSpec:
         keywords=_KEYWORDS,
         import_query=_IMPORT_QUERY,
         extract_imports=_imports,
+        uses_query=uses_query,
         name_of=_name,
         docstring_of=lambda node: leading_comment(node, _COMMENTS),
     )
 
 
-TYPESCRIPT = _spec(
-    "typescript", (".ts", ".mts", ".cts"), tree_sitter_typescript.language_typescript
-)
-TSX = _spec("tsx", (".tsx",), tree_sitter_typescript.language_tsx)
-JAVASCRIPT = _spec("javascript", (".js", ".jsx", ".mjs", ".cjs"), tree_sitter_javascript.language)
+TYPESCRIPT = _spec("typescript", (".ts", ".mts", ".cts"),
+                   tree_sitter_typescript.language_typescript, _TS_USES_QUERY)  # fmt: skip
+TSX = _spec("tsx", (".tsx",), tree_sitter_typescript.language_tsx, _TS_USES_QUERY)
+JAVASCRIPT = _spec("javascript", (".js", ".jsx", ".mjs", ".cjs"),
+                   tree_sitter_javascript.language, _JS_USES_QUERY)  # fmt: skip

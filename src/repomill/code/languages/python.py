@@ -56,6 +56,28 @@ def _imports(node: Node) -> list[RawImport]:
     return [RawImport(module, names=tuple(names), level=level, line=line)]
 
 
+_USES_QUERY = """
+(parameters (identifier) @bound)
+(lambda_parameters (identifier) @bound)
+(default_parameter name: (identifier) @bound)
+(typed_parameter (identifier) @bound)
+(typed_default_parameter name: (identifier) @bound)
+(list_splat_pattern (identifier) @bound)
+(dictionary_splat_pattern (identifier) @bound)
+(assignment left: (identifier) @bound)
+(pattern_list (identifier) @bound)
+(tuple_pattern (identifier) @bound)
+(list_pattern (identifier) @bound)
+(for_statement left: (identifier) @bound)
+(for_in_clause left: (identifier) @bound)
+(as_pattern_target (identifier) @bound)
+(named_expression name: (identifier) @bound)
+(function_definition name: (identifier) @bound)
+(class_definition name: (identifier) @bound)
+(keyword_argument name: (identifier) @label)
+(attribute object: (_) @object attribute: (identifier) @member)
+"""
+
 PYTHON = LanguageSpec(
     name="python",
     extensions=(".py", ".pyi"),
@@ -72,5 +94,6 @@ PYTHON = LanguageSpec(
     ),
     import_query="(import_statement) @import (import_from_statement) @import",
     extract_imports=_imports,
+    uses_query=_USES_QUERY,
     docstring_of=_docstring,
 )

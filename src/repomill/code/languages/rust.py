@@ -96,6 +96,9 @@ RUST = LanguageSpec(
     ),
     import_query="(use_declaration) @import\n(mod_item !body) @import",
     extract_imports=_imports,
+    # Not yet: `use` paths do not resolve globs and re-exports well enough to drop the
+    # unique-name fallback, so references stay lexical too.
+    unique_names=True,
     name_of=_name,
     docstring_of=lambda node: leading_comment(node, _LEADING),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from repomill.code.resolve.base import RawImport, Resolver
+from repomill.code.resolve.base import EXPORT, RawImport, Resolver
 from repomill.code.resolve.go import GoResolver
 from repomill.code.resolve.java import JavaResolver
 from repomill.code.resolve.javascript import JavaScriptResolver
@@ -46,6 +46,7 @@ class ImportResolver:
 
 
 __all__ = [
+    "EXPORT",
     "MAX_PROJECT_FILE_BYTES",
     "PROJECT_FILES",
     "RESOLVERS",

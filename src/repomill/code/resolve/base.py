@@ -9,6 +9,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from repomill.code.resolve.layout import Resolved
 
+# `alias` of a record that is no import: one of the file's own definitions exported under
+# another name (`export default f`, `export {f as g}`); names: (exported name, own name).
+EXPORT = "export"
+
 
 @dataclass(frozen=True)
 class RawImport:
@@ -16,7 +20,9 @@ class RawImport:
 
     module: str  # the module path / specifier as written ("a.b", "./x", "crate::a::b")
     names: tuple[tuple[str, str], ...] = ()  # (local name, name in the target module)
-    alias: str | None = None  # local name bound to the whole module, if any
+    # local name bound to the whole module, if any; "package" (Java, Go: the file's own
+    # package) and EXPORT mark records of other kinds
+    alias: str | None = None
     wildcard: bool = False
     level: int = 0  # Python relative-import dots
     line: int = 0

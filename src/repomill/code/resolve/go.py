@@ -37,5 +37,7 @@ class GoResolver:
         for module_path, root in self.modules:
             if raw.module == module_path or raw.module.startswith(module_path + "/"):
                 rest = raw.module[len(module_path) :].lstrip("/")
-                return Resolved(self.package_files(posixpath.join(root, rest) if rest else root))
+                files = self.package_files(posixpath.join(root, rest) if rest else root)
+                bound = [] if raw.wildcard else [(raw.alias, f) for f in files]  # pkg.Name
+                return Resolved(files, modules=bound)
         return Resolved()

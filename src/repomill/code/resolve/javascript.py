@@ -74,4 +74,5 @@ class JavaScriptResolver:
         target = self._target(path, raw.module)
         if target is None:
             return Resolved()
-        return Resolved([target], [(local, target, orig) for local, orig in raw.names])
+        names = [(local, target, orig) for local, orig in raw.names]
+        return Resolved([target], names, [(raw.alias, target)] if raw.alias else [])

@@ -19,6 +19,9 @@ class Resolved:
     targets: list[str] = field(default_factory=list)  # files the import refers to
     # local name -> (file, name defined there)
     names: list[tuple[str, str, str]] = field(default_factory=list)
+    # local name bound to a whole module (`import a.b as m`, `import * as ns`, a Go
+    # package) -> its file. Targets bound neither way have all their names in reach.
+    modules: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass

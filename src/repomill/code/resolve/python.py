@@ -55,9 +55,12 @@ class PythonResolver:
         if not raw.names:  # import a.b.c / from x import *
             parts = module.split(".")
             for end in range(len(parts), 0, -1):  # the deepest module that exists here
-                found = self._find(path, level, ".".join(parts[:end]))
+                dotted = ".".join(parts[:end])
+                found = self._find(path, level, dotted)
                 if found:
                     result.targets.append(found)
+                    if not raw.wildcard:  # code reads a.b.c.x, or m.x after `as m`
+                        result.modules.append((raw.alias or dotted, found))
                     break
             return result
         base = self._find(path, level, module)
@@ -65,6 +68,7 @@ class PythonResolver:
             submodule = self._find(path, level, f"{module}.{original}" if module else original)
             if submodule:  # from pkg import module
                 result.targets.append(submodule)
+                result.modules.append((local, submodule))
             elif base:
                 result.names.append((local, base, original))
         if base and result.names:

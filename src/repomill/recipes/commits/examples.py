@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from repomill.code.context import ContextItem, SymbolLookup, candidates, import_block
-from repomill.code.file_index import references
 from repomill.code.ids import chunk_id
-from repomill.code.languages import LANGUAGES, language_for_path
+from repomill.code.languages import language_for_path
+from repomill.code.repo_index import Visibility
 from repomill.engine.keys import stable_hash
 from repomill.export.records import Rejected, Sample
 from repomill.recipes.commits.mined import MinedCommit
@@ -59,7 +59,8 @@ def build_examples(
         messages, tokens = _fit(bare, commit.message, counter, settings)
         if messages is not None:
             index = index_at_parent()
-            draft = Draft(units, _context(index, units), _imports(index, units), set())
+            draft = Draft(units, _context(index, units, _new_imports(commit)),
+                          _imports(index, units), set())  # fmt: skip
             messages, tokens = _fit(draft, commit.message, counter, settings)
         if messages is None:
             rejected.append(rejection(commit, "over_token_budget", "examples", sample_id,
@@ -76,15 +77,32 @@ def rejection(commit: MinedCommit, reason: str, stage: str, sample_id: str | Non
     return Rejected(sample_id, "commits", commit.sha, reason, stage, meta)
 
 
-def _context(index: SymbolLookup, units: list[dict[str, Any]]) -> list[ContextItem]:
+def _new_imports(commit: MinedCommit) -> dict[str, list[dict[str, Any]]]:
+    """The imports of each changed file at the commit (new code uses what it imports)."""
+    return {new_path: commit.hints[blob].imports for _, _, new_path, blob in commit.files
+            if blob in commit.hints}  # fmt: skip
+
+
+def _visibility(index: SymbolLookup, unit: dict[str, Any],
+                new_imports: dict[str, list[dict[str, Any]]]) -> Visibility | None:  # fmt: skip
+    """What the unit's file sees at the parent through its imports there and through those
+    the commit gives it (a new file has only these)."""
+    old = index.visible_from(unit["old_path"]) if unit["old_path"] else None
+    imports = new_imports.get(unit["path"])
+    new = index.visible_from(unit["path"], imports) if imports is not None else None
+    return old.union(new) if old is not None and new is not None else old or new
+
+
+def _context(index: SymbolLookup, units: list[dict[str, Any]],
+             new_imports: dict[str, list[dict[str, Any]]]) -> list[ContextItem]:  # fmt: skip
     """Ranked definitions from other files that the changed code (old and new) uses,
     looked up at the parent revision; the best rank of an item across units wins."""
     best: dict[tuple[str, str, int], ContextItem] = {}
     changed = {u["old_path"] for u in units} | {u["path"] for u in units}
     for unit in units:
         code = unit["old_code"] + "\n" + unit["new_code"]
-        names = references(code, LANGUAGES[unit["language"]].keywords)
-        for item in candidates(index, unit["old_path"] or unit["path"], code, names):
+        seen = _visibility(index, unit, new_imports)
+        for item in candidates(index, unit["old_path"] or unit["path"], code, seen):
             key = (item.path, item.symbol, item.start_line)
             if item.path in changed:
                 continue  # its old code is in the prompt already, or it is new

@@ -1,0 +1,205 @@
+"""Which definitions of other files context resolves a name to: in Python and
+TypeScript/JavaScript only what imports bind (module attributes, re-exports, default
+exports followed), never a local or an attribute that merely shares a name; in Java the
+same package without imports."""
+
+import pytest
+
+from repomill.code.build import build_index
+from repomill.code.context import candidates, import_block
+from repomill.code.settings import IndexConfig
+from repomill.sources import open_source
+
+from .conftest import make_repo
+
+
+@pytest.fixture
+def context_of(tmp_path):
+    """context_of(files, path, line) -> {(path, symbol)} of the unit at path:line."""
+
+    def build(files: dict[str, str], path: str, line: int) -> set[tuple[str, str]]:
+        repo = make_repo(tmp_path / f"repo{len(list(tmp_path.iterdir()))}", files)
+        index = build_index(open_source(repo), IndexConfig(workers=1), None,
+                            show_progress=False).index  # fmt: skip
+        chunk = index.chunk_at(path, line)
+        return {(item.path, item.symbol) for item in candidates(index, path, chunk["text"])}
+
+    return build
+
+
+UTIL = "def helper():\n    pass\n\n\ndef fmt(x):\n    return x\n\n\ndef path():\n    pass\n"
+
+
+def test_python_unimported_same_named_function_is_not_context(context_of):
+    files = {"pkg/__init__.py": "", "pkg/util.py": UTIL,
+             "pkg/app.py": "def run():\n    return helper()\n"}  # fmt: skip
+    assert context_of(files, "pkg/app.py", 2) == set()
+
+
+def test_python_parameters_locals_and_attributes_are_not_context(context_of):
+    app = (
+        "from .util import fmt, helper\n\n\n"
+        "def run(path, obj):\n"
+        "    for helper in obj.items:\n"
+        "        obj.fmt(helper)\n"
+        "    return [path for path in obj]\n"
+    )
+    files = {"pkg/__init__.py": "", "pkg/util.py": UTIL, "pkg/app.py": app}
+    assert context_of(files, "pkg/app.py", 5) == set()
+
+
+def test_python_named_import_is_context(context_of):
+    app = "from .util import fmt as f\n\n\ndef run(path):\n    return f(path)\n"
+    files = {"pkg/__init__.py": "", "pkg/util.py": UTIL, "pkg/app.py": app}
+    assert context_of(files, "pkg/app.py", 5) == {("pkg/util.py", "fmt")}
+
+
+@pytest.mark.parametrize(
+    "statement, call",
+    [
+        ("import pkg.util", "pkg.util.fmt(x)"),
+        ("import pkg.util as u", "u.fmt(x)"),
+        ("from pkg import util", "util.fmt(x)"),
+        ("from . import util", "util.fmt(x)"),
+    ],
+)
+def test_python_module_attribute_is_context_and_bare_name_is_not(context_of, statement, call):
+    app = f"{statement}\n\n\ndef run(x):\n    helper()\n    return {call}\n"
+    files = {"pkg/__init__.py": "", "pkg/util.py": UTIL, "pkg/app.py": app}
+    assert context_of(files, "pkg/app.py", 5) == {("pkg/util.py", "fmt")}
+
+
+def test_python_package_re_exports_are_followed(context_of):
+    files = {
+        "shop/__init__.py": "from .models import Order\nfrom .tools import *\n",
+        "shop/models/__init__.py": "from .order import Order\n",
+        "shop/models/order.py": "class Order:\n    pass\n",
+        "shop/tools.py": "def total(order):\n    return 0\n",
+        "app.py": (
+            "import shop\nfrom shop import Order, total\n\n\n"
+            "def run():\n    return total(Order()), shop.Order\n"
+        ),
+    }
+    assert context_of(files, "app.py", 6) == {
+        ("shop/models/order.py", "Order"),
+        ("shop/tools.py", "total"),
+    }
+
+
+TIMEOUT_VARIANTS = {
+    "declaration": "export default function timeout(ms: number): number {\n  return ms;\n}\n",
+    "local": "const timeout = (ms: number): number => ms;\nexport default timeout;\n",
+    "clause": "function timeout(ms: number): number {\n  return ms;\n}\nexport {timeout as default};\n",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("variant", sorted(TIMEOUT_VARIANTS))
+def test_typescript_default_import_resolves_to_the_default_export(context_of, variant):
+    files = {
+        "source/utils/timeout.ts": TIMEOUT_VARIANTS[variant],
+        "source/core/ky.ts": (
+            "import timeout from '../utils/timeout.js';\n\n"
+            "export function run(ms: number): number {\n  return timeout(ms);\n}\n"
+        ),
+    }
+    assert context_of(files, "source/core/ky.ts", 4) == {("source/utils/timeout.ts", "timeout")}
+
+
+def test_typescript_export_records_are_not_shown_as_imports(tmp_path):
+    files = {"a.ts": "import {b} from './b';\nexport default function a() {}\n", "b.ts": ""}
+    repo = make_repo(tmp_path / "r", files)
+    index = build_index(open_source(repo), IndexConfig(workers=1), None,
+                        show_progress=False).index  # fmt: skip
+    assert import_block(index, "a.ts") == "import {b} from './b';"
+
+
+BARREL = {
+    "src/lib/index.ts": (
+        "export * from './shapes';\nexport {area} from './math';\n"
+        "export {perimeter as edge} from './math';\nexport {default as make} from './make';\n"
+    ),
+    "src/lib/shapes.ts": "export interface Square {\n  side: number;\n}\n",
+    "src/lib/math.ts": (
+        "export function area(s: number): number {\n  return s * s;\n}\n"
+        "export function perimeter(s: number): number {\n  return 4 * s;\n}\n"
+    ),
+    "src/lib/make.ts": "export default function make(): number {\n  return 1;\n}\n",
+}
+EXPECTED_BARREL = {
+    ("src/lib/shapes.ts", "Square"),
+    ("src/lib/math.ts", "area"),
+    ("src/lib/math.ts", "perimeter"),
+    ("src/lib/make.ts", "make"),
+}
+
+
+def test_typescript_barrel_re_exports_are_followed(context_of):
+    app = (
+        "import {Square, area, edge, make} from './lib';\n\n"
+        "export function run(s: Square): number {\n  return area(s.side) + edge(1) + make();\n}\n"
+    )
+    assert context_of({**BARREL, "src/app.ts": app}, "src/app.ts", 4) == EXPECTED_BARREL
+
+
+def test_typescript_namespace_import_reads_through_the_barrel(context_of):
+    app = (
+        "import * as lib from './lib/index.js';\n\n"
+        "export function run(s: lib.Square): number {\n"
+        "  return lib.area(s.side) + lib.edge(1) + lib.make();\n}\n"
+    )
+    assert context_of({**BARREL, "src/app.ts": app}, "src/app.ts", 4) == EXPECTED_BARREL
+
+
+def test_typescript_attributes_and_unimported_names_are_not_context(context_of):
+    files = {
+        "src/util.ts": "export function name(): string {\n  return 'x';\n}\n"
+        "export function shout(s: string): string {\n  return s;\n}\n",
+        "src/app.ts": (
+            "import {name} from './util';\n\n"
+            "export function run(user: {name: string}): string {\n"
+            "  return shout(user.name);\n}\n"
+        ),
+    }
+    assert context_of(files, "src/app.ts", 4) == set()
+
+
+def test_javascript_require_bindings(context_of):
+    files = {
+        "lib/m.js": "function f() {}\nfunction g() {}\nfunction h() {}\nfunction j() {}\n",
+        "app.js": (
+            "const m = require('./lib/m');\nconst {g, h: k} = require('./lib/m.js');\n\n"
+            "function run() {\n  return m.f() + g() + k() + j();\n}\n"
+        ),
+    }  # fmt: skip
+    assert context_of(files, "app.js", 5) == {("lib/m.js", "f"), ("lib/m.js", "g"),
+                                               ("lib/m.js", "h")}  # fmt: skip
+
+
+JAVA_TAX = (
+    "package com.shop;\n\npublic class Tax {\n    public static int of(int p) { return p; }\n}\n"
+)
+
+
+def test_java_same_package_needs_no_import(context_of):
+    files = {
+        "src/com/shop/Tax.java": JAVA_TAX,
+        "src/com/shop/Cart.java": (
+            "package com.shop;\n\npublic class Cart {\n"
+            "    int total(int price) { return Tax.of(price); }\n}\n"
+        ),
+    }
+    assert context_of(files, "src/com/shop/Cart.java", 4) == {
+        ("src/com/shop/Tax.java", "Tax"),
+        ("src/com/shop/Tax.java", "Tax.of"),
+    }
+
+
+def test_java_parameter_named_like_a_method_elsewhere_is_not_context(context_of):
+    files = {
+        "src/com/shop/Tax.java": JAVA_TAX,
+        "src/com/other/Cart.java": (
+            "package com.other;\n\npublic class Cart {\n"
+            "    int total(int of) { return of + 1; }\n}\n"
+        ),
+    }
+    assert context_of(files, "src/com/other/Cart.java", 4) == set()
