@@ -12,11 +12,13 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
 from repomill.errors import UserError
 from repomill.evaluate import grounds
+from repomill.evaluate.free_answers import citation_checks
 from repomill.evaluate.run import evaluate
 from repomill.export.read import read_dataset
 from repomill.llm.factory import LLMConfig
@@ -205,6 +207,13 @@ def test_row_grounds_read_only_the_row_s_snippets(built):
     for path in ("../../etc/passwd", "/etc/passwd", "src/nothing.java"):
         with pytest.raises(KeyError):
             row.read(path)
+    # a chunk two entries cite (two methods of one mapper): either entry's lines are valid
+    twice = [c for c, n in Counter(e["chunk_id"] for e in qa["evidence"]).items() if n > 1]
+    assert twice
+    for entry in (e for e in qa["evidence"] if e["chunk_id"] == twice[0]):
+        cite = f"[{twice[0]}:{entry['start_line']}-{entry['end_line']}]"
+        assert citation_checks(qa, f"- `OrderMapper` is named {cite}", row.chunks_by_id,
+                               row.read).ok  # fmt: skip
     hostile = {**qa, "snippets": [{"path": "a", "start_line": 10**12, "text": "x"}, "junk"]}
     with pytest.raises(KeyError):
         grounds.row_grounds(hostile).read("a")

@@ -144,8 +144,20 @@ def _user_repo(repo: Path) -> SourceSpec:
 
 
 def row_grounds(row: dict[str, Any]) -> Grounds:
-    """What a row alone allows: its evidence entries are the chunks (free_answers adds
-    them), its snippets the only lines of their files (other lines blank)."""
+    """What a row alone allows: a chunk per chunk id of its evidence, spanning that id's
+    entries (a definition and a statement of one chunk are two entries), and its snippets
+    the only lines of their files (other lines blank)."""
+    chunks: dict[str, dict[str, Any]] = {}
+    for entry in row.get("evidence") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("chunk_id"), str):
+            continue
+        start, end = entry.get("start_line"), entry.get("end_line")
+        if not isinstance(start, int) or not isinstance(end, int):
+            continue
+        chunk = chunks.setdefault(entry["chunk_id"], {**entry})
+        if chunk.get("path") == entry.get("path"):
+            chunk["start_line"] = min(chunk["start_line"], start)
+            chunk["end_line"] = max(chunk["end_line"], end)
     files: dict[str, dict[int, str]] = {}
     for shown in row.get("snippets") or []:
         if not isinstance(shown, dict):
@@ -162,7 +174,7 @@ def row_grounds(row: dict[str, Any]) -> Grounds:
         lines = files[path]
         return "".join(lines.get(n, "") + "\n" for n in range(1, max(lines) + 1)).encode()
 
-    return Grounds({}, read, None, ROW_EVIDENCE)
+    return Grounds(chunks, read, None, ROW_EVIDENCE)
 
 
 def _manifest(dataset: Path) -> tuple[dict[str, Any] | None, str]:
