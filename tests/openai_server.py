@@ -5,7 +5,8 @@ answers in time, `FAULT:malformed` returns broken JSON, `FAULT:latin1` a body th
 UTF-8, `FAULT:truncate` ends with finish_reason "length", `FAULT:huge` ignores max_tokens
 with a 5 MB reply of a million fence lines, `FAULT:401` refuses. `fault=` gives every
 prompt a fault. Every other reply echoes the prompt, cut at max_tokens words (a word is a
-token here), or is what `script` says."""
+token here), or is what `script` says. `bodies` records every request's JSON body, in
+the order they came."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class FakeOpenAI:
         self.fault = fault
         self.model = model
         self.requests = 0
+        self.bodies: list[dict] = []
         self.by_prompt: Counter[str] = Counter()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -59,11 +61,13 @@ class FakeOpenAI:
 
     async def _chat(self, request: web.Request) -> web.Response:
         body = await request.json()
+        self.bodies.append(body)
         prompt = "\n".join(m["content"] for m in body["messages"])
         return await self._answer(prompt, body, chat=True)
 
     async def _completions(self, request: web.Request) -> web.Response:
         body = await request.json()
+        self.bodies.append(body)
         return await self._answer(body["prompt"], body, chat=False)
 
     async def _answer(self, prompt: str, body: dict, chat: bool) -> web.Response:

@@ -1,14 +1,16 @@
 """The LLM layer against a real HTTP server on loopback: results, injected faults, bounded
-retries, the cache (a second run sends nothing), and the embedded model for real."""
+retries, the cache (a second run sends nothing), checked generation (asked again with
+feedback), and the embedded model for real."""
 
 from __future__ import annotations
 
 import pytest
 
 from repomill.llm.cache import CompletionCache
+from repomill.llm.checked import Verdict, generate_checked
 from repomill.llm.client import LLM
 from repomill.llm.openai_backend import OpenAIBackend
-from repomill.llm.types import Request
+from repomill.llm.types import Request, Result
 
 from .openai_server import FakeOpenAI
 
@@ -155,6 +157,26 @@ def test_over_long_cache_entries_are_asked_again(tmp_path):
         (result,), = LLM(backend(server), cache).generate([request])  # fmt: skip
         assert server.requests == 1
     assert result.ok and result.text == "echo: short please" and not result.cached
+
+
+def test_checked_generation_asks_again_only_what_failed_with_feedback():
+    """The helper alone: each round a batch of the items that failed with feedback."""
+    with FakeOpenAI(script=lambda prompt, seed: ("again" if "retry" in prompt else "no", "stop")
+                    ) as server:  # fmt: skip
+        llm = LLM(backend(server, max_retries=0))
+
+        def judge(i, result: Result):
+            ok = result.text == "again" or i == 0
+            return Verdict(ok, None if ok or i == 2 else "retry please")
+
+        tries = generate_checked(llm, [[{"role": "user", "content": f"q{i}"}] for i in range(3)],
+                                 judge, 3, max_tokens=8)  # fmt: skip
+        assert [t.count for t in tries] == [1, 2, 1] and [t.accepted for t in tries] == [
+            True, True, False]  # fmt: skip
+        assert server.requests == 4
+        assert server.bodies[-1]["messages"] == [{"role": "user", "content": "q1"},
+                                                 {"role": "assistant", "content": "no"},
+                                                 {"role": "user", "content": "retry please"}]  # fmt: skip
 
 
 def test_failure_summary_names_the_cause_and_the_server():

@@ -25,6 +25,12 @@ def evaluate(
     ] = None,
     limit: Annotated[int | None, typer.Option(help="test rows at most")] = None,
     max_new_tokens: Annotated[int, typer.Option(help="tokens per generated answer")] = 512,
+    retries: Annotated[
+        int, typer.Option(help="times a free repo-QA answer with invalid citations is asked again")
+    ] = 2,
+    repo: Annotated[
+        Path | None, typer.Option(help="the repository DATASET was built from, if it moved")
+    ] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Evaluate a model (and an adapter) on DATASET's test split, per task."""
@@ -39,9 +45,14 @@ def evaluate(
         raise UserError(f"--adapter {adapter}: no such directory")
     if limit is not None and limit < 1:
         raise UserError("--limit must be at least 1")
+    if retries < 0:
+        raise UserError("--retries must be at least 0")
+    if repo is not None and not repo.is_dir():
+        raise UserError(f"--repo {repo}: no such directory")
     dataset = build_dir(dataset)
     where = output_dir(out or dataset / "eval")
-    run_evaluation(dataset, model or DEFAULT_MODEL, adapter, where, limit, max_new_tokens)
+    run_evaluation(dataset, model or DEFAULT_MODEL, adapter, where, limit, max_new_tokens,
+                   retries=retries, repo=repo)  # fmt: skip
     manifest = dataset / "manifest.json"
     if where == dataset / "eval" and manifest.is_file():  # the dataset's report shows it
         command = json.loads(manifest.read_text(encoding="utf-8")).get("command", "dataset")

@@ -15,7 +15,10 @@ back to the model when an answer is retried):
   cited range (each line compared stripped, so indentation may differ): `altered_snippet`.
 - identifiers (`identifiers.resolves` against `known`, from `known_identifiers` of the
   commit's index): `hallucinated_identifier`. A design's declared new components (its
-  `New components` lines, `Name (layer)`) need not exist."""
+  `New components` lines, `Name (layer)`) need not exist. Without `known` (None: the
+  repository is not at hand) no identifier is checked.
+
+An answer's citations are valid (`citations_ok`) when all but the identifier check pass."""
 
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from repomill.verify.evidence import check_evidence, file_lines
 from repomill.verify.identifiers import names_detail, qualified_names, resolves
 
 MAX_CHECKED = 256
+IDENTIFIER_REASONS = frozenset({"hallucinated_identifier"})
 _NEW_HEADING = re.compile(r"^\W*new components\W*$", re.I)
 _NEW = re.compile(r"^[-*\d.\s]*`?([A-Za-z_][\w.]*)`?\s*\(([\w -]+)\)")
 
@@ -78,6 +82,11 @@ class FreeAnswerScore(_Checked):
     reasons: tuple[str, ...]
     details: tuple[str, ...]
 
+    @property
+    def citations_ok(self) -> bool:
+        """Whether the citation, existence and quote checks pass (identifiers aside)."""
+        return all(reason in IDENTIFIER_REASONS for reason in self.reasons)
+
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "ok": self.ok}
 
@@ -87,11 +96,12 @@ def free_answer_checks(
     generated: str,
     chunks_by_id: dict[str, dict],
     read: Callable[[str], bytes],
-    known: set[str],
+    known: set[str] | None,
 ) -> FreeAnswerScore:
-    """Every check of a free answer to `row`; `read` gives a file of the row's commit."""
+    """Every check of a free answer to `row`; `read` gives a file of the row's commit;
+    `known` None: identifiers not checked."""
     cited = citation_checks(row, generated, chunks_by_id, read)
-    names = identifier_checks(row, generated, known)
+    names = identifier_checks(row, generated, known) if known is not None else IdentifierScore(0)
     both = {**asdict(cited), **asdict(names)}
     both.update(reasons=cited.reasons + names.reasons, details=cited.details + names.details)
     return FreeAnswerScore(**both)

@@ -1,5 +1,6 @@
-"""An evaluation's results as a markdown table (one row per task and model variant) and
-a PNG chart of each task's headline figure."""
+"""An evaluation's results as a markdown table (one row per task and model variant), with
+the run's notes (e.g. checks it could not make) above, and a PNG chart of each task's
+headline figure."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 HEADLINE = {"commits": "exact_match", "self-align": "pass_at_1",
-            "repo-qa:qa_exact": "accuracy"}  # fmt: skip
+            "repo-qa:qa_exact": "accuracy", "repo-qa:qa": "accepted",
+            "repo-qa:design": "accepted"}  # fmt: skip
 
 
 def markdown_table(report: dict[str, Any]) -> str:
     tuned = f" with `{report['adapter']}`" if report["adapter"] else ""
     lines = [f"Evaluation of `{report['model']}`{tuned} on {report['test_rows']} test rows.", ""]
+    lines += [f"- Note: {note}" for note in report.get("notes") or []]
+    lines += [""] if report.get("notes") else []
     for task, variants in report["tasks"].items():
         keys = [k for k in next(iter(variants.values())) if k != "rows"]
         lines += [f"### {task}", "", "| variant | rows | " + " | ".join(keys) + " |",
