@@ -227,3 +227,23 @@ def test_eval_command_errors_are_one_line(tmp_path):
                                *flags], capture_output=True, text=True)  # fmt: skip
         assert done.returncode == 2 and error in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_eval_runs_against_a_model_server_from_the_command_line(built, tmp_path):
+    _, _, qa, design = built
+    dataset = _dataset(tmp_path, built, "data")
+    with FakeOpenAI(script=_script(qa, design)) as server:
+        done = subprocess.run([sys.executable, "-m", "repomill.cli", "eval", str(dataset),
+                               "--base-url", server.url, "--model", "fake", "--retries", "0",
+                               "--quiet"], capture_output=True, text=True)  # fmt: skip
+        asked = server.requests
+    assert done.returncode == 0, done.stderr
+    report = json.loads((dataset / "eval" / "eval.json").read_text())
+    assert report["model"] == "fake" and report["tasks"]["repo-qa:qa"]["base"]["rows"] == len(
+        SCENARIOS
+    )
+    assert asked >= len(SCENARIOS)  # every answer came from the server
+    adapter = subprocess.run([sys.executable, "-m", "repomill.cli", "eval", str(dataset),
+                              "--base-url", server.url, "--model", "fake", "--adapter",
+                              str(tmp_path)], capture_output=True, text=True)  # fmt: skip
+    assert adapter.returncode == 2 and "no --adapter" in adapter.stderr

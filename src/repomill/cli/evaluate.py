@@ -19,6 +19,9 @@ def evaluate(
     model: Annotated[
         str | None, typer.Option(help="base model (default: embedded SmolLM2)")
     ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="an OpenAI-compatible server (…/v1) serving --model")
+    ] = None,
     adapter: Annotated[Path | None, typer.Option(help="a `repomill train` adapter/ folder")] = None,
     out: Annotated[
         Path | None, typer.Option(help="where results go (default DATASET/eval)")
@@ -38,9 +41,13 @@ def evaluate(
     from repomill.export.read import build_dir
     from repomill.export.report import write_report
     from repomill.llm.embedded import DEFAULT_MODEL
+    from repomill.llm.factory import LLMConfig
 
     if not dataset.is_dir():
         raise UserError(f"{dataset}: no such directory")
+    if base_url is not None and (model is None or adapter is not None):
+        raise UserError("--base-url needs --model (the served model's name) and no --adapter "
+                        "(an adapter runs on the embedded backend)")  # fmt: skip
     if adapter is not None and not adapter.is_dir():
         raise UserError(f"--adapter {adapter}: no such directory")
     if limit is not None and limit < 1:
@@ -51,8 +58,9 @@ def evaluate(
         raise UserError(f"--repo {repo}: no such directory")
     dataset = build_dir(dataset)
     where = output_dir(out or dataset / "eval")
+    llm = LLMConfig(backend="openai", base_url=base_url) if base_url else None
     run_evaluation(dataset, model or DEFAULT_MODEL, adapter, where, limit, max_new_tokens,
-                   retries=retries, repo=repo)  # fmt: skip
+                   retries=retries, repo=repo, llm=llm)  # fmt: skip
     manifest = dataset / "manifest.json"
     if where == dataset / "eval" and manifest.is_file():  # the dataset's report shows it
         command = json.loads(manifest.read_text(encoding="utf-8")).get("command", "dataset")
