@@ -35,7 +35,8 @@ def train(dataset: Path, model_name: str, config: TrainConfig, out: Path,
         raise UserError(f"training needs the 'train' extra: {INSTALL_HINT}") from None
     tokenizer, base = load_for_training(model_name)
     train_rows = tokenized(splits["train"], tokenizer, config.max_length)
-    eval_rows = tokenized(splits.get("validation", []), tokenizer, config.max_length)
+    validation = splits.get("validation", [])[: config.validation_rows]  # the oldest first
+    eval_rows = tokenized(validation, tokenizer, config.max_length)
     if not train_rows.rows:
         why = f"{train_rows.too_long} longer, {train_rows.unusable} unusable"
         raise UserError(f"{dataset}: no train row fits --max-length {config.max_length} ({why})")

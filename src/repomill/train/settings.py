@@ -20,5 +20,8 @@ class TrainConfig(BaseModel):
     max_steps: int | None = Field(None, ge=1, description="stop after this many steps")
     batch_size: int = Field(4, ge=1, description="rows per step")
     eval_steps: int = Field(20, ge=1, description="validation loss every N steps")
+    validation_rows: int | None = Field(
+        None, ge=1, description="validation rows the loss is measured on (default all)"
+    )
     max_length: int = Field(4096, ge=64, description="longest row trained on, in tokens")
     seed: int = Field(0, description="of the data order and the adapter's init")
