@@ -58,6 +58,7 @@ class Definition:
     end: int
     type: bool = False
     named: bool = False
+    direct: bool = True  # some use names it, not only a member (`a.name`, `f(name=)`, `{name:}`)
     strict: bool = True  # False: one of several same-named definitions (ctags), precision only
 
 
@@ -131,9 +132,12 @@ class Checkouts:
             self.roots[sha] = target
         return self.roots[sha]
 
-    def keep_only(self, shas: set[str]) -> None:
+    def keep_only(self, shas: set[str], engines: dict) -> None:
         for sha in [s for s in self.roots if s not in shas]:
-            shutil.rmtree(self.roots.pop(sha))
+            root = self.roots.pop(sha)
+            for engine in engines.values():
+                engine.forget(root)
+            shutil.rmtree(root)
 
 
 def read_lines(root: Path, path: str) -> list[str] | None:
@@ -178,44 +182,74 @@ class JediTruth:
     def __init__(self) -> None:
         import jedi
 
+        _fix_jedi_pytest_fixtures()
         self.jedi = jedi
         self.environment = jedi.create_environment(sys.executable, safe=False)
         self.projects: dict[Path, object] = {}
+        self.files: dict[tuple[Path, str], tuple] = {}  # one Script per file and checkout
 
-    def _script(self, root: Path, path: str, text: str):
-        if root not in self.projects:
-            # The repository first, so its package wins over an installed copy; site-packages
-            # after it (jedi's pytest plugin needs pytest to follow fixtures).
-            paths = [str(root / "src"), str(root)] + list(self.environment.get_sys_path())
-            self.projects[root] = self.jedi.Project(root, sys_path=paths, smart_sys_path=False)
-        return self.jedi.Script(text, path=root / path, project=self.projects[root],
-                                environment=self.environment)  # fmt: skip
+    def _file(self, root: Path, path: str):
+        if (root, path) not in self.files:
+            if root not in self.projects:
+                # The repository first, so its package wins over an installed copy;
+                # site-packages after it (jedi's pytest plugin needs pytest for fixtures).
+                paths = [str(root / "src"), str(root)] + list(self.environment.get_sys_path())
+                self.projects[root] = self.jedi.Project(root, sys_path=paths,
+                                                        smart_sys_path=False)  # fmt: skip
+            text = (root / path).read_text(errors="replace")
+            script = self.jedi.Script(text, path=root / path, project=self.projects[root],
+                                      environment=self.environment)  # fmt: skip
+            names = script.get_names(all_scopes=True, definitions=True, references=True)
+            self.files[(root, path)] = (script, names, text.splitlines(),
+                                        _python_named_imports(text))  # fmt: skip
+        return self.files[(root, path)]
 
     def definitions(self, root: Path, path: str, start: int, end: int) -> list[Definition]:
-        text = (root / path).read_text(errors="replace")
-        lines, imported = text.splitlines(), _python_named_imports(text)
-        script = self._script(root, path, text)
-        names = [n for n in script.get_names(all_scopes=True, definitions=True, references=True)
-                 if start <= n.line <= end]  # fmt: skip
-        # A parameter's goto (a pytest fixture) leaves jedi's state unable to infer what
-        # follows, so parameters are asked last, in a script of their own.
-        params = [n for n in names if n.type == "param" and n.is_definition()]
-        found = self._ask(script, [n for n in names if n not in params], lines, imported, root,
-                          path)  # fmt: skip
-        if params:
-            found += self._ask(self._script(root, path, text), params, lines, imported, root, path)
-        return found
-
-    def _ask(self, script, names, lines, imported, root: Path, path: str) -> list[Definition]:
+        script, names, lines, imported = self._file(root, path)
         found = []
         for name in names:
-            bare = not lines[name.line - 1][: name.column].rstrip().endswith(".")
-            targets = script.goto(name.line, name.column, follow_imports=True)
-            for target in targets or script.infer(name.line, name.column):
-                d = _jedi_definition(target, root, path, bare and name.name in imported)
+            if not start <= name.line <= end:
+                continue
+            line = lines[name.line - 1]
+            bare = not line[: name.column].rstrip().endswith(".")
+            after = line[name.column + len(name.name) :].lstrip()
+            keyword = after.startswith("=") and not after.startswith("==")
+            # The Name's own goto: Script.goto(line, column) first finds the leaf by a walk
+            # over the whole module, most of the time on a big file.
+            for target in name.goto(follow_imports=True) or name.infer():
+                named = bare and name.name in imported
+                d = _jedi_definition(target, root, path, named, bare and not keyword)
                 if d is not None:
                     found.append(d)
         return found
+
+    def close(self) -> None:
+        pass
+
+    def forget(self, root: Path) -> None:
+        """Drop what was kept of a checkout that is removed (parso's cache too)."""
+        import parso.cache
+
+        self.projects.pop(root, None)
+        self.files = {key: value for key, value in self.files.items() if key[0] != root}
+        for cache in parso.cache.parser_cache.values():
+            for path in [p for p in cache if str(p).startswith(str(root) + "/")]:
+                del cache[path]
+
+
+def _fix_jedi_pytest_fixtures() -> None:
+    """jedi (0.19-0.20) caches the generator `_iter_pytest_modules` returns, so only the first
+    fixture lookup of a Script finds conftest.py; make it return a list."""
+    import jedi.plugins.pytest as plugin
+
+    cached = plugin._iter_pytest_modules
+    inner = next((c.cell_contents for c in cached.__closure__ or ()
+                  if getattr(c.cell_contents, "__name__", "") == "_iter_pytest_modules"),
+                 None)  # fmt: skip
+    if inner is not None:
+        plugin._iter_pytest_modules = lambda context, skip_own_module=False: list(
+            inner(context, skip_own_module)
+        )
 
 
 def _python_named_imports(text: str) -> set[str]:
@@ -227,7 +261,7 @@ def _python_named_imports(text: str) -> set[str]:
             for a in node.names if a.name != "*"}  # fmt: skip
 
 
-def _jedi_definition(target, root: Path, own: str, named: bool) -> Definition | None:
+def _jedi_definition(target, root: Path, own: str, named: bool, direct: bool) -> Definition | None:
     if target.module_path is None or target.type == "module":
         return None
     try:
@@ -242,7 +276,7 @@ def _jedi_definition(target, root: Path, own: str, named: bool) -> Definition | 
     first, last = top.get_definition_start_position(), top.get_definition_end_position()
     start = first[0] if first else top.line
     end = last[0] if last else start
-    return Definition(path, start, end, top.type == "class", named)
+    return Definition(path, start, end, top.type == "class", named, direct)
 
 
 class TypeScriptTruth:
@@ -268,8 +302,12 @@ class TypeScriptTruth:
             if d["file"] != path:
                 spans[(d["name"], d["line"], d["file"])].append(d)
         return [Definition(file, min(d["start"] for d in ds), max(d["end"] for d in ds),
-                           any(d["type"] for d in ds), any(d["named"] for d in ds))
+                           any(d["type"] for d in ds), any(d["named"] for d in ds),
+                           not any(d["member"] for d in ds))
                 for (_, _, file), ds in spans.items()]  # fmt: skip
+
+    def forget(self, root: Path) -> None:
+        pass  # the helper keeps the programs of the two latest roots only
 
     def close(self) -> None:
         self.node.stdin.close()
@@ -292,7 +330,6 @@ class CtagsTruth:
 
     def _tags(self, root: Path) -> dict[str, list[dict]]:
         if root not in self.tags:
-            self.tags.clear()
             languages = ",".join(sorted(set(CTAGS.values())))
             command = ["ctags", "-R", "--sort=no", "--fields=+nKe", "--output-format=json",
                        "-f", "-", f"--languages={languages}", "."]  # fmt: skip
@@ -323,6 +360,9 @@ class CtagsTruth:
                                         t.get("end", t["line"]), kind in self.TYPES,
                                         name in imported, strict=len(same) == 1))  # fmt: skip
         return found
+
+    def forget(self, root: Path) -> None:
+        self.tags.pop(root, None)
 
     def close(self) -> None:
         pass
@@ -420,7 +460,8 @@ def _merge(used: dict[tuple, Definition], d: Definition) -> None:
     key = (d.path, d.start, d.end)
     if key in used:
         old = used[key]
-        d = replace(d, type=d.type or old.type, named=d.named or old.named)
+        d = replace(d, type=d.type or old.type, named=d.named or old.named,
+                    direct=d.direct or old.direct)  # fmt: skip
     used[key] = d
 
 
@@ -441,6 +482,7 @@ def summarize(scores: list[dict]) -> list[dict]:
         used = [u for s in group for u in s["used"]]
         types = [h for d, h, _ in used if d.type]
         named = [h for d, h, _ in used if d.named]
+        direct = [h for d, h, _ in used if d.direct]
         outside = [h for _, h, in_changed in used if not in_changed]
         items = sum(s["items"] for s in group)
         excluded = sum((s["excluded"] for s in group), Counter())
@@ -455,6 +497,8 @@ def summarize(scores: list[dict]) -> list[dict]:
             "recall_all": ratio(sum(h for _, h, _ in used), len(used)),
             "recall_types": ratio(sum(types), len(types)),
             "recall_named_imports": ratio(sum(named), len(named)),
+            "direct": len(direct),
+            "recall_direct": ratio(sum(direct), len(direct)),
             "used_in_other_changed_files": len(used) - len(outside),
             "recall_all_outside_changed_files": ratio(sum(outside), len(outside)),
             "context_items": items,
@@ -468,14 +512,14 @@ def measure(repo: str, picked: list[dict], typescript: str, into: Path) -> list[
     checkouts, engines, scores = Checkouts(repo, into), {}, []
     try:
         for example in sorted(picked, key=lambda r: (r["commit"], r["id"])):
-            checkouts.keep_only({example["commit"], example["parent_commit"]})
+            checkouts.keep_only({example["commit"], example["parent_commit"]}, engines)
             score = score_example(example, checkouts, engines, typescript)
             if score is not None:
                 scores.append(score)
     finally:
         for engine in engines.values():
-            getattr(engine, "close", lambda: None)()
-        checkouts.keep_only(set())
+            engine.close()
+        checkouts.keep_only(set(), engines)
     return scores
 
 

@@ -5,11 +5,12 @@
 //
 // Reads one JSON request per stdin line: {"root": dir, "queries": [{"file", "start", "end"}]}
 // (repo-relative file, 1-based inclusive lines) and answers one JSON line per request:
-// {"results": [[{name, line, file, start, end, kind, type, named}, ...], ...]}, one list per
+// {"results": [[{name, line, file, start, end, kind, type, named, member}, ...], ...]}, one list per
 // query. `file`/`start`/`end` is the top-level statement holding the declaration (lines
 // 1-based), only for declarations inside `root` and outside node_modules; `type` is whether
 // that statement declares a type (class, interface, type alias, enum); `named` is whether the
-// identifier reached it through an `import {name}` specifier of its own file. One process
+// identifier reached it through an `import {name}` specifier of its own file; `member` is
+// whether the identifier names a member (see `member`). One process
 // serves many checkouts: the programs of the two latest roots are kept, and parsed
 // source files (the lib files, mostly) are kept by (path, text) between programs.
 "use strict";
@@ -91,6 +92,26 @@ function line(sourceFile, position) {
   return sourceFile.getLineAndCharacterOfPosition(position).line + 1;
 }
 
+// Where an identifier names a member (`a.name`, `A.B`, `{name: 1}`, `{name} = a`, `<X name>`):
+// its declaration is found through the type of something else, not by the name alone.
+function member(identifier) {
+  const parent = identifier.parent;
+  if (!parent) return false;
+  switch (parent.kind) {
+    case ts.SyntaxKind.PropertyAccessExpression:
+    case ts.SyntaxKind.PropertyAssignment:
+    case ts.SyntaxKind.ShorthandPropertyAssignment:
+    case ts.SyntaxKind.JsxAttribute:
+      return parent.name === identifier;
+    case ts.SyntaxKind.QualifiedName:
+      return parent.right === identifier;
+    case ts.SyntaxKind.BindingElement:
+      return parent.propertyName === identifier;
+    default:
+      return false;
+  }
+}
+
 function declarations(checker, root, identifier) {
   let symbol = checker.getSymbolAtLocation(identifier);
   if (!symbol) return [];
@@ -115,6 +136,7 @@ function declarations(checker, root, identifier) {
       kind: ts.SyntaxKind[statement.kind],
       type: TYPE_KINDS.has(statement.kind),
       named,
+      member: member(identifier),
     });
   }
   return found;
