@@ -2,7 +2,7 @@
 does not use repomill's resolver; prints one JSON line.
 
     python benchmarks/context_recall.py REPO [--max-commits 300] [--sample 60] [--seed 0]
-        [--max-tokens 32768] [--typescript /tmp/tsc-gt/node_modules/typescript]
+        [--max-tokens 262144] [--typescript /tmp/tsc-gt/node_modules/typescript] [--show N]
 
 Builds the commits dataset of the newest `--max-commits` non-merge commits (`repomill build
 commits`, curation off: it drops rows, never changes their context), samples `--sample`
@@ -11,16 +11,22 @@ The truth is what the new code of each changed unit uses, found at the commit by
 analyser: Python with jedi (goto, infer where goto finds nothing), TypeScript/JavaScript with
 the TypeScript checker (benchmarks/ts_declarations.cjs: symbol at each identifier, aliases
 followed), other languages with universal-ctags by name (weaker: only names defined exactly
-once in the repository count). A used definition is the top-level definition holding the
+once in the repository count; Go only within the file's package and its imports). A used
+definition is the top-level definition holding the
 declaration, in another file of the repository, mapped to the parent's lines (context is
 resolved at the parent); ones that do not exist at the parent, or that lie in the old code the
 prompt already shows, do not count. A context item matches a definition when the path is the
 same and the line ranges overlap.
 
-recall_all / recall_types / recall_named: share of used definitions that some context item
+recall_all / recall_types / recall_named_imports: share of used definitions that some context item
 matches — all, those that are types (class, interface, type alias, enum), those reached through
-a name the file imports by name (`from m import x`, `import {x} from`). precision: share of
-context items that match a definition the old code (at the parent) or the new code uses."""
+a name the file imports by name (`from m import x`, `import {x} from`). recall_direct: of those
+the code names itself at least once (a bare name, or one qualified by an imported module),
+not only as a member found through a value's type (`result.output`, `f(key=)`, `{key: 1}`).
+recall_all_outside_changed_files: leaving out definitions in files the commit also changes
+(the recipe never takes context from them). precision: share of context items that match a
+definition the old code (at the parent) or the new code uses. --show N prints the misses and
+unmatched items of N examples to stderr."""
 
 from __future__ import annotations
 
@@ -48,6 +54,7 @@ SCRIPT = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 CTAGS = {".go": "Go", ".java": "Java", ".rs": "Rust"}
 IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 GO_IMPORTS = re.compile(r'^import\s*(?:\((.*?)\)|(?:[\w.]+\s+)?("[^"]+"))', re.M | re.S)
+QUALIFIER = re.compile(r"(?<![\w.)\]])([A-Za-z_]\w*)(?:\.\w+)*\.\s*$")
 JAVA_IMPORT = re.compile(r"^\s*import\s+(?!static)[\w.]+\.(\w+)\s*;", re.MULTILINE)
 
 
@@ -201,24 +208,28 @@ class JediTruth:
                                       environment=self.environment)  # fmt: skip
             names = script.get_names(all_scopes=True, definitions=True, references=True)
             self.files[(root, path)] = (script, names, text.splitlines(),
-                                        _python_named_imports(text))  # fmt: skip
+                                        *_python_imports(text))  # fmt: skip
         return self.files[(root, path)]
 
     def definitions(self, root: Path, path: str, start: int, end: int) -> list[Definition]:
-        script, names, lines, imported = self._file(root, path)
+        script, names, lines, imported, bound = self._file(root, path)
         found = []
         for name in names:
             if not start <= name.line <= end:
                 continue
             line = lines[name.line - 1]
+            receiver = QUALIFIER.search(line[: name.column])
             bare = not line[: name.column].rstrip().endswith(".")
             after = line[name.column + len(name.name) :].lstrip()
             keyword = after.startswith("=") and not after.startswith("==")
+            # `click.command`: qualified by an imported name (a module, mostly), not a member
+            qualified = receiver is not None and receiver.group(1) in bound
             # The Name's own goto: Script.goto(line, column) first finds the leaf by a walk
             # over the whole module, most of the time on a big file.
             for target in name.goto(follow_imports=True) or name.infer():
                 named = bare and name.name in imported
-                d = _jedi_definition(target, root, path, named, bare and not keyword)
+                direct = (bare and not keyword) or qualified
+                d = _jedi_definition(target, root, path, named, direct)
                 if d is not None:
                     found.append(d)
         return found
@@ -252,13 +263,19 @@ def _fix_jedi_pytest_fixtures() -> None:
         )
 
 
-def _python_named_imports(text: str) -> set[str]:
+def _python_imports(text: str) -> tuple[set[str], set[str]]:
+    """(names `from m import x` binds, names any import binds)."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
-        return set()
-    return {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-            for a in node.names if a.name != "*"}  # fmt: skip
+        return set(), set()
+    named, every = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            named |= {a.asname or a.name for a in node.names if a.name != "*"}
+        elif isinstance(node, ast.Import):
+            every |= {a.asname or a.name.split(".")[0] for a in node.names}
+    return named, named | every
 
 
 def _jedi_definition(target, root: Path, own: str, named: bool, direct: bool) -> Definition | None:

@@ -93,18 +93,26 @@ function line(sourceFile, position) {
 }
 
 // Where an identifier names a member (`a.name`, `A.B`, `{name: 1}`, `{name} = a`, `<X name>`):
-// its declaration is found through the type of something else, not by the name alone.
-function member(identifier) {
+// its declaration is found through the type of something else, not by the name alone. A name
+// qualified by a namespace import (`import * as ns`; `ns.name`) is not a member.
+function namespace(checker, expression) {
+  if (!ts.isIdentifier(expression)) return false;
+  const symbol = checker.getSymbolAtLocation(expression);
+  return Boolean(symbol && (symbol.declarations || []).some(ts.isNamespaceImport));
+}
+
+function member(checker, identifier) {
   const parent = identifier.parent;
   if (!parent) return false;
   switch (parent.kind) {
     case ts.SyntaxKind.PropertyAccessExpression:
+      return parent.name === identifier && !namespace(checker, parent.expression);
+    case ts.SyntaxKind.QualifiedName:
+      return parent.right === identifier && !namespace(checker, parent.left);
     case ts.SyntaxKind.PropertyAssignment:
     case ts.SyntaxKind.ShorthandPropertyAssignment:
     case ts.SyntaxKind.JsxAttribute:
       return parent.name === identifier;
-    case ts.SyntaxKind.QualifiedName:
-      return parent.right === identifier;
     case ts.SyntaxKind.BindingElement:
       return parent.propertyName === identifier;
     default:
@@ -136,7 +144,7 @@ function declarations(checker, root, identifier) {
       kind: ts.SyntaxKind[statement.kind],
       type: TYPE_KINDS.has(statement.kind),
       named,
-      member: member(identifier),
+      member: member(checker, identifier),
     });
   }
   return found;
