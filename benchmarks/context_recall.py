@@ -48,6 +48,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from repomill.export.read import dataset_dir
+
 HERE = Path(__file__).resolve().parent
 PYTHON = (".py", ".pyi")
 SCRIPT = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
@@ -102,7 +104,7 @@ def build_dataset(repo: str, out: Path, max_commits: int, max_tokens: int) -> fl
 def read_examples(out: Path) -> list[dict]:
     columns = ["id", "language", "commit", "parent_commit", "units", "context", "evidence",
                "meta"]  # fmt: skip
-    rows = [r for f in sorted((out / "data").glob("*.parquet"))
+    rows = [r for f in sorted((dataset_dir(out) / "data").glob("*.parquet"))
             for r in pq.read_table(f, columns=columns).to_pylist()]  # fmt: skip
     return sorted((r for r in rows if r["parent_commit"]), key=lambda r: r["id"])
 
