@@ -47,7 +47,8 @@ def test_a_few_steps_lower_the_validation_loss_and_the_adapter_reloads(dataset, 
     log = train(dataset, DEFAULT_MODEL, config, tmp_path, show=shown.append)
     assert log["rows_too_long"] == 0 and log["train_rows"] > 10
     # progress is one short line per log, not the Trainer's dicts
-    assert shown and all(line.startswith("step ") and "{" not in line for line in shown)
+    assert shown[0].startswith("before training · validation loss ")
+    assert all(line.startswith("step ") and "{" not in line for line in shown[1:])
     assert any(line.startswith("step 12/12 · ") and "validation loss" in line for line in shown)
     assert log["eval_loss_after"] < log["eval_loss_before"]
     assert (tmp_path / "loss.png").stat().st_size > 1000

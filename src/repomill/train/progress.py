@@ -8,7 +8,8 @@ from typing import Any
 
 
 def progress_callback(show: Callable[[str], None]):
-    """A TrainerCallback that passes `show` a line per log: `step 4/60 · loss 0.812`."""
+    """A TrainerCallback that passes `show` a line per log: `step 4/60 · loss 0.812`
+    (the validation loss measured before training: `before training · validation loss …`)."""
     from transformers import TrainerCallback
 
     class Progress(TrainerCallback):
@@ -23,4 +24,7 @@ def progress_callback(show: Callable[[str], None]):
 def _line(step: int, steps: int, logs: dict[str, Any]) -> str:
     parts = [f"{name} {logs[key]:.4f}" for key, name in
              (("loss", "loss"), ("eval_loss", "validation loss")) if key in logs]  # fmt: skip
-    return f"step {step}/{steps} · " + " · ".join(parts) if parts else ""
+    if not parts:
+        return ""
+    where = f"step {step}/{steps}" if step else "before training"
+    return f"{where} · " + " · ".join(parts)
