@@ -340,6 +340,37 @@ def test_message_heuristics(subject, reason):
     assert message_reject_reason(subject) == reason
 
 
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    [
+        # Chinese, Japanese: no spaces between words; a CJK letter is half a word
+        ("解决优惠券使用门槛为小数的精度丢失问题", None),
+        ("后台删除用户时先删除缓存中的用户信息", None),
+        ("修复登录错误", None),
+        ("修复", "message_too_short"),
+        ("更新bug", "message_too_short"),
+        ("ログイン画面の文字化けを修正", None),
+        ("修正", "message_too_short"),
+        # Korean: spaces between words, Hangul letters are wide
+        ("정수 나눗셈의 반올림 오류 수정", None),
+        ("수정", "message_too_short"),
+        # Cyrillic, Greek: spaced words, as English
+        ("Исправлена ошибка округления сумм", None),
+        ("Правка", "message_too_short"),
+        ("Διόρθωση σφάλματος στρογγυλοποίησης", None),
+        ("Διόρθωση", "message_too_short"),
+        # no letters at all: emoji or punctuation, in any script's punctuation
+        ("🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉", "message_too_short"),
+        ("🐛 🔥 ✨ 🚀 🎉 💄 ✅", "message_too_short"),
+        ("!!!!!!!!!!!! ???", "message_too_short"),
+        ("。。。。。、、、、、……", "message_too_short"),
+        ("🐛 修复", "message_too_short"),
+    ],
+)
+def test_message_heuristics_in_other_scripts(subject, reason):
+    assert message_reject_reason(subject) == reason
+
+
 def test_clean_message_drops_trailers_and_tags():
     cleaned = clean_message("Fix parser crash (#42) [skip ci]\n\nDetails here.\n\n"
                             "Co-authored-by: B <b@example.com>\n")  # fmt: skip
