@@ -38,8 +38,10 @@ PARSED_BLOBS_KEPT = 256
 @dataclass(frozen=True)
 class MineCommitsStage(Stage):
     name = "mine_commits"
-    version = 5  # 3: a record is a MinedCommit's JSON, every field present; 4: its hints'
-    # imports carry JS/TS export records and require() bindings; 5: message_issue
+    # 3: a record is a MinedCommit's JSON, every field present; 4: its hints' imports
+    # carry JS/TS export records and require() bindings; 5: message_issue; 6: generated
+    # markers only in a file's leading comment block
+    version = 6
     # root: the repository read from; a commit id names its content (tree, parents and
     # message), so which copy of the repository is read does not change the records.
     cache_exclude = frozenset({"root"})
