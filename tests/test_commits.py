@@ -127,8 +127,10 @@ def test_units_are_verbatim_and_context_comes_from_the_parent(history, tmp_path)
     for row in by_commit.values():
         for unit in row["units"]:
             if unit["old_code"]:
-                old = git(repo, "show", f"{row['parent_commit']}:{_old_path(row, unit)}")
+                old = git(repo, "show", f"{row['parent_commit']}:{unit['old_path']}")
                 assert unit["old_code"] in old + "\n"
+            else:
+                assert unit["old_path"] == ""
             if unit["new_code"]:
                 assert (
                     unit["new_code"] in git(repo, "show", f"{row['commit']}:{unit['path']}") + "\n"
@@ -145,14 +147,15 @@ def test_units_are_verbatim_and_context_comes_from_the_parent(history, tmp_path)
     # At the rename's parent, Account still lives in models.py (not accounts.py).
     rename = by_commit[shas["rename"]]
     assert {u["path"] for u in rename["units"]} == {"accounts.py"}
+    # its old code is traceable: to models.py at the parent, in the units and the evidence
+    assert {u["old_path"] for u in rename["units"]} == {"models.py"}
+    assert {e["path"] for e in rename["evidence"]} == {"models.py"}
+    assert "### accounts.py :: Account (from models.py, line 1)" in rename["messages"][1]["content"]
+    edited = by_commit[shas["two_languages"]]["units"]  # files edited in place
+    assert [u["old_path"] for u in edited] == ["models.py", ""]  # util.ts is added here
     feature = by_commit[shas["feature"]]
     assert feature["messages"][1]["content"].startswith("Deposit only positive amounts\n")
     assert "Signed-off-by" not in feature["messages"][1]["content"]
-
-
-def _old_path(row, unit):
-    meta_paths = {e["path"] for e in row["evidence"]}
-    return unit["path"] if unit["path"] in meta_paths else next(iter(meta_paths))
 
 
 def test_two_languages_in_one_commit(history, tmp_path):

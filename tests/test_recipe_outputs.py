@@ -1,8 +1,8 @@
 """The rows each recipe builds from fixed fixture repositories, pinned by digest (see
 digests.py): a refactor must leave them identical. A change meant to alter what samples
-contain updates these digests in the same commit, and its note says why (the last: the
-prompt / completion columns and their token counts were added; with those columns left
-out, the rows hashed as before)."""
+contain updates these digests in the same commit, and its note says why (the last, of the
+commit rows: units carry `old_path`, and the renamed file's unit is headed `(from
+models.py, line 1)` in the prompt; nothing else changed)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from .test_self_align import PYTHON, TYPESCRIPT, script
 
 COMMITS = {
     "rejected": "8:3c2ee9aa7826b740",
-    "test": "1:592ce6a3dc6609c1",
-    "train": "2:754b1dd198686ce4",
-    "validation": "1:6da3c87a1c740770",
+    "test": "1:cd475c871ab25eef",
+    "train": "2:4743e6bb3f6e9793",
+    "validation": "1:6e0c31582e3570f6",
 }
 SELF_ALIGN = {"rejected": "13:52aa79ea1b110bbb", "train": "2:91a508b45ec16dd7"}
 

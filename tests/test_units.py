@@ -109,6 +109,27 @@ def test_rename_pairs_old_and_new_paths(repo_factory):
     assert [u.symbol for u in _units(repo, sha, parent)] == ["helper"]
 
 
+def test_units_of_a_moved_file_say_where_their_old_code_comes_from(repo_factory):
+    repo = repo_factory({"old_name.py": BEFORE, "kept.py": "def k():\n    return 1\n"})
+    (repo / "pkg").mkdir()
+    git(repo, "mv", "old_name.py", "pkg/new_name.py")
+    moved = BEFORE.replace("x + 1", "x + 2").replace("import os\n", "import os\nimport re\n")
+    commit(repo, {"pkg/new_name.py": moved + "\n\ndef fresh():\n    return 0\n",
+                  "kept.py": "def k():\n    return 2\n"}, "Move the store into pkg")  # fmt: skip
+    sha, parent = _head(repo)
+    units = {(u.path, u.symbol): u for u in _units(repo, sha, parent)}
+    helper = units[("pkg/new_name.py", "helper")]
+    assert helper.old_path == "old_name.py"
+    old_file = git(repo, "show", f"{parent}:old_name.py") + "\n"
+    assert helper.old_code in old_file and helper.old_code not in moved
+    assert old_file.splitlines()[helper.old_start_line - 1].startswith("def helper")
+    assert units[("pkg/new_name.py", MODULE)].old_path == "old_name.py"  # lines added to it
+    assert units[("pkg/new_name.py", "fresh")].old_path == ""  # new: no old code
+    assert units[("kept.py", "k")].old_path == "kept.py"  # not moved: its own path
+    added = _units(repo, git(repo, "rev-parse", "HEAD~1"), None)  # the initial commit
+    assert added and all(u.old_path == "" for u in added)
+
+
 def test_initial_commit_has_only_added_units(repo_factory):
     repo = repo_factory({"store.py": BEFORE})
     sha = git(repo, "rev-parse", "HEAD")

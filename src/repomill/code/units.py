@@ -20,7 +20,11 @@ _NEWLINE = re.compile(b"\n")
 
 @dataclass
 class Unit:
-    path: str
+    path: str  # the file's path at the commit (at the parent for a removed file)
+    # where old_code comes from: the file's path at the parent (another one when the file
+    # was renamed or moved); "" when the unit is new (a new definition, any unit of an
+    # added file)
+    old_path: str
     symbol: str
     kind: str
     old_code: str
@@ -140,7 +144,7 @@ def changed_units(
         for i in range(max(len(old_runs), len(new_runs))):
             old_run = old_runs[i] if i < len(old_runs) else []
             new_run = new_runs[i] if i < len(new_runs) else []
-            module = _module_unit(path, old, new, old_run, new_run)
+            module = _module_unit(path, old_path, old, new, old_run, new_run)
             if module is not None:
                 units.append(module)
     # A symbol touched on one side is a changed unit on both; a touched symbol inside
@@ -163,17 +167,19 @@ def changed_units(
         if old_code == new_code:
             continue
         units.append(
-            Unit(path, key[0], key[1], old_code, new_code,
+            Unit(path, (old_path or "") if before else "", key[0], key[1], old_code, new_code,
                  before["start_line"] if before else 0, after["start_line"] if after else 0)
         )  # fmt: skip
     units.sort(key=lambda u: (u.new_start_line == 0, u.new_start_line or u.old_start_line))
     return units
 
 
-def _module_unit(path, old, new, old_loose: list[int], new_loose: list[int]) -> Unit | None:
+def _module_unit(path, old_path, old, new, old_loose: list[int],
+                 new_loose: list[int]) -> Unit | None:  # fmt: skip
     old_code = old.line_text(old_loose[0], old_loose[-1]) if old_loose else ""
     new_code = new.line_text(new_loose[0], new_loose[-1]) if new_loose else ""
     if not old_code.strip() and not new_code.strip():
         return None
-    return Unit(path, MODULE, "module", old_code, new_code,
-                old_loose[0] if old_loose else 0, new_loose[0] if new_loose else 0)  # fmt: skip
+    return Unit(path, (old_path or "") if old is not None else "", MODULE, "module", old_code,
+                new_code, old_loose[0] if old_loose else 0,
+                new_loose[0] if new_loose else 0)  # fmt: skip

@@ -24,7 +24,7 @@ from repomill.llm.parse import code_blocks
 
 _HEADING = re.compile(r"^###[ \t]+(.*?)[ \t]*$")
 _FENCE = re.compile(r"^(`{3,})")
-_FROM_LINE = re.compile(r"\s*\(from line \d+\)$")
+_FROM_LINE = re.compile(r"\s*\(from (?:.+, )?line \d+\)$")  # `(from old/path.py, line 3)`: moved
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _SEARCH = re.compile(r"^[ \t]*<{5,9} SEARCH[ \t]*$")
 _DIVIDER = re.compile(r"^[ \t]*={5,9}[ \t]*$")
@@ -56,7 +56,7 @@ def _whole(units: list[dict[str, Any]], answer: str) -> list[str | None]:
 
 def _key(heading: str) -> str:
     """A heading as compared: whitespace collapsed, emphasis and the prompt's
-    `(from line N)` dropped."""
+    `(from line N)` or `(from OLD_PATH, line N)` dropped."""
     return _FROM_LINE.sub("", " ".join(heading.split()).strip("`*")).strip("`* ")
 
 

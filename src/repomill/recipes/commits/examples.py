@@ -87,7 +87,7 @@ def _visibility(index: SymbolLookup, unit: dict[str, Any],
                 new_imports: dict[str, list[dict[str, Any]]]) -> Visibility | None:  # fmt: skip
     """What the unit's file sees at the parent through its imports there and through those
     the commit gives it (a new file has only these)."""
-    old = index.visible_from(unit["old_path"]) if unit["old_path"] else None
+    old = index.visible_from(unit["old_file"]) if unit["old_file"] else None
     imports = new_imports.get(unit["path"])
     new = index.visible_from(unit["path"], imports) if imports is not None else None
     return old.union(new) if old is not None and new is not None else old or new
@@ -98,11 +98,11 @@ def _context(index: SymbolLookup, units: list[dict[str, Any]],
     """Ranked definitions from other files that the changed code (old and new) uses,
     looked up at the parent revision; the best rank of an item across units wins."""
     best: dict[tuple[str, str, int], ContextItem] = {}
-    changed = {u["old_path"] for u in units} | {u["path"] for u in units}
+    changed = {u["old_file"] for u in units} | {u["path"] for u in units}
     for unit in units:
         code = unit["old_code"] + "\n" + unit["new_code"]
         seen = _visibility(index, unit, new_imports)
-        for item in candidates(index, unit["old_path"] or unit["path"], code, seen):
+        for item in candidates(index, unit["old_file"] or unit["path"], code, seen):
             key = (item.path, item.symbol, item.start_line)
             if item.path in changed:
                 continue  # its old code is in the prompt already, or it is new
@@ -116,7 +116,7 @@ def _context(index: SymbolLookup, units: list[dict[str, Any]],
 def _imports(index: SymbolLookup, units: list[dict[str, Any]]) -> dict[str, str]:
     blocks = {}
     for unit in units:
-        path = unit["old_path"]
+        path = unit["old_file"]
         if path and path not in blocks:
             blocks[path] = import_block(index, path)
     return {path: block for path, block in blocks.items() if block}
@@ -174,7 +174,7 @@ def _user_parts(draft: Draft, instruction: str) -> list[str]:
     if draft.imports or draft.items:
         parts.append("## Context from the repository")
         for path, block in draft.imports.items():
-            language = next(u["language"] for u in draft.units if u["old_path"] == path)
+            language = next(u["language"] for u in draft.units if u["old_file"] == path)
             parts.append(f"### imports of {path}\n{fence(language, block)}")
         parts.extend(_item_part(item) for item in draft.items)
     parts.append("## Code to change")
@@ -184,7 +184,8 @@ def _user_parts(draft: Draft, instruction: str) -> list[str]:
         elif position in draft.omitted_old:
             parts.append(f"{heading(unit)}\n{OLD_CODE_OMITTED}")
         else:
-            where = f" (from line {unit['old_start_line']})"
+            moved = f"{unit['old_path']}, " if unit["old_path"] != unit["path"] else ""
+            where = f" (from {moved}line {unit['old_start_line']})"
             parts.append(f"{heading(unit)}{where}\n{fence(unit['language'], unit['old_code'])}")
     return parts
 
@@ -237,5 +238,5 @@ def _unit_evidence(unit: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-UNIT_FIELDS = ("path", "symbol", "kind", "old_code", "new_code", "old_start_line",
-               "new_start_line")  # fmt: skip
+UNIT_FIELDS = ("path", "old_path", "symbol", "kind", "old_code", "new_code",
+               "old_start_line", "new_start_line")  # fmt: skip

@@ -40,8 +40,9 @@ class MineCommitsStage(Stage):
     name = "mine_commits"
     # 3: a record is a MinedCommit's JSON, every field present; 4: its hints' imports
     # carry JS/TS export records and require() bindings; 5: message_issue; 6: generated
-    # markers only in a file's leading comment block
-    version = 6
+    # markers only in a file's leading comment block; 7: units carry their own old_path
+    # ("" when new); old_file: the file's path at the parent
+    version = 7
     # root: the repository read from; a commit id names its content (tree, parents and
     # message), so which copy of the repository is read does not change the records.
     cache_exclude = frozenset({"root"})
@@ -162,7 +163,7 @@ class MineCommitsStage(Stage):
             Side(new["source"], new["symbols"]) if new else None,
             change.hunks or [],
         )
-        return [{**unit.to_json(), "old_path": change.old_path or "", "language": language}
+        return [{**unit.to_json(), "old_file": change.old_path or "", "language": language}
                 for unit in found]  # fmt: skip
 
     @staticmethod
