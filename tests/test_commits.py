@@ -4,6 +4,7 @@ verbatim units, context at the parent revision, splits by time, and the export l
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -437,3 +438,57 @@ def test_a_build_starts_one_process_pool(tmp_path, monkeypatch):
     assert manifest["stages"]["index_files"]["shards"] > 0  # the walk did build an index
     build(repo, tmp_path / "b", validation=0, test=0)  # one worker: no pool
     assert rows(tmp_path / "a", "train") == rows(tmp_path / "b", "train") != []
+
+
+NESTED = {
+    "store.py": "class Store:\n    limit = 3\n\n    def put(self, key, value):\n"
+                "        self.items[key] = value\n        return value\n",
+    "Cart.java": "public class Cart {\n    private int total;\n\n    public void add(int price) {\n"
+                 "        total += price;\n    }\n}\n",
+    "cart.rs": "pub struct Cart {\n    total: u32,\n}\n\nimpl Cart {\n    pub fn add(&mut self, "
+               "price: u32) {\n        self.total += price;\n    }\n}\n",
+}  # fmt: skip
+NESTED_EDITS = {
+    "store.py": ("        self.items[key] = value\n", "        self.items[key] = value or 0\n"),
+    "Cart.java": ("        total += price;\n", "        total += Math.max(price, 0);\n"),
+    "cart.rs": ("        self.total += price;\n", "        self.total += price.min(99);\n"),
+}
+
+
+@pytest.mark.parametrize("target", ["whole", "udiff", "search-replace"])
+def test_targets_of_nested_units_apply_to_the_file(tmp_path, target):
+    """A method (Python class, Java class, Rust impl) is shown and answered as its file's
+    lines, indentation included: each target applied to the parent's file gives the
+    commit's file."""
+    repo = make_repo(tmp_path / "shop", NESTED, "Create the store, the cart and its impl")
+    after = {path: text.replace(*NESTED_EDITS[path]) for path, text in NESTED.items()}
+    commit(repo, after, "Keep negative amounts out of the totals", when=T0 + DAY)
+    out = tmp_path / "out"
+    build(repo, out, validation=0, test=0, target=target)
+    (row,) = [r for r in rows(out, "train") if r["messages"][1]["content"].startswith("Keep")]
+    units = {u["path"]: u for u in row["units"]}
+    assert {path: u["symbol"] for path, u in units.items()} == {
+        "store.py": "Store.put", "Cart.java": "Cart.add", "cart.rs": "Cart.add"}  # fmt: skip
+    user, answer = row["messages"][1]["content"], row["messages"][2]["content"]
+    for path, unit in units.items():
+        first = NESTED[path].splitlines(keepends=True)[unit["old_start_line"] - 1]
+        assert first.startswith("    ") and unit["old_code"].startswith(first)
+        assert unit["new_code"].startswith(first)  # the signature line did not change
+        assert f"\n{first}" in user and f"\n{first}" in answer or target != "whole"
+    if target == "udiff":
+        git(repo, "checkout", "-q", "HEAD~1")
+        (tmp_path / "answer.patch").write_text(answer + "\n")
+        git(repo, "apply", str(tmp_path / "answer.patch"))
+        applied = {path: (repo / path).read_text() for path in NESTED}
+    elif target == "search-replace":
+        applied = dict(NESTED)
+        blocks = re.findall(r"(\S+)\n```\w*\n<<<<<<< SEARCH\n(.*?)=======\n(.*?)>>>>>>> REPLACE",
+                            answer, re.S)  # fmt: skip
+        assert len(blocks) == 3
+        for path, search, replace in blocks:
+            assert applied[path].count(search) == 1
+            applied[path] = applied[path].replace(search, replace)
+    else:
+        applied = {path: NESTED[path].replace(u["old_code"], u["new_code"])
+                   for path, u in units.items()}  # fmt: skip
+    assert applied == after

@@ -1,8 +1,9 @@
 """The rows each recipe builds from fixed fixture repositories, pinned by digest (see
 digests.py): a refactor must leave them identical. A change meant to alter what samples
 contain updates these digests in the same commit, and its note says why (the last, of the
-commit rows: units carry `old_path`, and the renamed file's unit is headed `(from
-models.py, line 1)` in the prompt; nothing else changed)."""
+commit rows: a unit's code is whole lines, so `Account.__init__` starts with its
+indentation in the units, prompt, completion and evidence chunk id, and every unit's code
+ends with its last line's newline; nothing else changed)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ from .test_self_align import PYTHON, TYPESCRIPT, script
 
 COMMITS = {
     "rejected": "8:3c2ee9aa7826b740",
-    "test": "1:cd475c871ab25eef",
-    "train": "2:4743e6bb3f6e9793",
-    "validation": "1:6e0c31582e3570f6",
+    "test": "1:42b9d2f9b1b486d6",
+    "train": "2:afb1841d57970fec",
+    "validation": "1:796775139f05c949",
 }
 SELF_ALIGN = {"rejected": "13:52aa79ea1b110bbb", "train": "2:91a508b45ec16dd7"}
 

@@ -1,7 +1,10 @@
 """Diffs and changed units: hunks map to the innermost definitions they touch, on both
-sides, and every unit's code is a verbatim slice of its blob."""
+sides, and every unit's code is a verbatim slice of its blob: whole lines, indentation
+included."""
 
 from __future__ import annotations
+
+import textwrap
 
 import pytest
 
@@ -63,7 +66,9 @@ def test_method_change_is_one_unit_with_verbatim_code(repo_factory):
     units = _units(repo, *_head(repo))
     assert [(u.symbol, u.kind) for u in units] == [("Store.get", "method")]
     unit = units[0]
-    assert unit.old_code in BEFORE and unit.old_code.startswith("def get")
+    # whole lines: the method's indentation is kept on its first line as on its body
+    assert unit.old_code == "    def get(self, key):\n        return self.items[key]\n"
+    assert unit.old_code == "".join(BEFORE.splitlines(keepends=True)[8:10])
     assert "self.items.get(key)" in unit.new_code
     assert unit.old_start_line == unit.new_start_line == 9
 
@@ -174,3 +179,70 @@ def fresh_tree(source: bytes):
     from repomill.code.languages import parser
 
     return parser("python").parse(source).root_node
+
+
+JAVA_BEFORE = """package shop;
+
+public class Cart {
+    private int total;
+
+    /** Adds an item's price. */
+    public void add(int price) {
+        total += price;
+    }
+}
+"""
+RUST_BEFORE = """pub struct Cart {
+    total: u32,
+}
+
+impl Cart {
+    #[inline]
+    pub fn add(&mut self, price: u32) {
+        self.total += price;
+    }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "before", "edit", "symbol", "first_line"),
+    [
+        ("store.py", "python", BEFORE, ("self.items[key] = value", "self.items[key] = value or 0"),
+         "Store.put", "    def put(self, key, value):\n"),
+        ("Cart.java", "java", JAVA_BEFORE, ("total += price;", "total += Math.max(price, 0);"),
+         "Cart.add", "    /** Adds an item's price. */\n"),
+        ("cart.rs", "rust", RUST_BEFORE, ("self.total += price;", "self.total += price.min(99);"),
+         "Cart.add", "    #[inline]\n"),
+    ],
+)  # fmt: skip
+def test_a_nested_unit_is_whole_lines_with_its_indentation(
+    repo_factory, path, language, before, edit, symbol, first_line
+):
+    repo = repo_factory({path: before})
+    after = before.replace(*edit)
+    commit(repo, {path: after}, "Change the method")
+    pyrepo = git_repository(str(repo))
+    sha, parent = _head(repo)
+    (change,) = commit_changes(pyrepo, parent, sha)
+    sides = [Side(pyrepo[b].data, index_file(path, language, pyrepo[b].data, 4000)["symbols"])
+             for b in (change.old_blob, change.new_blob)]  # fmt: skip
+    (unit,) = changed_units(change.old_path, change.new_path, *sides, change.hunks)
+    assert unit.symbol == symbol
+    for code, text, start in ((unit.old_code, before, unit.old_start_line),
+                              (unit.new_code, after, unit.new_start_line)):  # fmt: skip
+        assert code.startswith(first_line)  # from the start of its first line
+        lines = text.splitlines(keepends=True)
+        assert code == "".join(lines[start - 1 : start - 1 + code.count("\n")])  # exact lines
+        # every line keeps the unit's indentation: it dedents as a whole
+        assert all(line.startswith("    ") for line in code.splitlines() if line.strip())
+        assert not textwrap.dedent(code).startswith(" ")
+
+
+def test_a_nested_type_shown_as_context_keeps_its_indentation():
+    source = (
+        b"class Outer:\n    class Inner:\n        x: int = 0\n\n    def f(self):\n        pass\n"
+    )
+    symbols = {s["qualname"]: s for s in index_file("o.py", "python", source, 4000)["symbols"]}
+    assert symbols["Outer.Inner"]["text"] == "    class Inner:\n        x: int = 0"
+    assert symbols["Outer"]["text"] == source.decode().rstrip("\n")  # top level: as it was

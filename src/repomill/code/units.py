@@ -3,7 +3,10 @@ method, class, impl… around each changed line) on both sides of a change, and 
 and new versions of each unit by qualified name.
 
 Lines a hunk changes outside every definition form a `<module>` unit of their own: its code
-is exactly those lines, so every unit's code is a verbatim slice of its blob."""
+is exactly those lines. Every unit's code is whole lines of its blob, from the start of its
+first line (so a method keeps its indentation: `    def get(self):`, not `def get(self):`
+above a body indented for the class) through its last line's newline, so it is a verbatim
+slice that lines `start_line`.. of the file hold, and edits of it apply to the file."""
 
 from __future__ import annotations
 
@@ -70,10 +73,8 @@ class Side:
             position = self.parent_of[position]
         return -1
 
-    def text(self, start_byte: int, end_byte: int) -> str:
-        return self.source[start_byte:end_byte].decode("utf-8")
-
     def line_text(self, first: int, last: int) -> str:
+        """Lines `first`..`last` (1-based), whole: indentation and final newline included."""
         start = self.line_starts[first - 1]
         end = self.line_starts[last] if last < len(self.line_starts) else len(self.source)
         return self.source[start:end].decode("utf-8")
@@ -162,8 +163,8 @@ def changed_units(
     keys = {key: up for key, up in keys.items() if not up & chosen}
     for key in keys:
         before, after = old_all.get(key), new_all.get(key)
-        old_code = old.text(before["start_byte"], before["end_byte"]) if before else ""
-        new_code = new.text(after["start_byte"], after["end_byte"]) if after else ""
+        old_code = old.line_text(before["start_line"], before["end_line"]) if before else ""
+        new_code = new.line_text(after["start_line"], after["end_line"]) if after else ""
         if old_code == new_code:
             continue
         units.append(
