@@ -492,3 +492,69 @@ def test_targets_of_nested_units_apply_to_the_file(tmp_path, target):
         applied = {path: NESTED[path].replace(u["old_code"], u["new_code"])
                    for path, u in units.items()}  # fmt: skip
     assert applied == after
+
+
+TESTS_TS = """import {a} from './a.js';
+
+export function f(x: number): number {
+\treturn x + a;
+}
+
+test('one', () => {
+\tcheck(f(1));
+});
+
+test('two', () => {
+\tcheck(f(2));
+});
+
+console.log('loaded');
+"""
+TESTS_TS_AFTER = (
+    TESTS_TS.replace("import {a} from './a.js';\n", "import {a} from './a.js';\nimport {b} "
+                     "from './b.js';\n").replace("check(f(1));", "check(f(1) + b);")
+    .replace("check(f(2));", "check(f(2), 2);").replace("\nconsole.log('loaded');\n", "")
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("target", ["whole", "udiff"])
+def test_module_units_are_top_level_lines_with_their_place(tmp_path, target):
+    """Changed lines outside every definition (an import, calls of `test`, a statement)
+    are `<module>` units headed by their place; lines added to an existing file are not
+    described as new, and each target puts them back where they go."""
+    from repomill.evaluate.commit_edits import score_edit
+
+    repo = make_repo(tmp_path / "app", {"app.ts": TESTS_TS}, "Create the app and its tests")
+    commit(repo, {"app.ts": TESTS_TS_AFTER, "b.ts": "export const b = 2;\n\nregister(b);\n"},
+           "Add b to the first check and a second argument", when=T0 + DAY)  # fmt: skip
+    out = tmp_path / "out"
+    build(repo, out, validation=0, test=0, target=target)
+    (row,) = [r for r in rows(out, "train") if r["messages"][1]["content"].startswith("Add b")]
+    system, user, answer = (m["content"] for m in row["messages"])
+    assert "A `<module>` unit is a run of top-level lines" in system
+    headings = ["app.ts :: <module> after line 1", "app.ts :: <module> line 8",
+                "app.ts :: <module> line 12", "app.ts :: <module> lines 14-15",
+                "b.ts :: <module> new lines 1-3"]  # fmt: skip
+    assert re.findall(r"^### (.*)$", user, re.M)[-5:] == headings
+    assert (
+        "### app.ts :: <module> after line 1\n(no lines here yet: the new top-level lines " in user
+    )
+    assert "### b.ts :: <module> new lines 1-3\n(new file: does not exist yet)" in user
+    assert "(new: does not exist yet)" not in user  # the file exists
+    assert [(u["old_path"], u["old_start_line"]) for u in row["units"]] == [
+        ("app.ts", 2), ("app.ts", 8), ("app.ts", 12), ("app.ts", 14), ("", 0)]  # fmt: skip
+    score = score_edit(row, answer)
+    assert score.exact_match and score.units_answered == 5  # each heading read back apart
+    if target == "whole":
+        assert re.findall(r"^### (.*)$", answer, re.M) == headings
+        lines = TESTS_TS.splitlines(keepends=True)
+        for unit in sorted(row["units"][:4], key=lambda u: -u["old_start_line"]):
+            start = unit["old_start_line"] - 1
+            lines[start : start + unit["old_code"].count("\n")] = [unit["new_code"]]
+        assert "".join(lines) == TESTS_TS_AFTER
+    else:
+        git(repo, "checkout", "-q", "HEAD~1")
+        patch = answer.split("\n--- a/b.ts")[0]  # the new file's section aside
+        (tmp_path / "answer.patch").write_text(patch.rstrip("\n") + "\n")
+        git(repo, "apply", "--unidiff-zero", str(tmp_path / "answer.patch"))
+        assert (repo / "app.ts").read_text() == TESTS_TS_AFTER

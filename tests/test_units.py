@@ -246,3 +246,36 @@ def test_a_nested_type_shown_as_context_keeps_its_indentation():
     symbols = {s["qualname"]: s for s in index_file("o.py", "python", source, 4000)["symbols"]}
     assert symbols["Outer.Inner"]["text"] == "    class Inner:\n        x: int = 0"
     assert symbols["Outer"]["text"] == source.decode().rstrip("\n")  # top level: as it was
+
+
+TOP_LEVEL = """import os
+
+LIMIT = 3
+
+
+def f(x):
+    return x + LIMIT
+
+
+print("loaded")
+register(f)
+"""
+
+
+def test_module_units_say_where_their_lines_go(repo_factory):
+    repo = repo_factory({"app.py": TOP_LEVEL})
+    after = TOP_LEVEL.replace("import os\n", "import os\nimport re\n").replace(
+        'print("loaded")\n', ""
+    )
+    commit(repo, {"app.py": after, "new.py": "import sys\n\nrun(sys.argv)\n"}, "Edit top level")
+    units = _units(repo, *_head(repo))
+    by_code = {(u.path, u.old_code or u.new_code): u for u in units if u.symbol == MODULE}
+    added = by_code[("app.py", "import re\n")]  # lines added to an existing file
+    assert (added.old_code, added.old_path) == ("", "app.py")
+    assert added.old_start_line == 2 and added.new_start_line == 2  # goes before old line 2
+    removed = by_code[("app.py", 'print("loaded")\n')]  # lines removed from a file that stays
+    assert (removed.new_code, removed.old_start_line) == ("", 10)
+    assert removed.new_start_line == 11  # was before what is now line 11, `register(f)`
+    assert after.splitlines()[removed.new_start_line - 1] == "register(f)"
+    new = next(u for u in units if u.path == "new.py")  # a new file: no old place at all
+    assert (new.old_path, new.old_start_line, new.new_start_line) == ("", 0, 1)

@@ -1,8 +1,9 @@
 """A commit answer read back into the new code of each unit, in the row's target format
 (recipes/commits/targets.py renders them):
 
-- `whole`: the fenced block under each unit's `### path :: symbol` heading (`(removed)`:
-  empty code); an answer without any unit's heading gives its blocks to the units in order.
+- `whole`: the fenced block under each unit's `### path :: symbol` heading (a `<module>`
+  unit's names its place, as targets.heading writes it; `(removed)`: empty code); an
+  answer without any unit's heading gives its blocks to the units in order.
 - `udiff`: `@@` hunks (under `--- a/` / `+++ b/` headers) applied to the old code; the
   counts of a hunk's header end it, or, without counts, its first line that is no diff line.
 - `search-replace`: each `<<<<<<< SEARCH` / `=======` / `>>>>>>> REPLACE` block applied to
@@ -21,10 +22,11 @@ from typing import Any
 
 from repomill.evaluate.edits import Edit, OldCode
 from repomill.llm.parse import code_blocks
+from repomill.recipes.commits.targets import heading
 
 _HEADING = re.compile(r"^###[ \t]+(.*?)[ \t]*$")
 _FENCE = re.compile(r"^(`{3,})")
-_FROM_LINE = re.compile(r"\s*\(from (?:.+, )?line \d+\)$")  # `(from old/path.py, line 3)`: moved
+_FROM_LINE = re.compile(r"\s*\(from [^()]*\)$")  # `(from line 3)`, `(from old/path.py, line 3)`
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _SEARCH = re.compile(r"^[ \t]*<{5,9} SEARCH[ \t]*$")
 _DIVIDER = re.compile(r"^[ \t]*={5,9}[ \t]*$")
@@ -47,7 +49,7 @@ def read_answer(target: str, units: list[dict[str, Any]], answer: str) -> Answer
 
 def _whole(units: list[dict[str, Any]], answer: str) -> list[str | None]:
     sections = _sections(answer)
-    keys = [_key(f"{u['path']} :: {u['symbol']}") for u in units]
+    keys = [_key(heading(u).removeprefix("### ")) for u in units]
     if not any(key in sections for key in keys):
         blocks = [b.code for b in code_blocks(answer)]
         return [blocks[i] if i < len(blocks) else None for i in range(len(units))]
@@ -55,8 +57,8 @@ def _whole(units: list[dict[str, Any]], answer: str) -> list[str | None]:
 
 
 def _key(heading: str) -> str:
-    """A heading as compared: whitespace collapsed, emphasis and the prompt's
-    `(from line N)` or `(from OLD_PATH, line N)` dropped."""
+    """A heading as compared: whitespace collapsed, emphasis and the prompt's `(from line
+    N)`, `(from OLD_PATH, line N)` or `(from OLD_PATH)` dropped."""
     return _FROM_LINE.sub("", " ".join(heading.split()).strip("`*")).strip("`* ")
 
 
