@@ -17,6 +17,7 @@ it reads the answer line by line, once."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +54,14 @@ def _whole(units: list[dict[str, Any]], answer: str) -> list[str | None]:
     if not any(key in sections for key in keys):
         blocks = [b.code for b in code_blocks(answer)]
         return [blocks[i] if i < len(blocks) else None for i in range(len(units))]
-    return [_section_code(sections.get(key)) for key in keys]
+    # units of one heading (overloads, a name defined twice) take its sections in order
+    seen: Counter[str] = Counter()
+    code = []
+    for key in keys:
+        mine = sections.get(key, [])
+        code.append(_section_code(mine[seen[key]] if seen[key] < len(mine) else None))
+        seen[key] += 1
+    return code
 
 
 def _key(heading: str) -> str:
@@ -62,10 +70,10 @@ def _key(heading: str) -> str:
     return _FROM_LINE.sub("", " ".join(heading.split()).strip("`*")).strip("`* ")
 
 
-def _sections(answer: str) -> dict[str, str]:
-    """The text under each `### ` heading outside fences (the first of a repeated one);
-    fences open and close as `code_blocks` reads them."""
-    sections: dict[str, list[str]] = {}
+def _sections(answer: str) -> dict[str, list[str]]:
+    """The text under each `### ` heading outside fences, in order (a repeated heading
+    has several); fences open and close as `code_blocks` reads them."""
+    sections: dict[str, list[list[str]]] = {}
     current: list[str] | None = None
     fence = 0  # the backticks of the open fence
     for line in answer.split("\n"):
@@ -77,12 +85,12 @@ def _sections(answer: str) -> dict[str, str]:
         elif opening:
             fence = len(opening.group(1))
         elif heading := _HEADING.match(line):
-            key = _key(heading.group(1))
-            current = None if key in sections else sections.setdefault(key, [])
+            current = []
+            sections.setdefault(_key(heading.group(1)), []).append(current)
             continue
         if current is not None:
             current.append(line)
-    return {key: "\n".join(lines) for key, lines in sections.items()}
+    return {key: ["\n".join(lines) for lines in texts] for key, texts in sections.items()}
 
 
 def _section_code(text: str | None) -> str | None:
