@@ -279,3 +279,9 @@ def test_module_units_say_where_their_lines_go(repo_factory):
     assert after.splitlines()[removed.new_start_line - 1] == "register(f)"
     new = next(u for u in units if u.path == "new.py")  # a new file: no old place at all
     assert (new.old_path, new.old_start_line, new.new_start_line) == ("", 0, 1)
+
+
+def test_a_unit_whose_last_line_only_gains_a_newline_is_unchanged(repo_factory):
+    repo = repo_factory({"t.py": "def a():\n    return 1"})  # no newline at the end
+    commit(repo, {"t.py": "def a():\n    return 1\n\n\ndef b():\n    return 2\n"}, "Add b")
+    assert [(u.symbol, u.old_code) for u in _units(repo, *_head(repo))] == [("b", "")]

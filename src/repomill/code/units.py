@@ -172,7 +172,7 @@ def changed_units(
         before, after = old_all.get(key), new_all.get(key)
         old_code = old.line_text(before["start_line"], before["end_line"]) if before else ""
         new_code = new.line_text(after["start_line"], after["end_line"]) if after else ""
-        if old_code == new_code:
+        if _same(old_code, new_code):
             continue
         units.append(
             Unit(path, (old_path or "") if before else "", key[0], key[1], old_code, new_code,
@@ -182,11 +182,16 @@ def changed_units(
     return units
 
 
+def _same(old_code: str, new_code: str) -> bool:
+    """Equal but for a final newline (lines added after a last line that had none)."""
+    return old_code.removesuffix("\n") == new_code.removesuffix("\n")
+
+
 def _module_unit(path, old_path, old, new, old_run: list[int], new_run: list[int],
                  hunk: Hunk) -> Unit | None:  # fmt: skip
     old_code = old.line_text(old_run[0], old_run[-1]) if old_run else ""
     new_code = new.line_text(new_run[0], new_run[-1]) if new_run else ""
-    if not old_code.strip() and not new_code.strip():
+    if not old_code.strip() and not new_code.strip() or _same(old_code, new_code):
         return None
     old_start = old_run[0] if old_run else 0
     new_start = new_run[0] if new_run else 0
