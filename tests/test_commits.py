@@ -558,3 +558,13 @@ def test_module_units_are_top_level_lines_with_their_place(tmp_path, target):
         (tmp_path / "answer.patch").write_text(patch.rstrip("\n") + "\n")
         git(repo, "apply", "--unidiff-zero", str(tmp_path / "answer.patch"))
         assert (repo / "app.ts").read_text() == TESTS_TS_AFTER
+
+
+def test_per_unit_examples_of_one_file_s_module_units_are_apart(tmp_path):
+    repo = make_repo(tmp_path / "app", {"app.ts": TESTS_TS}, "Create the app and its tests")
+    commit(repo, {"app.ts": TESTS_TS_AFTER}, "Add b to the first check and a second argument",
+           when=T0 + DAY)  # fmt: skip
+    out = tmp_path / "out"
+    build(repo, out, validation=0, test=0, per_unit=True)
+    mine = [r for r in rows(out, "train") if r["messages"][1]["content"].startswith("Add b")]
+    assert len(mine) == 4 and len({r["id"] for r in mine}) == 4  # four `<module>` units
