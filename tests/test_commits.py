@@ -4,6 +4,7 @@ verbatim units, context at the parent revision, splits by time, and the export l
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -127,8 +128,10 @@ def test_units_are_verbatim_and_context_comes_from_the_parent(history, tmp_path)
     for row in by_commit.values():
         for unit in row["units"]:
             if unit["old_code"]:
-                old = git(repo, "show", f"{row['parent_commit']}:{_old_path(row, unit)}")
+                old = git(repo, "show", f"{row['parent_commit']}:{unit['old_path']}")
                 assert unit["old_code"] in old + "\n"
+            else:
+                assert unit["old_path"] == ""
             if unit["new_code"]:
                 assert (
                     unit["new_code"] in git(repo, "show", f"{row['commit']}:{unit['path']}") + "\n"
@@ -145,14 +148,15 @@ def test_units_are_verbatim_and_context_comes_from_the_parent(history, tmp_path)
     # At the rename's parent, Account still lives in models.py (not accounts.py).
     rename = by_commit[shas["rename"]]
     assert {u["path"] for u in rename["units"]} == {"accounts.py"}
+    # its old code is traceable: to models.py at the parent, in the units and the evidence
+    assert {u["old_path"] for u in rename["units"]} == {"models.py"}
+    assert {e["path"] for e in rename["evidence"]} == {"models.py"}
+    assert "### accounts.py :: Account (from models.py, line 1)" in rename["messages"][1]["content"]
+    edited = by_commit[shas["two_languages"]]["units"]  # files edited in place
+    assert [u["old_path"] for u in edited] == ["models.py", ""]  # util.ts is added here
     feature = by_commit[shas["feature"]]
     assert feature["messages"][1]["content"].startswith("Deposit only positive amounts\n")
     assert "Signed-off-by" not in feature["messages"][1]["content"]
-
-
-def _old_path(row, unit):
-    meta_paths = {e["path"] for e in row["evidence"]}
-    return unit["path"] if unit["path"] in meta_paths else next(iter(meta_paths))
 
 
 def test_two_languages_in_one_commit(history, tmp_path):
@@ -340,6 +344,37 @@ def test_message_heuristics(subject, reason):
     assert message_reject_reason(subject) == reason
 
 
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    [
+        # Chinese, Japanese: no spaces between words; a CJK letter is half a word
+        ("解决优惠券使用门槛为小数的精度丢失问题", None),
+        ("后台删除用户时先删除缓存中的用户信息", None),
+        ("修复登录错误", None),
+        ("修复", "message_too_short"),
+        ("更新bug", "message_too_short"),
+        ("ログイン画面の文字化けを修正", None),
+        ("修正", "message_too_short"),
+        # Korean: spaces between words, Hangul letters are wide
+        ("정수 나눗셈의 반올림 오류 수정", None),
+        ("수정", "message_too_short"),
+        # Cyrillic, Greek: spaced words, as English
+        ("Исправлена ошибка округления сумм", None),
+        ("Правка", "message_too_short"),
+        ("Διόρθωση σφάλματος στρογγυλοποίησης", None),
+        ("Διόρθωση", "message_too_short"),
+        # no letters at all: emoji or punctuation, in any script's punctuation
+        ("🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉", "message_too_short"),
+        ("🐛 🔥 ✨ 🚀 🎉 💄 ✅", "message_too_short"),
+        ("!!!!!!!!!!!! ???", "message_too_short"),
+        ("。。。。。、、、、、……", "message_too_short"),
+        ("🐛 修复", "message_too_short"),
+    ],
+)
+def test_message_heuristics_in_other_scripts(subject, reason):
+    assert message_reject_reason(subject) == reason
+
+
 def test_clean_message_drops_trailers_and_tags():
     cleaned = clean_message("Fix parser crash (#42) [skip ci]\n\nDetails here.\n\n"
                             "Co-authored-by: B <b@example.com>\n")  # fmt: skip
@@ -403,3 +438,133 @@ def test_a_build_starts_one_process_pool(tmp_path, monkeypatch):
     assert manifest["stages"]["index_files"]["shards"] > 0  # the walk did build an index
     build(repo, tmp_path / "b", validation=0, test=0)  # one worker: no pool
     assert rows(tmp_path / "a", "train") == rows(tmp_path / "b", "train") != []
+
+
+NESTED = {
+    "store.py": "class Store:\n    limit = 3\n\n    def put(self, key, value):\n"
+                "        self.items[key] = value\n        return value\n",
+    "Cart.java": "public class Cart {\n    private int total;\n\n    public void add(int price) {\n"
+                 "        total += price;\n    }\n}\n",
+    "cart.rs": "pub struct Cart {\n    total: u32,\n}\n\nimpl Cart {\n    pub fn add(&mut self, "
+               "price: u32) {\n        self.total += price;\n    }\n}\n",
+}  # fmt: skip
+NESTED_EDITS = {
+    "store.py": ("        self.items[key] = value\n", "        self.items[key] = value or 0\n"),
+    "Cart.java": ("        total += price;\n", "        total += Math.max(price, 0);\n"),
+    "cart.rs": ("        self.total += price;\n", "        self.total += price.min(99);\n"),
+}
+
+
+@pytest.mark.parametrize("target", ["whole", "udiff", "search-replace"])
+def test_targets_of_nested_units_apply_to_the_file(tmp_path, target):
+    """A method (Python class, Java class, Rust impl) is shown and answered as its file's
+    lines, indentation included: each target applied to the parent's file gives the
+    commit's file."""
+    repo = make_repo(tmp_path / "shop", NESTED, "Create the store, the cart and its impl")
+    after = {path: text.replace(*NESTED_EDITS[path]) for path, text in NESTED.items()}
+    commit(repo, after, "Keep negative amounts out of the totals", when=T0 + DAY)
+    out = tmp_path / "out"
+    build(repo, out, validation=0, test=0, target=target)
+    (row,) = [r for r in rows(out, "train") if r["messages"][1]["content"].startswith("Keep")]
+    units = {u["path"]: u for u in row["units"]}
+    assert {path: u["symbol"] for path, u in units.items()} == {
+        "store.py": "Store.put", "Cart.java": "Cart.add", "cart.rs": "Cart.add"}  # fmt: skip
+    user, answer = row["messages"][1]["content"], row["messages"][2]["content"]
+    for path, unit in units.items():
+        first = NESTED[path].splitlines(keepends=True)[unit["old_start_line"] - 1]
+        assert first.startswith("    ") and unit["old_code"].startswith(first)
+        assert unit["new_code"].startswith(first)  # the signature line did not change
+        assert f"\n{first}" in user and f"\n{first}" in answer or target != "whole"
+    if target == "udiff":
+        git(repo, "checkout", "-q", "HEAD~1")
+        (tmp_path / "answer.patch").write_text(answer + "\n")
+        git(repo, "apply", str(tmp_path / "answer.patch"))
+        applied = {path: (repo / path).read_text() for path in NESTED}
+    elif target == "search-replace":
+        applied = dict(NESTED)
+        blocks = re.findall(r"(\S+)\n```\w*\n<<<<<<< SEARCH\n(.*?)=======\n(.*?)>>>>>>> REPLACE",
+                            answer, re.S)  # fmt: skip
+        assert len(blocks) == 3
+        for path, search, replace in blocks:
+            assert applied[path].count(search) == 1
+            applied[path] = applied[path].replace(search, replace)
+    else:
+        applied = {path: NESTED[path].replace(u["old_code"], u["new_code"])
+                   for path, u in units.items()}  # fmt: skip
+    assert applied == after
+
+
+TESTS_TS = """import {a} from './a.js';
+
+export function f(x: number): number {
+\treturn x + a;
+}
+
+test('one', () => {
+\tcheck(f(1));
+});
+
+test('two', () => {
+\tcheck(f(2));
+});
+
+console.log('loaded');
+"""
+TESTS_TS_AFTER = (
+    TESTS_TS.replace("import {a} from './a.js';\n", "import {a} from './a.js';\nimport {b} "
+                     "from './b.js';\n").replace("check(f(1));", "check(f(1) + b);")
+    .replace("check(f(2));", "check(f(2), 2);").replace("\nconsole.log('loaded');\n", "")
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("target", ["whole", "udiff"])
+def test_module_units_are_top_level_lines_with_their_place(tmp_path, target):
+    """Changed lines outside every definition (an import, calls of `test`, a statement)
+    are `<module>` units headed by their place; lines added to an existing file are not
+    described as new, and each target puts them back where they go."""
+    from repomill.evaluate.commit_edits import score_edit
+
+    repo = make_repo(tmp_path / "app", {"app.ts": TESTS_TS}, "Create the app and its tests")
+    commit(repo, {"app.ts": TESTS_TS_AFTER, "b.ts": "export const b = 2;\n\nregister(b);\n"},
+           "Add b to the first check and a second argument", when=T0 + DAY)  # fmt: skip
+    out = tmp_path / "out"
+    build(repo, out, validation=0, test=0, target=target)
+    (row,) = [r for r in rows(out, "train") if r["messages"][1]["content"].startswith("Add b")]
+    system, user, answer = (m["content"] for m in row["messages"])
+    assert "A `<module>` unit is a run of top-level lines" in system
+    headings = ["app.ts :: <module> after line 1", "app.ts :: <module> line 8",
+                "app.ts :: <module> line 12", "app.ts :: <module> lines 14-15",
+                "b.ts :: <module> new lines 1-3"]  # fmt: skip
+    assert re.findall(r"^### (.*)$", user, re.M)[-5:] == headings
+    assert (
+        "### app.ts :: <module> after line 1\n(no lines here yet: the new top-level lines " in user
+    )
+    assert "### b.ts :: <module> new lines 1-3\n(new file: does not exist yet)" in user
+    assert "(new: does not exist yet)" not in user  # the file exists
+    assert [(u["old_path"], u["old_start_line"]) for u in row["units"]] == [
+        ("app.ts", 2), ("app.ts", 8), ("app.ts", 12), ("app.ts", 14), ("", 0)]  # fmt: skip
+    score = score_edit(row, answer)
+    assert score.exact_match and score.units_answered == 5  # each heading read back apart
+    if target == "whole":
+        assert re.findall(r"^### (.*)$", answer, re.M) == headings
+        lines = TESTS_TS.splitlines(keepends=True)
+        for unit in sorted(row["units"][:4], key=lambda u: -u["old_start_line"]):
+            start = unit["old_start_line"] - 1
+            lines[start : start + unit["old_code"].count("\n")] = [unit["new_code"]]
+        assert "".join(lines) == TESTS_TS_AFTER
+    else:
+        git(repo, "checkout", "-q", "HEAD~1")
+        patch = answer.split("\n--- a/b.ts")[0]  # the new file's section aside
+        (tmp_path / "answer.patch").write_text(patch.rstrip("\n") + "\n")
+        git(repo, "apply", "--unidiff-zero", str(tmp_path / "answer.patch"))
+        assert (repo / "app.ts").read_text() == TESTS_TS_AFTER
+
+
+def test_per_unit_examples_of_one_file_s_module_units_are_apart(tmp_path):
+    repo = make_repo(tmp_path / "app", {"app.ts": TESTS_TS}, "Create the app and its tests")
+    commit(repo, {"app.ts": TESTS_TS_AFTER}, "Add b to the first check and a second argument",
+           when=T0 + DAY)  # fmt: skip
+    out = tmp_path / "out"
+    build(repo, out, validation=0, test=0, per_unit=True)
+    mine = [r for r in rows(out, "train") if r["messages"][1]["content"].startswith("Add b")]
+    assert len(mine) == 4 and len({r["id"] for r in mine}) == 4  # four `<module>` units

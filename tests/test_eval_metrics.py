@@ -296,3 +296,20 @@ def test_free_answer_checks(shop):
     summary = free_answers.summarise([reference, altered, outside, unknown, invented, uncited])
     assert summary["ok"] == round(1 / 6, 4) and summary["reasons"]["citation_not_in_evidence"] == 2
     assert summary["hallucinating"] == round(2 / 6, 4)  # altered names `payNow` too
+
+
+def test_a_repeated_heading_answers_its_units_in_order():
+    """Overloads share `### path :: symbol`: their sections go to them in order."""
+    first, second = (
+        "@overload\ndef f(x: int) -> int: ...\n",
+        "@overload\ndef f(x: str) -> str: ...\n",
+    )
+    units = [{"path": "a.py", "old_path": "a.py", "symbol": "f", "kind": "function",
+              "old_code": code.replace("...", "pass"), "new_code": code, "old_start_line": n,
+              "new_start_line": n} for n, code in ((1, first), (4, second))]  # fmt: skip
+    row = {"id": "r", "units": units, "meta": json.dumps({"target": "whole"})}
+    answer = f"### a.py :: f\n{fence('python', first)}\n\n### a.py :: f\n{fence('python', second)}"
+    score = score_edit(row, answer)
+    assert score.exact_match and score.units_answered == 2
+    score = score_edit(row, f"### a.py :: f\n{fence('python', first)}")  # one section: one unit
+    assert score.units_answered == 1 and not score.exact_match

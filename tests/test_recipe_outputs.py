@@ -1,8 +1,8 @@
 """The rows each recipe builds from fixed fixture repositories, pinned by digest (see
 digests.py): a refactor must leave them identical. A change meant to alter what samples
-contain updates these digests in the same commit, and its note says why (the last: the
-prompt / completion columns and their token counts were added; with those columns left
-out, the rows hashed as before)."""
+contain updates these digests in the same commit, and its note says why (the last, of the
+commit rows: the prompt says `(new file: does not exist yet)` for `clamp` of the added
+web/util.ts, where it said `(new: does not exist yet)`; nothing else changed)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from .test_self_align import PYTHON, TYPESCRIPT, script
 
 COMMITS = {
     "rejected": "8:3c2ee9aa7826b740",
-    "test": "1:592ce6a3dc6609c1",
-    "train": "2:754b1dd198686ce4",
-    "validation": "1:6da3c87a1c740770",
+    "test": "1:42b9d2f9b1b486d6",
+    "train": "2:883d25b1c3311de2",
+    "validation": "1:796775139f05c949",
 }
 SELF_ALIGN = {"rejected": "13:52aa79ea1b110bbb", "train": "2:91a508b45ec16dd7"}
 

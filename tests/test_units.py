@@ -1,7 +1,10 @@
 """Diffs and changed units: hunks map to the innermost definitions they touch, on both
-sides, and every unit's code is a verbatim slice of its blob."""
+sides, and every unit's code is a verbatim slice of its blob: whole lines, indentation
+included."""
 
 from __future__ import annotations
+
+import textwrap
 
 import pytest
 
@@ -63,7 +66,9 @@ def test_method_change_is_one_unit_with_verbatim_code(repo_factory):
     units = _units(repo, *_head(repo))
     assert [(u.symbol, u.kind) for u in units] == [("Store.get", "method")]
     unit = units[0]
-    assert unit.old_code in BEFORE and unit.old_code.startswith("def get")
+    # whole lines: the method's indentation is kept on its first line as on its body
+    assert unit.old_code == "    def get(self, key):\n        return self.items[key]\n"
+    assert unit.old_code == "".join(BEFORE.splitlines(keepends=True)[8:10])
     assert "self.items.get(key)" in unit.new_code
     assert unit.old_start_line == unit.new_start_line == 9
 
@@ -107,6 +112,27 @@ def test_rename_pairs_old_and_new_paths(repo_factory):
         ("R", "old_name.py", "new_name.py")
     ]
     assert [u.symbol for u in _units(repo, sha, parent)] == ["helper"]
+
+
+def test_units_of_a_moved_file_say_where_their_old_code_comes_from(repo_factory):
+    repo = repo_factory({"old_name.py": BEFORE, "kept.py": "def k():\n    return 1\n"})
+    (repo / "pkg").mkdir()
+    git(repo, "mv", "old_name.py", "pkg/new_name.py")
+    moved = BEFORE.replace("x + 1", "x + 2").replace("import os\n", "import os\nimport re\n")
+    commit(repo, {"pkg/new_name.py": moved + "\n\ndef fresh():\n    return 0\n",
+                  "kept.py": "def k():\n    return 2\n"}, "Move the store into pkg")  # fmt: skip
+    sha, parent = _head(repo)
+    units = {(u.path, u.symbol): u for u in _units(repo, sha, parent)}
+    helper = units[("pkg/new_name.py", "helper")]
+    assert helper.old_path == "old_name.py"
+    old_file = git(repo, "show", f"{parent}:old_name.py") + "\n"
+    assert helper.old_code in old_file and helper.old_code not in moved
+    assert old_file.splitlines()[helper.old_start_line - 1].startswith("def helper")
+    assert units[("pkg/new_name.py", MODULE)].old_path == "old_name.py"  # lines added to it
+    assert units[("pkg/new_name.py", "fresh")].old_path == ""  # new: no old code
+    assert units[("kept.py", "k")].old_path == "kept.py"  # not moved: its own path
+    added = _units(repo, git(repo, "rev-parse", "HEAD~1"), None)  # the initial commit
+    assert added and all(u.old_path == "" for u in added)
 
 
 def test_initial_commit_has_only_added_units(repo_factory):
@@ -153,3 +179,109 @@ def fresh_tree(source: bytes):
     from repomill.code.languages import parser
 
     return parser("python").parse(source).root_node
+
+
+JAVA_BEFORE = """package shop;
+
+public class Cart {
+    private int total;
+
+    /** Adds an item's price. */
+    public void add(int price) {
+        total += price;
+    }
+}
+"""
+RUST_BEFORE = """pub struct Cart {
+    total: u32,
+}
+
+impl Cart {
+    #[inline]
+    pub fn add(&mut self, price: u32) {
+        self.total += price;
+    }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "before", "edit", "symbol", "first_line"),
+    [
+        ("store.py", "python", BEFORE, ("self.items[key] = value", "self.items[key] = value or 0"),
+         "Store.put", "    def put(self, key, value):\n"),
+        ("Cart.java", "java", JAVA_BEFORE, ("total += price;", "total += Math.max(price, 0);"),
+         "Cart.add", "    /** Adds an item's price. */\n"),
+        ("cart.rs", "rust", RUST_BEFORE, ("self.total += price;", "self.total += price.min(99);"),
+         "Cart.add", "    #[inline]\n"),
+    ],
+)  # fmt: skip
+def test_a_nested_unit_is_whole_lines_with_its_indentation(
+    repo_factory, path, language, before, edit, symbol, first_line
+):
+    repo = repo_factory({path: before})
+    after = before.replace(*edit)
+    commit(repo, {path: after}, "Change the method")
+    pyrepo = git_repository(str(repo))
+    sha, parent = _head(repo)
+    (change,) = commit_changes(pyrepo, parent, sha)
+    sides = [Side(pyrepo[b].data, index_file(path, language, pyrepo[b].data, 4000)["symbols"])
+             for b in (change.old_blob, change.new_blob)]  # fmt: skip
+    (unit,) = changed_units(change.old_path, change.new_path, *sides, change.hunks)
+    assert unit.symbol == symbol
+    for code, text, start in ((unit.old_code, before, unit.old_start_line),
+                              (unit.new_code, after, unit.new_start_line)):  # fmt: skip
+        assert code.startswith(first_line)  # from the start of its first line
+        lines = text.splitlines(keepends=True)
+        assert code == "".join(lines[start - 1 : start - 1 + code.count("\n")])  # exact lines
+        # every line keeps the unit's indentation: it dedents as a whole
+        assert all(line.startswith("    ") for line in code.splitlines() if line.strip())
+        assert not textwrap.dedent(code).startswith(" ")
+
+
+def test_a_nested_type_shown_as_context_keeps_its_indentation():
+    source = (
+        b"class Outer:\n    class Inner:\n        x: int = 0\n\n    def f(self):\n        pass\n"
+    )
+    symbols = {s["qualname"]: s for s in index_file("o.py", "python", source, 4000)["symbols"]}
+    assert symbols["Outer.Inner"]["text"] == "    class Inner:\n        x: int = 0"
+    assert symbols["Outer"]["text"] == source.decode().rstrip("\n")  # top level: as it was
+
+
+TOP_LEVEL = """import os
+
+LIMIT = 3
+
+
+def f(x):
+    return x + LIMIT
+
+
+print("loaded")
+register(f)
+"""
+
+
+def test_module_units_say_where_their_lines_go(repo_factory):
+    repo = repo_factory({"app.py": TOP_LEVEL})
+    after = TOP_LEVEL.replace("import os\n", "import os\nimport re\n").replace(
+        'print("loaded")\n', ""
+    )
+    commit(repo, {"app.py": after, "new.py": "import sys\n\nrun(sys.argv)\n"}, "Edit top level")
+    units = _units(repo, *_head(repo))
+    by_code = {(u.path, u.old_code or u.new_code): u for u in units if u.symbol == MODULE}
+    added = by_code[("app.py", "import re\n")]  # lines added to an existing file
+    assert (added.old_code, added.old_path) == ("", "app.py")
+    assert added.old_start_line == 2 and added.new_start_line == 2  # goes before old line 2
+    removed = by_code[("app.py", 'print("loaded")\n')]  # lines removed from a file that stays
+    assert (removed.new_code, removed.old_start_line) == ("", 10)
+    assert removed.new_start_line == 11  # was before what is now line 11, `register(f)`
+    assert after.splitlines()[removed.new_start_line - 1] == "register(f)"
+    new = next(u for u in units if u.path == "new.py")  # a new file: no old place at all
+    assert (new.old_path, new.old_start_line, new.new_start_line) == ("", 0, 1)
+
+
+def test_a_unit_whose_last_line_only_gains_a_newline_is_unchanged(repo_factory):
+    repo = repo_factory({"t.py": "def a():\n    return 1"})  # no newline at the end
+    commit(repo, {"t.py": "def a():\n    return 1\n\n\ndef b():\n    return 2\n"}, "Add b")
+    assert [(u.symbol, u.old_code) for u in _units(repo, *_head(repo))] == [("b", "")]

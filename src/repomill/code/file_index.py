@@ -151,6 +151,15 @@ def _symbol(
         "parent": d.parent.qualname if d.parent is not None else "",
         "top_level": d.parent is None,
         "chunk_id": chunks[at]["chunk_id"] if at >= 0 and chunks else "",
-        # The whole text of small types, which context shows in full.
-        "text": source[d.start_byte : d.end_byte].decode("utf-8") if small_type else "",
+        # The whole text of small types, which context shows in full: whole lines, so a
+        # nested type keeps its first line's indentation as its body does.
+        "text": _whole_lines(source, d.start_byte, d.end_byte) if small_type else "",
     }
+
+
+def _whole_lines(source: bytes, start: int, end: int) -> str:
+    """The lines holding bytes start..end, from the first's start to the last's end (its
+    newline left out)."""
+    first = source.rfind(b"\n", 0, start) + 1
+    last = source.find(b"\n", max(end - 1, start))
+    return source[first : last if last >= 0 else len(source)].decode("utf-8")

@@ -18,7 +18,10 @@ from repomill.sources.filters import content_skip_reason
 @dataclass(frozen=True)
 class IndexFilesStage(Stage):
     name = "index_files"
-    version = 2  # 2: JS/TS export records (EXPORT) and require() bindings among the imports
+    # 2: JS/TS export records (EXPORT) and require() bindings among the imports; 3:
+    # generated markers are looked for in the leading comment block only; 4: a small
+    # type's text is whole lines (a nested one's first line keeps its indentation)
+    version = 4
     # source: where the files are read from; each item names its content (path and git
     # blob id, or size and mtime in a plain directory), so the records do not depend on it.
     cache_exclude = frozenset({"source"})
@@ -41,7 +44,7 @@ class IndexFilesStage(Stage):
             except OSError:  # vanished or unreadable since it was listed
                 reason = UNREADABLE
             else:
-                reason = content_skip_reason(data)
+                reason = content_skip_reason(data, entry.path)
             if reason is not None:
                 skipped[reason] += 1
                 records.append({**record, "status": reason})

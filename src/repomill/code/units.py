@@ -2,8 +2,14 @@
 method, class, impl… around each changed line) on both sides of a change, and pair the old
 and new versions of each unit by qualified name.
 
-Lines a hunk changes outside every definition form a `<module>` unit of their own: its code
-is exactly those lines, so every unit's code is a verbatim slice of its blob."""
+Lines a hunk changes outside every definition (imports, constants, top-level statements
+and calls) form a `<module>` unit of their own: its code is exactly those lines, and it
+says where they are in both versions of the file, so one whose lines are all added to an
+existing file (or all removed from one) still has its place: its start line on the other
+side is the line it goes before. Every unit's code is whole lines of its blob, from the start of its
+first line (so a method keeps its indentation: `    def get(self):`, not `def get(self):`
+above a body indented for the class) through its last line's newline, so it is a verbatim
+slice that lines `start_line`.. of the file hold, and edits of it apply to the file."""
 
 from __future__ import annotations
 
@@ -20,13 +26,21 @@ _NEWLINE = re.compile(b"\n")
 
 @dataclass
 class Unit:
-    path: str
+    path: str  # the file's path at the commit (at the parent for a removed file)
+    # where old_code comes from: the file's path at the parent (another one when the file
+    # was renamed or moved); "" when the unit is new (a new definition, any unit of an
+    # added file)
+    old_path: str
     symbol: str
     kind: str
     old_code: str
     new_code: str
-    old_start_line: int  # 0 when the unit is new
-    new_start_line: int  # 0 when the unit was removed
+    # the first line of old_code; 0 when the unit is new, except for a `<module>` unit of an
+    # existing file: the old line its new lines go before
+    old_start_line: int
+    # the first line of new_code; 0 when the unit was removed, except for a `<module>` unit
+    # of a file that stays: the new line its removed lines were before
+    new_start_line: int
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,10 +80,8 @@ class Side:
             position = self.parent_of[position]
         return -1
 
-    def text(self, start_byte: int, end_byte: int) -> str:
-        return self.source[start_byte:end_byte].decode("utf-8")
-
     def line_text(self, first: int, last: int) -> str:
+        """Lines `first`..`last` (1-based), whole: indentation and final newline included."""
         start = self.line_starts[first - 1]
         end = self.line_starts[last] if last < len(self.line_starts) else len(self.source)
         return self.source[start:end].decode("utf-8")
@@ -140,7 +152,7 @@ def changed_units(
         for i in range(max(len(old_runs), len(new_runs))):
             old_run = old_runs[i] if i < len(old_runs) else []
             new_run = new_runs[i] if i < len(new_runs) else []
-            module = _module_unit(path, old, new, old_run, new_run)
+            module = _module_unit(path, old_path, old, new, old_run, new_run, hunk)
             if module is not None:
                 units.append(module)
     # A symbol touched on one side is a changed unit on both; a touched symbol inside
@@ -158,22 +170,43 @@ def changed_units(
     keys = {key: up for key, up in keys.items() if not up & chosen}
     for key in keys:
         before, after = old_all.get(key), new_all.get(key)
-        old_code = old.text(before["start_byte"], before["end_byte"]) if before else ""
-        new_code = new.text(after["start_byte"], after["end_byte"]) if after else ""
-        if old_code == new_code:
+        old_code = old.line_text(before["start_line"], before["end_line"]) if before else ""
+        new_code = new.line_text(after["start_line"], after["end_line"]) if after else ""
+        if _same(old_code, new_code):
             continue
         units.append(
-            Unit(path, key[0], key[1], old_code, new_code,
+            Unit(path, (old_path or "") if before else "", key[0], key[1], old_code, new_code,
                  before["start_line"] if before else 0, after["start_line"] if after else 0)
         )  # fmt: skip
     units.sort(key=lambda u: (u.new_start_line == 0, u.new_start_line or u.old_start_line))
     return units
 
 
-def _module_unit(path, old, new, old_loose: list[int], new_loose: list[int]) -> Unit | None:
-    old_code = old.line_text(old_loose[0], old_loose[-1]) if old_loose else ""
-    new_code = new.line_text(new_loose[0], new_loose[-1]) if new_loose else ""
-    if not old_code.strip() and not new_code.strip():
+def _same(old_code: str, new_code: str) -> bool:
+    """Equal but for a final newline (lines added after a last line that had none)."""
+    return old_code.removesuffix("\n") == new_code.removesuffix("\n")
+
+
+def _module_unit(path, old_path, old, new, old_run: list[int], new_run: list[int],
+                 hunk: Hunk) -> Unit | None:  # fmt: skip
+    old_code = old.line_text(old_run[0], old_run[-1]) if old_run else ""
+    new_code = new.line_text(new_run[0], new_run[-1]) if new_run else ""
+    if not old_code.strip() and not new_code.strip() or _same(old_code, new_code):
         return None
-    return Unit(path, MODULE, "module", old_code, new_code,
-                old_loose[0] if old_loose else 0, new_loose[0] if new_loose else 0)  # fmt: skip
+    old_start = old_run[0] if old_run else 0
+    new_start = new_run[0] if new_run else 0
+    if not old_run and old is not None:  # lines added to an existing file
+        old_start = _before(new_run[0], hunk.new_start, hunk.old_start, hunk.old_lines)
+    if not new_run and new is not None:  # lines removed from a file that stays
+        new_start = _before(old_run[0], hunk.old_start, hunk.new_start, hunk.new_lines)
+    return Unit(path, (old_path or "") if old is not None else "", MODULE, "module", old_code,
+                new_code, old_start, new_start)  # fmt: skip
+
+
+def _before(line: int, start: int, other_start: int, other_lines: int) -> int:
+    """The line of the hunk's other side that `line` (on this side, the hunk starting at
+    `start`) goes before. A hunk with no lines on the other side sits after its
+    `other_start`; otherwise lines map across in order, within the hunk's other lines."""
+    if other_lines == 0:
+        return other_start + 1
+    return min(max(other_start + line - start, other_start), other_start + other_lines)

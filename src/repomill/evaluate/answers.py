@@ -1,8 +1,9 @@
 """A commit answer read back into the new code of each unit, in the row's target format
 (recipes/commits/targets.py renders them):
 
-- `whole`: the fenced block under each unit's `### path :: symbol` heading (`(removed)`:
-  empty code); an answer without any unit's heading gives its blocks to the units in order.
+- `whole`: the fenced block under each unit's `### path :: symbol` heading (a `<module>`
+  unit's names its place, as targets.heading writes it; `(removed)`: empty code); an
+  answer without any unit's heading gives its blocks to the units in order.
 - `udiff`: `@@` hunks (under `--- a/` / `+++ b/` headers) applied to the old code; the
   counts of a hunk's header end it, or, without counts, its first line that is no diff line.
 - `search-replace`: each `<<<<<<< SEARCH` / `=======` / `>>>>>>> REPLACE` block applied to
@@ -16,15 +17,17 @@ it reads the answer line by line, once."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from repomill.evaluate.edits import Edit, OldCode
 from repomill.llm.parse import code_blocks
+from repomill.recipes.commits.targets import heading
 
 _HEADING = re.compile(r"^###[ \t]+(.*?)[ \t]*$")
 _FENCE = re.compile(r"^(`{3,})")
-_FROM_LINE = re.compile(r"\s*\(from line \d+\)$")
+_FROM_LINE = re.compile(r"\s*\(from [^()]*\)$")  # `(from line 3)`, `(from old/path.py, line 3)`
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _SEARCH = re.compile(r"^[ \t]*<{5,9} SEARCH[ \t]*$")
 _DIVIDER = re.compile(r"^[ \t]*={5,9}[ \t]*$")
@@ -47,23 +50,30 @@ def read_answer(target: str, units: list[dict[str, Any]], answer: str) -> Answer
 
 def _whole(units: list[dict[str, Any]], answer: str) -> list[str | None]:
     sections = _sections(answer)
-    keys = [_key(f"{u['path']} :: {u['symbol']}") for u in units]
+    keys = [_key(heading(u).removeprefix("### ")) for u in units]
     if not any(key in sections for key in keys):
         blocks = [b.code for b in code_blocks(answer)]
         return [blocks[i] if i < len(blocks) else None for i in range(len(units))]
-    return [_section_code(sections.get(key)) for key in keys]
+    # units of one heading (overloads, a name defined twice) take its sections in order
+    seen: Counter[str] = Counter()
+    code = []
+    for key in keys:
+        mine = sections.get(key, [])
+        code.append(_section_code(mine[seen[key]] if seen[key] < len(mine) else None))
+        seen[key] += 1
+    return code
 
 
 def _key(heading: str) -> str:
-    """A heading as compared: whitespace collapsed, emphasis and the prompt's
-    `(from line N)` dropped."""
+    """A heading as compared: whitespace collapsed, emphasis and the prompt's `(from line
+    N)`, `(from OLD_PATH, line N)` or `(from OLD_PATH)` dropped."""
     return _FROM_LINE.sub("", " ".join(heading.split()).strip("`*")).strip("`* ")
 
 
-def _sections(answer: str) -> dict[str, str]:
-    """The text under each `### ` heading outside fences (the first of a repeated one);
-    fences open and close as `code_blocks` reads them."""
-    sections: dict[str, list[str]] = {}
+def _sections(answer: str) -> dict[str, list[str]]:
+    """The text under each `### ` heading outside fences, in order (a repeated heading
+    has several); fences open and close as `code_blocks` reads them."""
+    sections: dict[str, list[list[str]]] = {}
     current: list[str] | None = None
     fence = 0  # the backticks of the open fence
     for line in answer.split("\n"):
@@ -75,12 +85,12 @@ def _sections(answer: str) -> dict[str, str]:
         elif opening:
             fence = len(opening.group(1))
         elif heading := _HEADING.match(line):
-            key = _key(heading.group(1))
-            current = None if key in sections else sections.setdefault(key, [])
+            current = []
+            sections.setdefault(_key(heading.group(1)), []).append(current)
             continue
         if current is not None:
             current.append(line)
-    return {key: "\n".join(lines) for key, lines in sections.items()}
+    return {key: ["\n".join(lines) for lines in texts] for key, texts in sections.items()}
 
 
 def _section_code(text: str | None) -> str | None:

@@ -17,10 +17,21 @@ from repomill.code.repo_index import Visibility
 from repomill.engine.keys import stable_hash
 from repomill.export.records import Rejected, Sample
 from repomill.recipes.commits.mined import MinedCommit
-from repomill.recipes.commits.targets import INSTRUCTIONS, fence, heading, render_target
+from repomill.recipes.commits.targets import (
+    INSTRUCTIONS,
+    MODULE,
+    MODULE_NOTE,
+    fence,
+    heading,
+    module_place,
+    render_target,
+)
 from repomill.tokens import TOKENS_PER_MESSAGE, TokenCounter, count_chat
 
 OLD_CODE_OMITTED = "(old code omitted for length)"
+NEW_UNIT = "(new: does not exist yet)"
+NEW_FILE = "(new file: does not exist yet)"
+MODULE_INSERTION = "(no lines here yet: the new top-level lines are inserted into the file)"
 
 
 @dataclass
@@ -53,7 +64,7 @@ def build_examples(
     groups = [[u] for u in commit.units] if settings.per_unit else [commit.units]
     examples, rejected = [], []
     for units in groups:
-        key = "" if not settings.per_unit else f"{units[0]['path']}::{units[0]['symbol']}"
+        key = "" if not settings.per_unit else _unit_key(units[0])
         sample_id = stable_hash("commits", settings.repo, commit.sha, key, settings.target)
         bare = Draft(units, [], {}, set(range(1, len(units))))
         messages, tokens = _fit(bare, commit.message, counter, settings)
@@ -87,7 +98,7 @@ def _visibility(index: SymbolLookup, unit: dict[str, Any],
                 new_imports: dict[str, list[dict[str, Any]]]) -> Visibility | None:  # fmt: skip
     """What the unit's file sees at the parent through its imports there and through those
     the commit gives it (a new file has only these)."""
-    old = index.visible_from(unit["old_path"]) if unit["old_path"] else None
+    old = index.visible_from(unit["old_file"]) if unit["old_file"] else None
     imports = new_imports.get(unit["path"])
     new = index.visible_from(unit["path"], imports) if imports is not None else None
     return old.union(new) if old is not None and new is not None else old or new
@@ -98,11 +109,11 @@ def _context(index: SymbolLookup, units: list[dict[str, Any]],
     """Ranked definitions from other files that the changed code (old and new) uses,
     looked up at the parent revision; the best rank of an item across units wins."""
     best: dict[tuple[str, str, int], ContextItem] = {}
-    changed = {u["old_path"] for u in units} | {u["path"] for u in units}
+    changed = {u["old_file"] for u in units} | {u["path"] for u in units}
     for unit in units:
         code = unit["old_code"] + "\n" + unit["new_code"]
         seen = _visibility(index, unit, new_imports)
-        for item in candidates(index, unit["old_path"] or unit["path"], code, seen):
+        for item in candidates(index, unit["old_file"] or unit["path"], code, seen):
             key = (item.path, item.symbol, item.start_line)
             if item.path in changed:
                 continue  # its old code is in the prompt already, or it is new
@@ -116,7 +127,7 @@ def _context(index: SymbolLookup, units: list[dict[str, Any]],
 def _imports(index: SymbolLookup, units: list[dict[str, Any]]) -> dict[str, str]:
     blocks = {}
     for unit in units:
-        path = unit["old_path"]
+        path = unit["old_file"]
         if path and path not in blocks:
             blocks[path] = import_block(index, path)
     return {path: block for path, block in blocks.items() if block}
@@ -129,12 +140,13 @@ def _fit(draft: Draft, instruction: str, counter: TokenCounter, settings: Exampl
     budget = settings.max_tokens
     secondary = sorted(range(1, len(draft.units)), key=lambda i: -len(draft.units[i]["old_code"]))
     answer = render_target(settings.target, draft.units)
-    fixed = counter.count(_system(settings)) + counter.count(answer) + 3 * TOKENS_PER_MESSAGE
+    system = _system(settings, draft.units)
+    fixed = counter.count(system) + counter.count(answer) + 3 * TOKENS_PER_MESSAGE
     while True:
         parts = _user_parts(draft, instruction)
         estimate = fixed + sum(counter.count(part) + 1 for part in parts)
         if estimate <= budget:
-            messages = _messages(settings, parts, answer)
+            messages = _messages(system, parts, answer)
             tokens = count_chat(messages, counter)
             if tokens <= budget:
                 return messages, tokens
@@ -156,10 +168,19 @@ def _drop_items(draft: Draft, excess: int, counter: TokenCounter) -> None:
         freed += counter.count(_item_part(draft.items.pop())) + 1
 
 
-def _system(settings: ExampleSettings) -> str:
+def _unit_key(unit: dict[str, Any]) -> str:
+    """Tells apart the examples of one commit's units (`--per-unit`); a file's `<module>`
+    units by their place."""
+    key = f"{unit['path']}::{unit['symbol']}"
+    return f"{key}@{module_place(unit)}" if unit["symbol"] == MODULE else key
+
+
+def _system(settings: ExampleSettings, units: list[dict[str, Any]]) -> str:
+    modules = any(u["symbol"] == MODULE for u in units)
     return (
         f"You are an expert software engineer working in the repository {settings.repo}. "
         f"Make the change the user asks for. {INSTRUCTIONS[settings.target]}"
+        + (f" {MODULE_NOTE[settings.target]}" if modules else "")
     )
 
 
@@ -174,24 +195,42 @@ def _user_parts(draft: Draft, instruction: str) -> list[str]:
     if draft.imports or draft.items:
         parts.append("## Context from the repository")
         for path, block in draft.imports.items():
-            language = next(u["language"] for u in draft.units if u["old_path"] == path)
+            language = next(u["language"] for u in draft.units if u["old_file"] == path)
             parts.append(f"### imports of {path}\n{fence(language, block)}")
         parts.extend(_item_part(item) for item in draft.items)
     parts.append("## Code to change")
     for position, unit in enumerate(draft.units):
         if not unit["old_code"]:
-            parts.append(f"{heading(unit)}\n(new: does not exist yet)")
+            parts.append(f"{heading(unit)}\n{_no_old_code(unit)}")
         elif position in draft.omitted_old:
             parts.append(f"{heading(unit)}\n{OLD_CODE_OMITTED}")
         else:
-            where = f" (from line {unit['old_start_line']})"
-            parts.append(f"{heading(unit)}{where}\n{fence(unit['language'], unit['old_code'])}")
+            parts.append(f"{heading(unit)}{_origin(unit)}\n"
+                         f"{fence(unit['language'], unit['old_code'])}")  # fmt: skip
     return parts
 
 
-def _messages(settings: ExampleSettings, parts: list[str], answer: str) -> list[dict]:
+def _origin(unit: dict[str, Any]) -> str:
+    """Where the old code shown comes from: ` (from line N)`, with the old path when the
+    file was renamed or moved (a `<module>` unit's heading has its lines already)."""
+    moved = unit["old_path"] != unit["path"]
+    if unit["symbol"] == MODULE:
+        return f" (from {unit['old_path']})" if moved else ""
+    return f" (from {unit['old_path'] + ', ' if moved else ''}line {unit['old_start_line']})"
+
+
+def _no_old_code(unit: dict[str, Any]) -> str:
+    """What stands for the old code of a unit that has none."""
+    if not unit["old_file"]:
+        return NEW_FILE
+    if unit["symbol"] == MODULE:  # the file exists: only these top-level lines are new
+        return MODULE_INSERTION
+    return NEW_UNIT
+
+
+def _messages(system: str, parts: list[str], answer: str) -> list[dict]:
     return [
-        {"role": "system", "content": _system(settings)},
+        {"role": "system", "content": system},
         {"role": "user", "content": "\n\n".join(parts)},
         {"role": "assistant", "content": answer},
     ]
@@ -237,5 +276,5 @@ def _unit_evidence(unit: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-UNIT_FIELDS = ("path", "symbol", "kind", "old_code", "new_code", "old_start_line",
-               "new_start_line")  # fmt: skip
+UNIT_FIELDS = ("path", "old_path", "symbol", "kind", "old_code", "new_code",
+               "old_start_line", "new_start_line")  # fmt: skip

@@ -38,6 +38,12 @@ HASH_ONLY = re.compile(r"^[0-9a-f]{7,40}$", re.IGNORECASE)
 REWRITABLE = frozenset({"empty_message", "uninformative_message", "message_too_short"})
 MIN_SUBJECT_CHARS = 10
 MIN_SUBJECT_WORDS = 2
+# Scripts written without spaces between words (Han, Hiragana, Katakana) and Hangul: one
+# of their letters carries about half an English word and takes two columns. Ranges: CJK
+# radicals to Yi (kana, bopomofo and Hangul jamo included), Hangul syllables, CJK
+# compatibility ideographs, halfwidth kana and Hangul, the supplementary ideograph planes.
+_CJK_RANGES = ((0x2E80, 0xA4CF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF66, 0xFFDC),
+               (0x20000, 0x3134F))  # fmt: skip
 
 
 def clean_message(message: str) -> str:
@@ -77,6 +83,27 @@ def message_reject_reason(subject: str) -> str | None:
         return "uninformative_message"
     if VERSION_BUMP.match(subject):
         return "version_bump"
-    if len(subject) < MIN_SUBJECT_CHARS or len(subject.split()) < MIN_SUBJECT_WORDS:
+    if subject_width(subject) < MIN_SUBJECT_CHARS or subject_words(subject) < MIN_SUBJECT_WORDS:
         return "message_too_short"
     return None
+
+
+def _cjk_letter(char: str) -> bool:
+    """A letter of a CJK script or Hangul (not its punctuation, not an emoji)."""
+    code = ord(char)
+    return char.isalnum() and any(lo <= code <= hi for lo, hi in _CJK_RANGES)
+
+
+def subject_width(subject: str) -> int:
+    """Its length in columns: a CJK or Hangul letter counts two."""
+    return len(subject) + sum(map(_cjk_letter, subject))
+
+
+def subject_words(subject: str) -> float:
+    """Words in any script: a CJK or Hangul letter is half a word (those scripts put few
+    or no spaces between words); any other run of characters between spaces and CJK
+    letters is one word if it holds a letter or digit. Emoji and punctuation count
+    nothing."""
+    cjk = sum(map(_cjk_letter, subject))
+    rest = "".join(" " if _cjk_letter(char) else char for char in subject).split()
+    return cjk / 2 + sum(any(char.isalnum() for char in run) for run in rest)

@@ -38,8 +38,13 @@ PARSED_BLOBS_KEPT = 256
 @dataclass(frozen=True)
 class MineCommitsStage(Stage):
     name = "mine_commits"
-    version = 5  # 3: a record is a MinedCommit's JSON, every field present; 4: its hints'
-    # imports carry JS/TS export records and require() bindings; 5: message_issue
+    # 3: a record is a MinedCommit's JSON, every field present; 4: its hints' imports
+    # carry JS/TS export records and require() bindings; 5: message_issue; 6: generated
+    # markers only in a file's leading comment block; 7: units carry their own old_path
+    # ("" when new); old_file: the file's path at the parent; 8: a unit's code is whole
+    # lines (its first line's indentation included); 9: a unit that only gains a final
+    # newline is unchanged; module units' places
+    version = 9
     # root: the repository read from; a commit id names its content (tree, parents and
     # message), so which copy of the repository is read does not change the records.
     cache_exclude = frozenset({"root"})
@@ -160,7 +165,7 @@ class MineCommitsStage(Stage):
             Side(new["source"], new["symbols"]) if new else None,
             change.hunks or [],
         )
-        return [{**unit.to_json(), "old_path": change.old_path or "", "language": language}
+        return [{**unit.to_json(), "old_file": change.old_path or "", "language": language}
                 for unit in found]  # fmt: skip
 
     @staticmethod

@@ -26,7 +26,8 @@ class MinedCommit:
     files: list[list] = field(default_factory=list)
     # the facts of the new blobs mining parsed, so the index need not parse them again
     hints: dict[str, FileFacts] = field(default_factory=dict)
-    units: list[dict[str, Any]] = field(default_factory=list)  # Unit JSON + old_path, language
+    # Unit JSON + old_file (the file's path at the parent, "" for an added file), language
+    units: list[dict[str, Any]] = field(default_factory=list)
     file_skips: dict[str, int] = field(default_factory=dict)  # changed files left out, by reason
     # why the message cannot be the instruction, mined anyway for a model to write one
     message_issue: str = ""

@@ -29,9 +29,9 @@ from repomill.sources.git_tree import MISSING_OBJECT
 from repomill.tokens import CachedCounter, load_tokenizer
 
 UNIT = pa.struct(
-    [("path", pa.string()), ("symbol", pa.string()), ("kind", pa.string()),
-     ("old_code", pa.string()), ("new_code", pa.string()), ("old_start_line", pa.int32()),
-     ("new_start_line", pa.int32())]
+    [("path", pa.string()), ("old_path", pa.string()), ("symbol", pa.string()),
+     ("kind", pa.string()), ("old_code", pa.string()), ("new_code", pa.string()),
+     ("old_start_line", pa.int32()), ("new_start_line", pa.int32())]
 )  # fmt: skip
 CONTEXT_ITEM = pa.struct(
     [("path", pa.string()), ("symbol", pa.string()), ("kind", pa.string()),
@@ -180,7 +180,8 @@ COLUMNS_DOC = """
   units whose old code was left out for length, files skipped)
 - `messages`: system / user / assistant
 - `evidence`: `{chunk_id, path, start_line, end_line}` of the old units and context items
-- `parent_commit`; `units`: `{path, symbol, kind, old_code, new_code, old_start_line,
-  new_start_line}`; `context`: `{path, symbol, kind, start_line, end_line, text}`;
-  `num_tokens`
+- `parent_commit`; `units`: `{path, old_path, symbol, kind, old_code, new_code,
+  old_start_line, new_start_line}` (`old_path`: where `old_code` comes from at the parent,
+  another path when the file was renamed or moved, "" when the unit is new); `context`:
+  `{path, symbol, kind, start_line, end_line, text}`; `num_tokens`
 """

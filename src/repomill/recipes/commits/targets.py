@@ -1,5 +1,12 @@
 """How the new code of an example's units is written as the assistant's answer: the whole
-new units, a unified diff, or search/replace blocks."""
+new units, a unified diff, or search/replace blocks; and how a unit is headed, in the
+prompt and the answer alike.
+
+A unit is a definition (function, method, class…) or a `<module>` unit: a run of changed
+top-level lines, outside every definition. A file can have several of the latter, so their
+heading names their place: `lines 3-5` (the old lines they replace), `after line 2` (lines
+added to an existing file), `new lines 1-4` (in a new file). Its whole new version is just
+those lines."""
 
 from __future__ import annotations
 
@@ -25,8 +32,38 @@ def fence(language: str, code: str) -> str:
     )
 
 
+MODULE = "<module>"
+MODULE_NOTE = {
+    "whole": "A `<module>` unit is a run of top-level lines (outside every definition), "
+    "headed by where it is (`lines 3-5`, `after line 2`): its new version is just those "
+    "lines, without the rest of the file.",
+    "udiff": "A `<module>` unit is a run of top-level lines (outside every definition), "
+    "headed by where it is in the file.",
+}
+MODULE_NOTE["search-replace"] = MODULE_NOTE["udiff"]
+
+
 def heading(unit: dict[str, Any]) -> str:
-    return f"### {unit['path']} :: {unit['symbol']}"
+    """`### path :: symbol`; a `<module>` unit's symbol is followed by its place."""
+    if unit["symbol"] != MODULE:
+        return f"### {unit['path']} :: {unit['symbol']}"
+    return f"### {unit['path']} :: {MODULE} {module_place(unit)}"
+
+
+def module_place(unit: dict[str, Any]) -> str:
+    """Where a `<module>` unit's lines are: the old lines it replaces, the old line its
+    lines go after (lines added to an existing file), or its lines in a new file."""
+    if unit["old_code"]:
+        return _span(unit["old_start_line"], unit["old_code"])
+    if unit["old_path"]:
+        after = unit["old_start_line"] - 1
+        return f"after line {after}" if after > 0 else "at the top"
+    return "new " + _span(unit["new_start_line"], unit["new_code"])
+
+
+def _span(start: int, code: str) -> str:
+    end = start + max(len(code.splitlines()), 1) - 1
+    return f"line {start}" if end == start else f"lines {start}-{end}"
 
 
 def render_target(target: str, units: list[dict[str, Any]]) -> str:
