@@ -233,6 +233,11 @@ def test_token_budget_drops_context_first_then_rejects(tmp_path):
     ]
     assert tight["num_tokens"] <= budget and not tight["context"]
     assert tight["units"] == full["units"]  # code is never cut
+    # what the budget cost is recorded: the items, lowest-ranked first
+    left_out = json.loads(tight["meta"])["context_left_out"]
+    assert left_out[: len(full["context"])] == [f"{c['path']}::{c['symbol']}"
+                                                for c in reversed(full["context"])]  # fmt: skip
+    assert "context_left_out" not in json.loads(full["meta"])
     reasons = rejected(tmp_path / "tight")
     assert list(reasons.values()).count("over_token_budget") == 1  # big.py's 200-line unit
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from repomill.code.context import ContextItem, SymbolLookup, candidates, import_block
@@ -38,7 +38,7 @@ MODULE_INSERTION = "(no lines here yet: the new top-level lines are inserted int
 class ExampleSettings:
     repo: str
     target: str = "whole"
-    max_tokens: int = 4096
+    max_tokens: int = 8192
     per_unit: bool = False
 
 
@@ -50,6 +50,8 @@ class Draft:
     items: list[ContextItem]
     imports: dict[str, str]  # changed file at the parent -> its import statements
     omitted_old: set[int]  # positions of units whose old code is left out
+    # context items and import blocks dropped for the budget, for the example's meta
+    left_out: list[str] = field(default_factory=list)
 
 
 def build_examples(
@@ -154,7 +156,8 @@ def _fit(draft: Draft, instruction: str, counter: TokenCounter, settings: Exampl
         if draft.items:
             _drop_items(draft, estimate - budget, counter)
         elif draft.imports:
-            draft.imports.popitem()
+            path, _ = draft.imports.popitem()
+            draft.left_out.append(f"imports of {path}")
         elif secondary:
             draft.omitted_old.add(secondary.pop(0))
         else:
@@ -165,7 +168,9 @@ def _drop_items(draft: Draft, excess: int, counter: TokenCounter) -> None:
     """Drop the lowest-ranked items (at least one) until their parts cover the excess."""
     freed = 0
     while draft.items and (freed == 0 or freed < excess):
-        freed += counter.count(_item_part(draft.items.pop())) + 1
+        item = draft.items.pop()
+        draft.left_out.append(f"{item.path}::{item.symbol}")
+        freed += counter.count(_item_part(item)) + 1
 
 
 def _unit_key(unit: dict[str, Any]) -> str:
@@ -255,6 +260,8 @@ def _sample(sample_id, commit: MinedCommit, draft: Draft, messages, tokens, sett
         "old_code_omitted": sorted(draft.omitted_old),
         "file_skips": commit.file_skips,
     }
+    if draft.left_out:  # lowest-ranked first: what the budget cost this example
+        meta["context_left_out"] = draft.left_out
     columns = {
         "parent_commit": commit.parent or "",
         "units": [{k: u[k] for k in UNIT_FIELDS} for u in units],

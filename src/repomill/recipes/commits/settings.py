@@ -20,7 +20,7 @@ class CommitsConfig(RecipeSettings):
     target: Literal["whole", "udiff", "search-replace"] = Field(
         "whole", description="whole | udiff | search-replace"
     )
-    max_tokens: int = Field(4096, ge=256, description="token budget of one example")
+    max_tokens: int = Field(8192, ge=256, description="token budget of one example")
     max_files: int = Field(50, ge=1, description="reject commits changing more files")
     max_lines: int = Field(2000, ge=1, description="reject more changed lines in code files")
     shard_commits: int = Field(64, ge=1, description="average commits per cached shard")
