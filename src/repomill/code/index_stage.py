@@ -18,7 +18,8 @@ from repomill.sources.filters import content_skip_reason
 @dataclass(frozen=True)
 class IndexFilesStage(Stage):
     name = "index_files"
-    version = 2  # 2: JS/TS export records (EXPORT) and require() bindings among the imports
+    version = 3  # 2: JS/TS export records (EXPORT) and require() bindings among the imports;
+    # 3: Rust `mod x;` and `extern crate` bind a name, paths inside inline modules rebased
     # source: where the files are read from; each item names its content (path and git
     # blob id, or size and mtime in a plain directory), so the records do not depend on it.
     cache_exclude = frozenset({"source"})

@@ -38,8 +38,9 @@ PARSED_BLOBS_KEPT = 256
 @dataclass(frozen=True)
 class MineCommitsStage(Stage):
     name = "mine_commits"
-    version = 5  # 3: a record is a MinedCommit's JSON, every field present; 4: its hints'
-    # imports carry JS/TS export records and require() bindings; 5: message_issue
+    version = 6  # 3: a record is a MinedCommit's JSON, every field present; 4: its hints'
+    # imports carry JS/TS export records and require() bindings; 5: message_issue; 6: Rust
+    # imports: `mod x;` and `extern crate` bind a name, paths inside inline modules rebased
     # root: the repository read from; a commit id names its content (tree, parents and
     # message), so which copy of the repository is read does not change the records.
     cache_exclude = frozenset({"root"})
