@@ -7,6 +7,7 @@ from tree_sitter import Node
 
 from repomill.code.languages.base import LanguageSpec, RawImport, node_text, words
 from repomill.code.languages.comments import leading_comment
+from repomill.code.languages.rust_uses import USES_QUERY, paths_of, reparse, use_paths
 
 _LEADING = frozenset({"line_comment", "block_comment", "attribute_item"})
 
@@ -23,30 +24,6 @@ def _name(node: Node) -> str | None:
     return node_text(name) if name is not None else None
 
 
-def _use_paths(node: Node, prefix: str) -> list[tuple[str, str | None, bool]]:
-    """Flatten a use tree into (path, local alias, is_glob)."""
-    kind = node.type
-    if kind in ("identifier", "crate", "super", "self", "scoped_identifier", "metavariable"):
-        return [(_join(prefix, node_text(node)), None, False)]
-    if kind == "use_as_clause":
-        path = node_text(node.child_by_field_name("path"))
-        return [(_join(prefix, path), node_text(node.child_by_field_name("alias")), False)]
-    if kind == "use_wildcard":
-        inner = node.named_children[0] if node.named_child_count else None
-        return [(_join(prefix, node_text(inner)), None, True)]
-    if kind == "scoped_use_list":
-        path = node.child_by_field_name("path")
-        new_prefix = _join(prefix, node_text(path)) if path is not None else prefix
-        return _use_paths(node.child_by_field_name("list"), new_prefix)
-    if kind == "use_list":
-        return [item for child in node.named_children for item in _use_paths(child, prefix)]
-    return []
-
-
-def _join(prefix: str, path: str) -> str:
-    return f"{prefix}::{path}" if prefix and path else prefix or path
-
-
 def _imports(node: Node) -> list[RawImport]:
     line = node.start_point.row + 1
     inline = _inline_modules(node)
@@ -61,7 +38,7 @@ def _imports(node: Node) -> list[RawImport]:
     if argument is None:
         return []
     result = []
-    for path, alias, glob in _use_paths(argument, ""):
+    for path, alias, glob in use_paths(argument, ""):
         path = _scoped(inline, path)
         if glob:
             result.append(RawImport(path, wildcard=True, line=line))
@@ -135,8 +112,10 @@ RUST = LanguageSpec(
         "(use_declaration) @import\n(mod_item !body) @import\n(extern_crate_declaration) @import"
     ),
     extract_imports=_imports,
-    # Not yet: `use` paths do not resolve globs and re-exports well enough to drop the
-    # unique-name fallback, so references stay lexical too.
+    uses_query=USES_QUERY,
+    paths_of=paths_of,
+    reparse=reparse,
+    # Not yet: context does not read paths, so the unique-name fallback stays.
     unique_names=True,
     name_of=_name,
     docstring_of=lambda node: leading_comment(node, _LEADING),
