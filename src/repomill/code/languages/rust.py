@@ -115,8 +115,6 @@ RUST = LanguageSpec(
     uses_query=USES_QUERY,
     paths_of=paths_of,
     reparse=reparse,
-    # Not yet: context does not read paths, so the unique-name fallback stays.
-    unique_names=True,
     name_of=_name,
     docstring_of=lambda node: leading_comment(node, _LEADING),
 )

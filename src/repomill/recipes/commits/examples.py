@@ -102,7 +102,8 @@ def _context(index: SymbolLookup, units: list[dict[str, Any]],
     for unit in units:
         code = unit["old_code"] + "\n" + unit["new_code"]
         seen = _visibility(index, unit, new_imports)
-        for item in candidates(index, unit["old_path"] or unit["path"], code, seen):
+        owner = unit["symbol"].rpartition(".")[0] if unit["kind"] == "method" else None
+        for item in candidates(index, unit["old_path"] or unit["path"], code, seen, owner):
             key = (item.path, item.symbol, item.start_line)
             if item.path in changed:
                 continue  # its old code is in the prompt already, or it is new
