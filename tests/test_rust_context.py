@@ -24,6 +24,7 @@ WORKSPACE = {
         "use crate::flags::{HiArgs, SearchMode};\n\n"
         "fn run(args: &HiArgs, mode: SearchMode) -> bool {\n"
         '    message!("searching");\n'
+        "    args.matcher();\n"
         "    let searcher = haystack::build(args);\n"
         "    searcher.search(mode)\n"
         "}\n"
@@ -51,7 +52,8 @@ WORKSPACE = {
         "    pub(crate) fn from_low_args(low: Low) -> HiArgs {\n"
         "        let _ = low::searcher();\n"
         "        HiArgs { sort: low.sort }\n"
-        "    }\n"
+        "    }\n\n"
+        "    pub(crate) fn matcher(&self) -> bool {\n        true\n    }\n"
         "}\n\n"
         "pub(crate) fn defaults() -> HiArgs {\n"
         "    HiArgs::from_low_args(crate::flags::LowArgs::default())\n"
@@ -144,6 +146,7 @@ def test_a_local_and_a_method_of_an_unrelated_type_are_not_context(index):
     # type is unknown, so Logger.search (or Searcher.search) is no context either
     assert not {s for s in found if s[1] in ("searcher", "Logger.search", "Searcher.search")}
     assert ("core/haystack.rs", "build") in found  # a `mod` the code names: haystack::build
+    assert ("flags/hiargs.rs", "HiArgs.matcher") in found  # `args: &HiArgs` … args.matcher()
 
 
 def test_macro_of_the_same_crate_through_macro_use(index):
@@ -157,7 +160,7 @@ def test_super_self_aliases_and_globs(index):
 
 
 def test_qualified_paths_without_use_and_type_methods(index):
-    found = context(index, "crates/core/flags/hiargs.rs", 15)  # defaults()
+    found = context(index, "crates/core/flags/hiargs.rs", 19)  # defaults()
     assert ("flags/lowargs.rs", "LowArgs") in found  # crate::flags::LowArgs::default
     found = context(index, "crates/core/haystack.rs", 9)  # mode(): super::flags::…::Json
     assert ("flags/lowargs.rs", "SearchMode") in found

@@ -154,6 +154,17 @@ def test_rust_paths_macros_and_the_impl_type_are_kept_whole():
     assert uses.self_types == {"Printer"} and uses.paths == set()  # T is the impl's own
 
 
+def test_rust_methods_of_bindings_with_a_written_type():
+    code = (
+        "fn f(dir: &Dir, m: impl Matcher, other: u8) {\n"
+        "    let mut out: crate::Printer = make();\n"
+        "    dir.create(); m.find(); out.print(); other.x(); unknown.y();\n"
+        "    let g = |dir: Other| dir.create();\n}\n"
+    )
+    uses = code_uses("rust", code)
+    assert uses.paths == {("Matcher", "find"), ("crate", "Printer"), ("crate", "Printer", "print")}
+
+
 def test_rust_use_trees_are_paths_and_bind_no_bare_names():
     uses = code_uses("rust", "use crate::x::{self, y::{A, B as C}, z::*};\nfn f() -> C {}\n")
     assert uses.paths == {("crate", "x", "y", "A"), ("crate", "x", "y", "B")}

@@ -41,6 +41,8 @@ class _Reading:
     paths: set[tuple[str, ...]] = field(default_factory=set)
     macros: set[tuple[str, ...]] = field(default_factory=set)
     self_types: set[str] = field(default_factory=set)
+    typed: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)  # name -> its types
+    calls: set[tuple[str, str]] = field(default_factory=set)  # (receiver, method): `x.m()`
 
     def add(self, other: _Reading) -> None:
         self.bound |= other.bound
@@ -49,6 +51,9 @@ class _Reading:
         self.paths |= other.paths
         self.macros |= other.macros
         self.self_types |= other.self_types
+        for name, types in other.typed.items():
+            self.typed.setdefault(name, set()).update(types)
+        self.calls |= other.calls
 
 
 def code_uses(language: str, code: str) -> Uses:
@@ -61,6 +66,10 @@ def code_uses(language: str, code: str) -> Uses:
     free = {(obj, member) for obj, member in reading.members if obj.split(".")[0] not in local}
     # `T::default()` of a generic T; a local (lowercase) is never the head of a path
     paths = {p for p in reading.paths if p[0] not in reading.bound or p[0][:1].islower()}
+    for receiver, method in reading.calls:  # of a binding whose one type is written
+        types = reading.typed.get(receiver, set())
+        if len(types) == 1 and next(iter(types))[0] not in reading.bound:
+            paths.add((*next(iter(types)), method))
     return Uses(frozenset(reading.names - local), frozenset(free), frozenset(paths),
                 frozenset(reading.macros), frozenset(reading.self_types))  # fmt: skip
 
@@ -103,6 +112,12 @@ def _capture(language: str, spec: LanguageSpec, captures: dict[str, list[Node]],
     for node in captures.get("self_member", ()):  # `self.m()`: the impl's type's m
         reading.paths.add((SELF, node_text(node)))
         spans.append((node.start_byte, node.end_byte))
+    pairs = zip(captures.get("typed_name", ()), captures.get("typed_type", ()), strict=True)
+    for name, written in pairs:
+        types = reading.typed.setdefault(node_text(name), set())
+        types.update(segments for segments, _ in spec.paths_of(written))
+    pairs = zip(captures.get("receiver", ()), captures.get("method", ()), strict=True)
+    reading.calls.update((node_text(obj), node_text(method)) for obj, method in pairs)
     for node in captures.get("self", ()):
         reading.self_types.update(segments[-1] for segments, _ in spec.paths_of(node))
     for node in captures.get("tokens", ()) if depth < MAX_NESTING else ():

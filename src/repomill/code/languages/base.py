@@ -41,9 +41,11 @@ class LanguageSpec:
     # @object / @member pairs (`obj.member`). Empty: every identifier is a reference.
     uses_query: str = ""
     # In `uses_query`, @path captures hold qualified paths (`a::b::C`), @macro ones the name
-    # of an invoked macro, @self the type an `impl` is for, and @self_member `m` of a
-    # `self.m()` call; paths_of(node) gives each path a node holds, as its segments and
-    # the nodes they were read from (which are then no bare names).
+    # of an invoked macro, @self the type an `impl` is for, @self_member `m` of a
+    # `self.m()` call, @typed_name / @typed_type a binding and the type written for it, and
+    # @receiver / @method `x.m()`, read as the type's m where x has one written type;
+    # paths_of(node) gives each path a node holds, as its segments and the nodes they
+    # were read from (which are then no bare names).
     paths_of: Callable[[Node], list[tuple[tuple[str, ...], list[Node]]]] = lambda node: []
     # @tokens captures are macro arguments; reparse(node) gives sources that may read them
     # as code (the first that parses is read for uses; else their words count as written).

@@ -1,7 +1,9 @@
 """What Rust code binds and reads (see `LanguageSpec.uses_query`): names bound by patterns
 (let, parameters, closures, match arms, for loops, if/while let), generics and items the
 code defines are no references; field and method names after a dot are none either; paths
-(`a::b::C`, `use` trees) are kept whole; macro arguments are read again as code."""
+(`a::b::C`, `use` trees) are kept whole; a method called on a parameter or `let` whose
+type is written (`dir: &Dir` … `dir.create()`) is that type's; macro arguments are read
+again as code."""
 
 from __future__ import annotations
 
@@ -54,6 +56,11 @@ USES_QUERY = "\n".join(
         "(macro_invocation (token_tree) @tokens)",
         "(impl_item type: (_) @self)",
         "(call_expression function: (field_expression value: (self) field: (_) @self_member))",
+        "(parameter pattern: (identifier) @typed_name type: (_) @typed_type)",
+        "(let_declaration pattern: (identifier) @typed_name type: (_) @typed_type)",
+        "(let_declaration pattern: (mut_pattern (identifier) @typed_name) type: (_) @typed_type)",
+        "(call_expression function: (field_expression value: (identifier) @receiver"
+        " field: (field_identifier) @method))",
     ]
 )
 
@@ -123,6 +130,8 @@ def _segments(node: Node | None) -> list[Node]:
         return _segments(inner)
     if node.type in ("reference_type", "pointer_type"):
         return _segments(node.child_by_field_name("type"))
+    if node.type in ("dynamic_type", "abstract_type"):  # `&dyn Sink`, `impl Matcher`
+        return _segments(node.child_by_field_name("trait"))
     return []
 
 
