@@ -197,6 +197,14 @@ def test_macros_through_a_path_and_only_of_the_same_crate_bare(index):
     assert ("src/macros.rs", "not_exported") not in found
 
 
+def test_macros_of_the_crate_root_reach_a_module_whose_parent_has_no_file(index):
+    # a commit adds crates/core/flags/doc/new.rs and doc/mod.rs; at the parent neither exists
+    code = 'fn f() {\n    message!("x");\n}\n'
+    assert ("core/messages.rs", "message") in context(
+        index, "crates/core/flags/doc/new.rs", 0, code=code
+    )
+
+
 def test_test_helpers_and_unimported_names_are_not_context(index):
     found = context(index, "crates/other/src/lib.rs", 3)  # calls b(): only tests::b exists
     assert not {s for s in found if s[1].endswith("b")}

@@ -182,8 +182,9 @@ class RustPaths:
         return self._bound_to(path, "super")
 
     def _ancestors(self, path: str) -> set[str]:
-        """The file and the files of the modules above it, up to its crate's root."""
-        found, frontier = {path}, {path}
+        """The file and the files of the modules above it, and its crate's root (also
+        where a module between them has no file, as in a commit that adds both)."""
+        found, frontier = self._crate(path), {path}
         for _ in range(MAX_DEPTH):
             frontier = {p for f in frontier for p in self._parents(f)} - found
             if not frontier:
