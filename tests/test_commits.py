@@ -207,6 +207,21 @@ def test_context_sees_what_the_commit_imports(tmp_path):
         ("util.py", "clamp"), ("util.py", "scale")}  # fmt: skip
 
 
+def test_context_from_another_changed_file_unless_the_prompt_shows_it(tmp_path):
+    """A definition of a file the commit also changes is context for the other unit, but
+    not where it holds the old code the prompt shows."""
+    repo = tmp_path / "lib"
+    util = "def clamp(x):\n    return x\n\n\ndef scale(x):\n    return 2 * x\n"
+    app = "from util import clamp, scale\n\n\ndef run(x):\n    return x\n"
+    make_repo(repo, {"util.py": util, "app.py": app})
+    commit(repo, {"util.py": util.replace("2 * x", "3 * x"),
+                  "app.py": app.replace("return x", "return clamp(scale(x))")},
+           "Scale by three and clamp the run", when=T0 + DAY)  # fmt: skip
+    build(repo, tmp_path / "out", validation=0, test=0)
+    (row,) = rows(tmp_path / "out", "train")
+    assert {(c["path"], c["symbol"]) for c in row["context"]} == {("util.py", "clamp")}
+
+
 def test_token_budget_drops_context_first_then_rejects(tmp_path):
     repo = tmp_path / "lib"
     long_body = "".join(f"    total += {i}\n" for i in range(200))

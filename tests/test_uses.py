@@ -45,6 +45,17 @@ GO = """func Greet(u model.User, names ...string) string {
 }
 """
 
+RUST = """fn run(searcher: &Searcher, (first, _): (u8, u8), mut opts: Options) -> Out<T> {
+    let Config { width: w, ref pad } = opts.config;
+    let local = Builder::new().build();
+    for (i, item) in items.iter().enumerate() { local.push(i, item.size); }
+    match mode { Mode::Search(inner) => inner, Mode::Count { total, .. } => total, other => other, LIMIT => 0 };
+    if let Some(found) = lookup(&w) { report!(found, |value: Value| value.field, "Text in a string") }
+    crate::flags::LowArgs::default();
+    self.helper(pad)
+}
+"""
+
 # language -> (code, bare names expected, names never bare, member pairs expected)
 CASES = {
     "python": (
@@ -73,6 +84,14 @@ CASES = {
         {"model", "Clean"},
         {"u", "names", "prefix", "i", "n", "Name", "User"},
         {("model", "User")},
+    ),
+    "rust": (
+        RUST,
+        {"Searcher", "Options", "Out", "T", "Config", "items", "mode", "lookup", "Value", "LIMIT"},
+        {"searcher", "first", "opts", "w", "pad", "width", "config", "local", "i", "item",
+         "size", "inner", "total", "other", "found", "value", "field", "Text", "Builder", "new",
+         "Mode", "LowArgs", "helper", "report", "run", "push", "build"},
+        set(),
     ),
 }  # fmt: skip
 
@@ -120,7 +139,38 @@ def test_an_indented_fragment_parses():
     assert uses.names == {"helper"}
 
 
-def test_rust_references_stay_lexical():
-    uses = code_uses("rust", "fn total(items: &[Money]) -> Money { round(items.len()) }")
-    assert {"Money", "round", "items", "total"} <= uses.names
-    assert uses.members == frozenset()
+def test_rust_paths_macros_and_the_impl_type_are_kept_whole():
+    uses = code_uses("rust", RUST)
+    assert uses.paths == {
+        ("Builder", "new"),
+        ("Mode", "Search"),
+        ("Mode", "Count"),
+        ("crate", "flags", "LowArgs", "default"),
+        ("Self", "helper"),
+    }
+    assert uses.macros == {("report",)}
+    code = "impl<T> Sink for Printer<T> {\n    fn f(&self) -> T { T::default() }\n}\n"
+    uses = code_uses("rust", code)
+    assert uses.self_types == {"Printer"} and uses.paths == set()  # T is the impl's own
+
+
+def test_rust_methods_of_bindings_with_a_written_type():
+    code = (
+        "fn f(dir: &Dir, m: impl Matcher, other: u8) {\n"
+        "    let mut out: crate::Printer = make();\n"
+        "    dir.create(); m.find(); out.print(); other.x(); unknown.y();\n"
+        "    let g = |dir: Other| dir.create();\n}\n"
+    )
+    uses = code_uses("rust", code)
+    assert uses.paths == {("Matcher", "find"), ("crate", "Printer"), ("crate", "Printer", "print")}
+
+
+def test_rust_use_trees_are_paths_and_bind_no_bare_names():
+    uses = code_uses("rust", "use crate::x::{self, y::{A, B as C}, z::*};\nfn f() -> C {}\n")
+    assert uses.paths == {("crate", "x", "y", "A"), ("crate", "x", "y", "B")}
+    assert uses.names == {"C"}
+
+
+def test_rust_macro_arguments_that_do_not_parse_count_as_written():
+    uses = code_uses("rust", "fn f() { m!(a => Kind::B, $x); }")
+    assert {"a", "Kind", "B"} <= uses.names and uses.macros == {("m",)}

@@ -1,7 +1,7 @@
 """Cross-file context: the definitions from *other* files that a piece of code uses,
 resolved through its file's imports (and, in languages whose same-package names need no
-import, by unique name), ranked, rendered and fitted to a token budget by dropping whole
-lowest-ranked items."""
+import, by unique name; in Rust also through the paths it spells out), ranked, rendered
+and fitted to a token budget by dropping whole lowest-ranked items."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from repomill.code.file_index import IDENTIFIER
 from repomill.code.languages import LANGUAGES, language_for_path
 from repomill.code.languages.base import TYPE_KINDS, LanguageSpec
+from repomill.code.paths import RustPaths, exported
 from repomill.code.render import render_symbol
 from repomill.code.repo_index import Visibility
 from repomill.code.resolve import EXPORT
@@ -21,7 +22,6 @@ from repomill.tokens import TokenCounter
 # How a referenced name was found; higher ranks first.
 NAMED_IMPORT, MODULE_IMPORT, UNIQUE_NAME = 3, 2, 1
 MAX_CANDIDATES = 64
-MAX_HOPS = 4  # re-exports followed from the imported file to the definition
 
 
 @dataclass
@@ -69,15 +69,21 @@ class SymbolLookup(Protocol):
 
     def defined_in(self, path: str, name: str) -> list[dict[str, Any]]: ...
     def members_of(self, path: str, qualname: str) -> list[dict[str, Any]]: ...
+    def files_defining(self, name: str) -> list[str]: ...
     def unique_elsewhere(self, name: str, path: str) -> dict[str, Any] | None: ...
     def imports_of(self, path: str) -> list[dict[str, Any]]: ...
 
 
 def candidates(
-    index: SymbolLookup, path: str, code: str, seen: Visibility | None = None
+    index: SymbolLookup,
+    path: str,
+    code: str,
+    seen: Visibility | None = None,
+    owner: str | None = None,
 ) -> list[ContextItem]:
     """Every definition in another file that the code uses, ranked; `seen` is what the
-    code sees of other files (by default what `path` sees)."""
+    code sees of other files (by default what `path` sees); `owner`, the type the code is
+    a member of (a method's `impl`), is what Rust's `Self` and `self.m()` mean."""
     language = language_for_path(path)
     if language is None:
         return []
@@ -88,16 +94,25 @@ def candidates(
     counts = Counter(IDENTIFIER.findall(code))
     found: dict[tuple[str, str, int], ContextItem] = {}
 
-    def add(symbols, name: str) -> None:
+    def add(symbols, name: str | None = None) -> None:
         for symbol, how in symbols:
             key = (symbol["path"], symbol["qualname"], symbol["start_line"])
             if symbol["path"] != path and key not in found:
-                found[key] = _item(index, symbol, how, counts[name])
+                found[key] = _item(index, symbol, how, counts[name or symbol["name"]])
 
     for name in sorted(used.names - aliases.keys()):
         add(_resolve_name(index, path, name, seen, spec), name)
     for obj, member in sorted(used.members):
         add(_resolve_member(index, path, obj, member, seen, spec), member)
+    if used.paths or used.macros:
+        self_type = next(iter(used.self_types)) if len(used.self_types) == 1 else None
+        if self_type is None and owner:
+            self_type = owner.rpartition(".")[2]
+        rust = RustPaths(index, path, seen, sorted(used.paths | used.macros), self_type)
+        for segments in sorted(used.paths):
+            add(rust.resolve(segments))
+        for segments in sorted(used.macros):
+            add(rust.macro(segments))
     ranked = sorted(
         found.values(),
         key=lambda i: (-i.how, -i.uses, i.kind not in TYPE_KINDS, i.path, i.start_line),
@@ -112,10 +127,10 @@ def _resolve_name(index: SymbolLookup, path: str, name: str, seen, spec: Languag
     follow = not spec.unique_names
     if seen is not None and name in seen.named:
         for target, original in seen.named[name]:
-            yield from ((s, NAMED_IMPORT) for s in _exported(index, target, original, follow))
+            yield from ((s, NAMED_IMPORT) for s in exported(index, target, original, follow))
         return
     if seen is not None:
-        in_modules = [s for target in seen.modules for s in _exported(index, target, name, follow)]
+        in_modules = [s for target in seen.modules for s in exported(index, target, name, follow)]
         if in_modules:
             yield from ((s, MODULE_IMPORT) for s in in_modules)
             return
@@ -133,7 +148,7 @@ def _resolve_member(index: SymbolLookup, path: str, obj: str, member: str, seen,
     if seen is not None and obj in seen.aliases:
         follow = not spec.unique_names
         for target in seen.aliases[obj]:
-            yield from ((s, MODULE_IMPORT) for s in _exported(index, target, member, follow))
+            yield from ((s, MODULE_IMPORT) for s in exported(index, target, member, follow))
         return
     if "." in obj:
         return
@@ -142,21 +157,6 @@ def _resolve_member(index: SymbolLookup, path: str, obj: str, member: str, seen,
             for symbol in index.members_of(owner["path"], owner["qualname"]):
                 if symbol["name"] == member:
                     yield symbol, how
-
-
-def _exported(index: SymbolLookup, path: str, name: str, follow: bool, hops: int = 0):
-    """The top-level definitions `name` stands for in the file at `path`; with `follow`, a
-    name the file only imports (re-exports: `from .x import name` in an __init__.py,
-    `export … from`) or renames (`export default x`) is followed to its definition."""
-    own = [s for s in index.defined_in(path, name) if s["top_level"]]
-    seen = index.visible_from(path) if follow and not own and hops < MAX_HOPS else None
-    if seen is None:
-        return own
-    if name in seen.renamed:
-        return _exported(index, path, seen.renamed[name], follow, hops + 1)
-    pairs = seen.named.get(name) or [(target, name) for target in seen.modules]
-    return [s for target, original in pairs
-            for s in _exported(index, target, original, follow, hops + 1)]  # fmt: skip
 
 
 def _item(index: SymbolLookup, symbol: dict, how: int, uses: int) -> ContextItem:

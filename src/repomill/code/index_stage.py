@@ -20,8 +20,9 @@ class IndexFilesStage(Stage):
     name = "index_files"
     # 2: JS/TS export records (EXPORT) and require() bindings among the imports; 3:
     # generated markers are looked for in the leading comment block only; 4: a small
-    # type's text is whole lines (a nested one's first line keeps its indentation)
-    version = 4
+    # type's text is whole lines (a nested one's first line keeps its indentation); 5: Rust
+    # `mod x;` and `extern crate` bind a name, paths inside inline modules rebased
+    version = 5
     # source: where the files are read from; each item names its content (path and git
     # blob id, or size and mtime in a plain directory), so the records do not depend on it.
     cache_exclude = frozenset({"source"})

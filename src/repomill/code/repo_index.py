@@ -119,6 +119,9 @@ class RepoIndex:
     def members_of(self, path: str, qualname: str) -> list[dict[str, Any]]:
         return self.members.get((path, qualname), [])
 
+    def files_defining(self, name: str) -> list[str]:
+        return sorted({s["path"] for s in self.symbols_by_name.get(name, ())})
+
     def unique_elsewhere(self, name: str, path: str) -> dict[str, Any] | None:
         elsewhere = [s for s in self.symbols_by_name.get(name, ()) if s["path"] != path]
         return elsewhere[0] if len(elsewhere) == 1 else None

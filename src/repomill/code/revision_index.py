@@ -281,6 +281,9 @@ class RevisionIndex:
         table = self._table(path)
         return table.members.get(qualname, []) if table else []
 
+    def files_defining(self, name: str) -> list[str]:
+        return sorted(self.name_paths.get(name, ()))
+
     def unique_elsewhere(self, name: str, path: str) -> dict[str, Any] | None:
         paths = self.name_paths.get(name)
         if not paths or self.name_totals[name] - paths.get(path, 0) != 1:

@@ -40,6 +40,16 @@ class LanguageSpec:
     # not references where they stand: keyword arguments, object keys, string text) and
     # @object / @member pairs (`obj.member`). Empty: every identifier is a reference.
     uses_query: str = ""
+    # In `uses_query`, @path captures hold qualified paths (`a::b::C`), @macro ones the name
+    # of an invoked macro, @self the type an `impl` is for, @self_member `m` of a
+    # `self.m()` call, @typed_name / @typed_type a binding and the type written for it, and
+    # @receiver / @method `x.m()`, read as the type's m where x has one written type;
+    # paths_of(node) gives each path a node holds, as its segments and the nodes they
+    # were read from (which are then no bare names).
+    paths_of: Callable[[Node], list[tuple[tuple[str, ...], list[Node]]]] = lambda node: []
+    # @tokens captures are macro arguments; reparse(node) gives sources that may read them
+    # as code (the first that parses is read for uses; else their words count as written).
+    reparse: Callable[[Node], list[bytes]] = lambda node: []
     # True where a name from another file may be used without an import (Java and Go: the
     # same package), so one defined in just one other file is taken to be that one. False
     # where only imports bring names in; then re-exports are followed.

@@ -7,6 +7,7 @@ from tree_sitter import Node
 
 from repomill.code.languages.base import LanguageSpec, RawImport, node_text, words
 from repomill.code.languages.comments import leading_comment
+from repomill.code.languages.rust_uses import USES_QUERY, paths_of, reparse, use_paths
 
 _LEADING = frozenset({"line_comment", "block_comment", "attribute_item"})
 
@@ -23,39 +24,22 @@ def _name(node: Node) -> str | None:
     return node_text(name) if name is not None else None
 
 
-def _use_paths(node: Node, prefix: str) -> list[tuple[str, str | None, bool]]:
-    """Flatten a use tree into (path, local alias, is_glob)."""
-    kind = node.type
-    if kind in ("identifier", "crate", "super", "self", "scoped_identifier", "metavariable"):
-        return [(_join(prefix, node_text(node)), None, False)]
-    if kind == "use_as_clause":
-        path = node_text(node.child_by_field_name("path"))
-        return [(_join(prefix, path), node_text(node.child_by_field_name("alias")), False)]
-    if kind == "use_wildcard":
-        inner = node.named_children[0] if node.named_child_count else None
-        return [(_join(prefix, node_text(inner)), None, True)]
-    if kind == "scoped_use_list":
-        path = node.child_by_field_name("path")
-        new_prefix = _join(prefix, node_text(path)) if path is not None else prefix
-        return _use_paths(node.child_by_field_name("list"), new_prefix)
-    if kind == "use_list":
-        return [item for child in node.named_children for item in _use_paths(child, prefix)]
-    return []
-
-
-def _join(prefix: str, path: str) -> str:
-    return f"{prefix}::{path}" if prefix and path else prefix or path
-
-
 def _imports(node: Node) -> list[RawImport]:
     line = node.start_point.row + 1
+    inline = _inline_modules(node)
     if node.type == "mod_item":  # `mod foo;` (the query only captures body-less mods)
-        return [RawImport("self::" + node_text(node.child_by_field_name("name")), line=line)]
+        name = node_text(node.child_by_field_name("name"))
+        return [RawImport(_scoped(inline, "self::" + name), alias=name, line=line)]
+    if node.type == "extern_crate_declaration":  # `extern crate foo as bar;` binds bar
+        name = node_text(node.child_by_field_name("name"))
+        alias = node_text(node.child_by_field_name("alias")) or name
+        return [] if name == "self" else [RawImport(name, alias=alias, line=line)]
     argument = node.child_by_field_name("argument")
     if argument is None:
         return []
     result = []
-    for path, alias, glob in _use_paths(argument, ""):
+    for path, alias, glob in use_paths(argument, ""):
+        path = _scoped(inline, path)
         if glob:
             result.append(RawImport(path, wildcard=True, line=line))
             continue
@@ -67,6 +51,36 @@ def _imports(node: Node) -> list[RawImport]:
         else:  # `use foo;` of a crate or a module
             result.append(RawImport(path, alias=alias or path, line=line))
     return result
+
+
+def _inline_modules(node: Node) -> list[str]:
+    """The names of the `mod m { … }` blocks around `node`, outermost first."""
+    names = []
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "mod_item" and parent.child_by_field_name("body") is not None:
+            names.append(node_text(parent.child_by_field_name("name")))
+        parent = parent.parent
+    return names[::-1]
+
+
+def _scoped(inline: list[str], path: str) -> str:
+    """A path written inside inline modules, as the file's own module reads it:
+    `super::X` in `mod tests { … }` is `self::X`, `self::Y` there `self::tests::Y`."""
+    if not inline:
+        return path
+    segments = path.split("::")
+    if segments[0] not in ("self", "super"):
+        return path  # crate::…, a crate's name, 2018 paths: as written
+    module = list(inline)
+    rest = segments
+    while rest and rest[0] in ("self", "super"):
+        if rest[0] == "super":
+            if not module:
+                break  # above the file's module: the supers left are the file's
+            module.pop()
+        rest = rest[1:]
+    return "::".join(["self", *module, *rest] if rest[:1] != ["super"] else rest)
 
 
 RUST = LanguageSpec(
@@ -94,11 +108,13 @@ RUST = LanguageSpec(
         "u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize f32 f64 derive doc cfg test allow "
         "clone new default unwrap into iter map"
     ),
-    import_query="(use_declaration) @import\n(mod_item !body) @import",
+    import_query=(
+        "(use_declaration) @import\n(mod_item !body) @import\n(extern_crate_declaration) @import"
+    ),
     extract_imports=_imports,
-    # Not yet: `use` paths do not resolve globs and re-exports well enough to drop the
-    # unique-name fallback, so references stay lexical too.
-    unique_names=True,
+    uses_query=USES_QUERY,
+    paths_of=paths_of,
+    reparse=reparse,
     name_of=_name,
     docstring_of=lambda node: leading_comment(node, _LEADING),
 )

@@ -34,6 +34,11 @@ class RepoLayout:
         self.by_dir: dict[str, list[str]] = defaultdict(list)
         for path in sorted(self.files):
             self.by_dir[posixpath.dirname(path)].append(path)
+        self.subdirs: dict[str, set[str]] = defaultdict(set)  # folder -> its folders
+        for directory in list(self.by_dir):
+            while directory and directory not in self.subdirs[posixpath.dirname(directory)]:
+                self.subdirs[posixpath.dirname(directory)].add(directory)
+                directory = posixpath.dirname(directory)
 
     def nearest(self, path: str, names: tuple[str, ...]) -> str | None:
         """The closest project file among `names` in the directories above `path`."""

@@ -109,21 +109,30 @@ def _visibility(index: SymbolLookup, unit: dict[str, Any],
 def _context(index: SymbolLookup, units: list[dict[str, Any]],
              new_imports: dict[str, list[dict[str, Any]]]) -> list[ContextItem]:  # fmt: skip
     """Ranked definitions from other files that the changed code (old and new) uses,
-    looked up at the parent revision; the best rank of an item across units wins."""
+    looked up at the parent revision; the best rank of an item across units wins. A
+    definition of another changed file counts unless it holds or overlaps a unit's old
+    code (which the prompt shows)."""
     best: dict[tuple[str, str, int], ContextItem] = {}
-    changed = {u["old_file"] for u in units} | {u["path"] for u in units}
+    shown = [(u["old_path"], *_old_lines(u)) for u in units if u["old_code"]]
     for unit in units:
         code = unit["old_code"] + "\n" + unit["new_code"]
         seen = _visibility(index, unit, new_imports)
-        for item in candidates(index, unit["old_file"] or unit["path"], code, seen):
+        owner = unit["symbol"].rpartition(".")[0] if unit["kind"] == "method" else None
+        for item in candidates(index, unit["old_file"] or unit["path"], code, seen, owner):
             key = (item.path, item.symbol, item.start_line)
-            if item.path in changed:
-                continue  # its old code is in the prompt already, or it is new
+            if any(path == item.path and start <= item.end_line and item.start_line <= end
+                   for path, start, end in shown):  # fmt: skip
+                continue  # its old code is in the prompt already
             if key not in best or (item.how, item.uses) > (best[key].how, best[key].uses):
                 best[key] = item
     return sorted(
         best.values(), key=lambda i: (-i.how, -i.uses, i.kind.endswith("function"), i.path)
     )
+
+
+def _old_lines(unit: dict[str, Any]) -> tuple[int, int]:
+    code, start = unit["old_code"], unit["old_start_line"]
+    return start, start + code.count("\n") - (1 if code.endswith("\n") else 0)
 
 
 def _imports(index: SymbolLookup, units: list[dict[str, Any]]) -> dict[str, str]:
@@ -274,12 +283,12 @@ def _sample(sample_id, commit: MinedCommit, draft: Draft, messages, tokens, sett
 
 
 def _unit_evidence(unit: dict[str, Any]) -> dict[str, Any]:
-    code, start = unit["old_code"], unit["old_start_line"]
+    start, end = _old_lines(unit)
     return {
-        "chunk_id": chunk_id(unit["old_path"], unit["symbol"], code),
+        "chunk_id": chunk_id(unit["old_path"], unit["symbol"], unit["old_code"]),
         "path": unit["old_path"],
         "start_line": start,
-        "end_line": start + code.count("\n") - (1 if code.endswith("\n") else 0),
+        "end_line": end,
     }
 
 
