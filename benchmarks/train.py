@@ -21,6 +21,9 @@ other. Tokens are counted the same way in both, at the model's forward in traini
 with a label (the loss's), `padded_tokens` = every position fed, padding included. Seconds
 are those of `Trainer.train()` alone: model load and tokenization are outside, and the
 load is reported apart; `tokens_per_s_after_first_step` leaves out the first step's warm-up.
+`tokens_per_cpu_s` divides by the process's CPU seconds in `train()` instead: on a machine
+shared with other work (`load_average_1min`, before and after) it is the steadier figure,
+since the trainers run one after the other and the load can change between them.
 """
 
 from __future__ import annotations
