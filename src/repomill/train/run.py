@@ -30,7 +30,7 @@ def train(dataset: Path, model_name: str, config: TrainConfig, out: Path,
         raise UserError(f"{dataset}: no train split (not a repomill dataset, or empty)")
     try:
         from peft import LoraConfig, get_peft_model
-        from transformers import PrinterCallback, Trainer
+        from transformers import PrinterCallback, Trainer, set_seed
     except ImportError:
         raise UserError(f"training needs the 'train' extra: {INSTALL_HINT}") from None
     tokenizer, base = load_for_training(model_name)
@@ -42,6 +42,7 @@ def train(dataset: Path, model_name: str, config: TrainConfig, out: Path,
         raise UserError(f"{dataset}: no train row fits --max-length {config.max_length} ({why})")
     lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
                       target_modules=config.target_modules, task_type="CAUSAL_LM")  # fmt: skip
+    set_seed(config.seed)  # the adapter's initial weights too, not only the data order
     network = get_peft_model(base, lora)
     trainer = Trainer(model=network, args=_arguments(config, out, bool(eval_rows.rows)),
                       train_dataset=train_rows.rows, eval_dataset=eval_rows.rows or None,
