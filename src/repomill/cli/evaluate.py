@@ -24,7 +24,7 @@ def evaluate(
     ] = None,
     adapter: Annotated[Path | None, typer.Option(help="a `repomill train` adapter/ folder")] = None,
     out: Annotated[
-        Path | None, typer.Option(help="where results go (default DATASET/eval)")
+        Path | None, typer.Option(help="where results go (default: the build's eval/)")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="test rows at most")] = None,
     max_new_tokens: Annotated[int, typer.Option(help="tokens per generated answer")] = 512,

@@ -1,7 +1,8 @@
 """Write a dataset in the Hugging Face datasets layout. Rows stream into a spill file while
 the recipe runs (memory stays flat); at the end they are cut into time splits and routed
-into OUT/dataset/data/{split}-00000-of-00001.parquet (zstd) or `.jsonl`. The writer is a plain sink:
-what reaches it has passed every step already, and the runner decides what to leave out."""
+into OUT/dataset/data/{split}-00000-of-00001.parquet (zstd) or `.jsonl`. The writer is a
+plain sink: what reaches it has passed every step already, and the runner decides what to
+leave out."""
 
 from __future__ import annotations
 
