@@ -216,3 +216,9 @@ def test_use_super_inside_an_inline_module_is_the_files_own_module(index):
     glob = next(r for r in rows if r["statement"] == "use super::*;")
     assert glob["module"] == "self" and glob["resolved"] == ["crates/searcher/src/sink.rs"]
     assert index.visibility["crates/searcher/src/sink.rs"].modules == []
+
+
+def test_a_use_of_the_files_own_item_inside_a_function_names_nothing_elsewhere(index):
+    # `use Local as L;` is a path of one segment: the file's own definition, no member
+    code = "fn f() {\n    use Logger as L;\n    L::log();\n}\n"
+    assert context(index, "crates/core/logger.rs", 0, code=code) == set()

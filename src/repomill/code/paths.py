@@ -67,7 +67,10 @@ def walk(index: SymbolLookup, path: str, segments: list[str], hops: int = 0
 
 def members(index: SymbolLookup, owner: dict[str, Any], rest: list[str]) -> list[dict[str, Any]]:
     """What `rest` names inside a definition: an inline module's items, a type's method
-    (with the type, which the code names too: `Type::new`, `Enum::Variant`)."""
+    (with the type, which the code names too: `Type::new`, `Enum::Variant`); nothing
+    for no `rest` (`use Local as L;` names the file's own definition)."""
+    if not rest:
+        return []
     inner = [m for m in index.members_of(owner["path"], owner["qualname"]) if m["name"] == rest[0]]
     if owner["kind"] == "module":
         if len(rest) == 1:
