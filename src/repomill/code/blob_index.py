@@ -3,7 +3,7 @@ revision index) and the commit miner need of a file at some revision."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from repomill.code.file_index import index_file
@@ -25,7 +25,7 @@ class FileFacts:
         return cls([s["name"] for s in indexed["symbols"]], indexed["imports"])
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"names": self.names, "imports": self.imports}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FileFacts:

@@ -51,8 +51,9 @@ def index_file(
     with_chunks: bool = True,
     tree: Tree | None = None,
 ) -> dict[str, Any]:
-    """Chunks, symbols and imports of one file. Without chunks (for the history walk,
-    which needs only definitions and imports) symbols carry no `chunk_id`. `tree` is the
+    """Chunks, symbols and imports of one file. Without chunks (for the history walk and
+    the commit miner, which need only where definitions are and the imports) symbols
+    carry no `chunk_id`, signature, docstring or text. `tree` is the
     file already parsed (incrementally, say)."""
     spec = LANGUAGES[language]
     tree = tree or parser(language).parse(source)
@@ -71,7 +72,8 @@ def index_file(
 
     chunks = _chunks(path, language, source, pieces, lines, spec)
     symbols = [
-        _symbol(d, path, language, source, lines, chunks, starts, spec) for d in every_definition
+        _symbol(d, path, language, source, lines, chunks, starts, spec, with_chunks)
+        for d in every_definition
     ]
     imports = _imports(language, source, root, spec)
     return {
@@ -133,6 +135,7 @@ def _symbol(
     chunks: list[dict[str, Any]],
     starts: list[int],
     spec: LanguageSpec,
+    details: bool,
 ) -> dict[str, Any]:
     at = bisect_right(starts, d.start_byte) - 1
     small_type = d.kind in TYPE_KINDS and d.end_byte - d.start_byte <= FULL_TEXT_MAX_BYTES
@@ -146,14 +149,14 @@ def _symbol(
         "end_line": lines[d.end_byte - 1],
         "start_byte": d.start_byte,
         "end_byte": d.end_byte,
-        "signature": d.signature(),
-        "docstring": spec.docstring_of(d.node),
+        "signature": d.signature() if details else "",
+        "docstring": spec.docstring_of(d.node) if details else "",
         "parent": d.parent.qualname if d.parent is not None else "",
         "top_level": d.parent is None,
         "chunk_id": chunks[at]["chunk_id"] if at >= 0 and chunks else "",
         # The whole text of small types, which context shows in full: whole lines, so a
         # nested type keeps its first line's indentation as its body does.
-        "text": _whole_lines(source, d.start_byte, d.end_byte) if small_type else "",
+        "text": _whole_lines(source, d.start_byte, d.end_byte) if small_type and details else "",
     }
 
 

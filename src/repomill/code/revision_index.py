@@ -115,11 +115,12 @@ class RevisionIndex:
         else:
             diff = old.diff_to_tree(new)
         for delta in diff.deltas:
-            if delta.status != DeltaStatus.ADDED:
-                self._remove(delta.old_file.path)
             new_file = delta.new_file
-            if (delta.status != DeltaStatus.DELETED and is_regular(new_file)
-                    and is_safe_path(new_file.path)):  # fmt: skip
+            kept = (delta.status != DeltaStatus.DELETED and is_regular(new_file)
+                    and is_safe_path(new_file.path))  # fmt: skip
+            if delta.status != DeltaStatus.ADDED:
+                self._remove(delta.old_file.path, kept and new_file.path == delta.old_file.path)
+            if kept:
                 self._add(new_file.path, str(new_file.id), hints or {})
         self.commit = commit
 
@@ -128,18 +129,22 @@ class RevisionIndex:
         `mine_commits` lists them) when the index stands at its parent: no tree diff."""
         for status, old_path, new_path, new_blob in files:
             if old_path is not None:
-                self._remove(old_path)
+                self._remove(old_path, status != "D" and new_path == old_path)
             if new_path is not None and status != "D":
                 self._add(new_path, new_blob, hints)
         self.commit = commit
 
-    def _remove(self, path: str) -> None:
+    def _remove(self, path: str, replaced: bool = False) -> None:
+        """Take `path` out; `replaced`: a new version of it is added right after, so the
+        layout (which paths exist) stays and with it the resolver and what files see."""
         self.moves += 1
         if path in self.files:
             for name in self.facts.pop(path).names:
                 self._count_name(name, path, -1)
             del self.files[path]
             self._visibility.pop(path, None)
+        if replaced:
+            return
         if path in self.listed or path in self.project_files or path in self.packages:
             self.listed.discard(path)
             self.project_files.pop(path, None)
@@ -150,8 +155,13 @@ class RevisionIndex:
         language = language_for_path(path)
         if posixpath.basename(path) in PROJECT_FILES:
             obj = self._blob(blob)
-            if obj is not None and obj.size <= MAX_PROJECT_FILE_BYTES:
-                self.project_files[path] = obj.data.decode("utf-8", errors="replace")
+            text = (obj.data.decode("utf-8", errors="replace")
+                    if obj is not None and obj.size <= MAX_PROJECT_FILE_BYTES else None)  # fmt: skip
+            if self.project_files.get(path) != text:
+                if text is None:
+                    del self.project_files[path]
+                else:
+                    self.project_files[path] = text
                 self._resolver = None
         if language is None:
             return
@@ -161,6 +171,8 @@ class RevisionIndex:
         facts = self._facts(path, blob, hints)
         if facts is not None:
             self._add_indexed(path, blob, language, facts)
+        elif self.packages.pop(path, None) is not None:  # its new version is not indexable
+            self._resolver = None
 
     def remember(self, hints: dict[str, FileFacts]) -> None:
         """Keep facts that were computed elsewhere (by `mine_commits`): a walk that jumps

@@ -13,15 +13,14 @@ slice that lines `start_line`.. of the file hold, and edits of it apply to the f
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import asdict, dataclass
+from itertools import accumulate
 from typing import Any
 
 from repomill.sources.git_diff import Hunk
 
 MODULE = "<module>"
-_NEWLINE = re.compile(b"\n")
 
 
 @dataclass
@@ -54,16 +53,16 @@ class Side:
     symbols: list[dict[str, Any]]
 
     def __post_init__(self) -> None:
-        self.line_starts = [0]
-        self.line_starts.extend(m.end() for m in _NEWLINE.finditer(self.source))
+        # each line's start: after every newline (lengths summed in C, not a Python loop)
+        lengths = map(len, self.source.split(b"\n")[:-1])
+        self.line_starts = [0, *accumulate(map((1).__add__, lengths))]
         self.lines = len(self.line_starts) - (1 if self.source.endswith(b"\n") else 0)
         # innermost[line] = index of the smallest symbol covering it, or -1
         self.innermost = [-1] * (self.lines + 2)
         order = sorted(range(len(self.symbols)), key=self._span_key)
         for position in order:
-            symbol = self.symbols[position]
-            for line in range(symbol["start_line"], symbol["end_line"] + 1):
-                self.innermost[line] = position
+            first, last = self.symbols[position]["start_line"], self.symbols[position]["end_line"]
+            self.innermost[first : last + 1] = [position] * (last + 1 - first)
         by_name = {s["qualname"]: i for i, s in reversed(list(enumerate(self.symbols)))}
         self.parent_of = [by_name.get(s["parent"], -1) for s in self.symbols]
 

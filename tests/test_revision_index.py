@@ -1,0 +1,95 @@
+"""The revision index moved through history (by tree diffs, or by each commit's own file
+list) sees exactly what an index built from scratch at the same commit sees: the same
+files and names, the same layout (paths, project files, packages) and what every file
+sees through its imports, whatever was added, changed, renamed, deleted or made
+unindexable on the way, and across branches."""
+
+import pytest
+
+from repomill.code.revision_index import RevisionIndex
+from repomill.recipes.commits.mine import MineCommitsStage
+from repomill.recipes.commits.walk import chain_order
+from repomill.sources.git_history import list_commits
+
+from .conftest import commit, git, make_repo
+
+MAX_FILE_BYTES, MAX_CHUNK_BYTES = 1 << 20, 4096
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    repo = make_repo(tmp_path_factory.mktemp("walk"), {
+        "Cargo.toml": '[workspace]\nmembers = ["core", "app"]\n',
+        "core/Cargo.toml": '[package]\nname = "corelib"\n',
+        "core/src/lib.rs": "mod util;\npub use util::helper;\n",
+        "core/src/util.rs": "pub fn helper() {}\n",
+        "app/Cargo.toml": '[package]\nname = "app"\n\n[dependencies]\ncorelib = { path = "../core" }\n',
+        "app/src/main.rs": "use corelib::helper;\n\nfn main() {\n    helper();\n}\n",
+        "pkg/__init__.py": "from .core import run\n",
+        "pkg/core.py": "def run():\n    pass\n",
+        "pkg/cli.py": "from pkg import run\n\ndef main():\n    run()\n",
+        "go.mod": "module example.com/app\n",
+        "svc/a.go": "package svc\n\nfunc A() {}\n",
+        "svc/b.go": "package svc\n\nfunc B() { A() }\n",
+    })  # fmt: skip
+    commit(repo, {"pkg/cli.py": "from pkg.core import run\n\ndef main():\n    run()\n"},
+           "Import run from the module itself")  # fmt: skip
+    commit(repo, {"core/Cargo.toml": '[package]\nname = "renamed"\n',
+                  "app/Cargo.toml": '[package]\nname = "app"\n\n[dependencies]\nrenamed = { path = "../core" }\n'},
+           "Rename the crate: main.rs's `use corelib::…` names nothing now")  # fmt: skip
+    git(repo, "checkout", "-q", "-b", "side")
+    commit(repo, {"svc/b.go": "package other\n\nfunc B() {}\n"}, "Move B to another package")
+    commit(repo, {"svc/a.go": b"\x00binary\n"}, "Make a.go unindexable: its package is gone")
+    commit(repo, {"pkg/core.py": None, "pkg/engine.py": "def run():\n    pass\n",
+                  "pkg/__init__.py": "from .engine import run\n"}, "Rename core to engine")  # fmt: skip
+    git(repo, "checkout", "-q", "main")
+    commit(repo, {"core/src/util.rs": b"\x00\x01binary now\n"}, "Make util unindexable")
+    commit(
+        repo, {"core/src/extra.rs": "pub fn extra() {}\n", "go.mod": None}, "Add extra, drop go.mod"
+    )
+    git(repo, "merge", "-q", "--no-edit", "side", env_extra={"GIT_EDITOR": "true"})
+    commit(
+        repo, {"core/src/util.rs": "pub fn helper() {}\npub fn more() {}\n"}, "Util is text again"
+    )
+    return repo
+
+
+def snapshot(index: RevisionIndex) -> dict:
+    return {
+        "files": dict(index.files),
+        "names": {name: dict(paths) for name, paths in index.name_paths.items() if paths},
+        "layout": (set(index.listed), dict(index.project_files), dict(index.packages)),
+        "seen": {path: index.visible_from(path) for path in sorted(index.files)},
+    }
+
+
+def fresh(repo, sha: str) -> dict:
+    index = RevisionIndex(str(repo), MAX_FILE_BYTES, MAX_CHUNK_BYTES)
+    index.move_to(sha)
+    return snapshot(index)
+
+
+def test_moved_by_tree_diffs_it_equals_an_index_built_at_each_commit(history):
+    metas, _ = list_commits(str(history), git(history, "rev-parse", "HEAD"))
+    walked = RevisionIndex(str(history), MAX_FILE_BYTES, MAX_CHUNK_BYTES)
+    for meta in chain_order(metas):  # jumps between the branches: tree diffs both ways
+        walked.move_to(meta.sha)
+        assert snapshot(walked) == fresh(history, meta.sha), meta.message
+
+
+def test_advanced_by_each_commit_s_own_files_it_equals_a_fresh_index(history):
+    metas, _ = list_commits(str(history), git(history, "rev-parse", "HEAD"))
+    stage = MineCommitsStage(str(history), 100, 10_000, MAX_FILE_BYTES, MAX_CHUNK_BYTES)
+    walked = RevisionIndex(str(history), MAX_FILE_BYTES, MAX_CHUNK_BYTES)
+    advanced = 0
+    for meta in chain_order(metas):
+        mined = stage.mine(meta)
+        if mined.files and walked.commit == meta.parent:
+            walked.advance(meta.sha, mined.files, mined.hints)
+            advanced += 1
+        else:
+            walked.move_to(meta.sha)
+        for path in ("pkg/cli.py", "app/src/main.rs"):  # caches the next step must keep right
+            walked.visible_from(path)
+        assert snapshot(walked) == fresh(history, meta.sha), meta.message
+    assert advanced >= 5
