@@ -54,7 +54,7 @@ class RevisionIndex:
         max_file_bytes: int,
         max_chunk_bytes: int,
         cached_tables: int = 512,
-        cached_facts: int = 4096,
+        cached_facts: int = 16384,
     ):
         self.repo = git_repository(root)
         self.max_file_bytes = max_file_bytes
@@ -74,7 +74,7 @@ class RevisionIndex:
         self._blob_facts: OrderedDict[str, FileFacts | None] = OrderedDict()
         self._cached_facts = cached_facts
         self._resolver: ImportResolver | None = None
-        self._resolvers: OrderedDict[tuple, ImportResolver] = OrderedDict()
+        self._resolvers: OrderedDict[tuple, tuple[ImportResolver, dict]] = OrderedDict()
         self._visibility: dict[str, tuple[str, Visibility]] = {}
         self._parser = IncrementalParser()
         self.moves = 0  # file changes applied, and tree diffs needed (for the manifest)
@@ -155,8 +155,8 @@ class RevisionIndex:
         language = language_for_path(path)
         if posixpath.basename(path) in PROJECT_FILES:
             obj = self._blob(blob)
-            text = (obj.data.decode("utf-8", errors="replace")
-                    if obj is not None and obj.size <= MAX_PROJECT_FILE_BYTES else None)  # fmt: skip
+            small = obj is not None and obj.size <= MAX_PROJECT_FILE_BYTES
+            text = obj.data.decode("utf-8", errors="replace") if small else None
             if self.project_files.get(path) != text:
                 if text is None:
                     del self.project_files[path]
@@ -255,8 +255,7 @@ class RevisionIndex:
     def visible_from(self, path: str, imports: list[dict[str, Any]] | None = None
                      ) -> Visibility | None:  # fmt: skip
         if self._resolver is None:
-            self._resolver = self._layout_resolver()
-            self._visibility.clear()
+            self._resolver, self._visibility = self._layout_resolver()
         if imports is not None:
             return visibility_at(self._resolver, path, imports)
         if path not in self.files:
@@ -269,19 +268,20 @@ class RevisionIndex:
         self._visibility[path] = (blob, seen)
         return seen
 
-    def _layout_resolver(self) -> ImportResolver:
-        """The resolver for the current layout; walks across branches return to earlier
-        layouts often, and building a resolver costs a pass over every file."""
+    def _layout_resolver(self) -> tuple[ImportResolver, dict[str, tuple[str, Visibility]]]:
+        """The resolver for the current layout, and what files see under it (by path: the
+        blob it was for, and what that version sees); walks across branches return to
+        earlier layouts often, and building a resolver costs a pass over every file."""
         key = (frozenset(self.listed), frozenset(self.project_files.items()),
                frozenset(self.packages.items()))  # fmt: skip
-        resolver = self._resolvers.get(key)
-        if resolver is None:
+        cached = self._resolvers.get(key)
+        if cached is None:
             layout = RepoLayout(set(self.listed), dict(self.project_files), dict(self.packages))
-            resolver = self._resolvers[key] = ImportResolver(layout)
+            cached = self._resolvers[key] = (ImportResolver(layout), {})
             while len(self._resolvers) > CACHED_RESOLVERS:
                 self._resolvers.popitem(last=False)
         self._resolvers.move_to_end(key)
-        return resolver
+        return cached
 
     def defined_in(self, path: str, name: str) -> list[dict[str, Any]]:
         if name not in self.name_paths or path not in self.name_paths[name]:

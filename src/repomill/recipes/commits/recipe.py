@@ -88,9 +88,9 @@ class CommitsRecipe:
             ["examples built", examples.records_out],
         ]
         ctx.counts.update({
-            "index_file_changes_applied": walk.index.moves if walk.index else 0,
-            "index_tree_diffs": walk.index.tree_diffs if walk.index else 0,
-            "index_missing_objects": walk.index.missing_objects if walk.index else 0,
+            "index_file_changes_applied": walk.index.moves,
+            "index_tree_diffs": walk.index.tree_diffs,
+            "index_missing_objects": walk.index.missing_objects,
         })  # fmt: skip
 
     def card(self, ctx: RecipeContext) -> dict[str, str]:
@@ -138,6 +138,7 @@ def _examples(ctx, stage, shards, walk, mining, examples) -> Iterator[Sample | R
                                  mining, ctx.show_progress):  # fmt: skip
             batch = list(map(MinedCommit.from_json, result.records))
             writer.write(batch)
+            walk.learn(batch)
             for mined in batch:
                 unsafe_paths += len(mined.unsafe_paths)
                 if not mined.ok:

@@ -38,7 +38,7 @@ def chain_order(metas: list[CommitMeta]) -> list[CommitMeta]:
 
 
 class HistoryWalk:
-    """The revision index, created at the first commit that needs it and then moved from
+    """The revision index, built at the first commit that needs it and then moved from
     parent to parent: by the commit's own file list when the next commit is its child,
     by a tree diff otherwise."""
 
@@ -49,13 +49,14 @@ class HistoryWalk:
         self.out = out
         self.progress = progress
         self.executor = executor  # the run's pool, for the index built at the first parent
-        self.index: RevisionIndex | None = None
+        self.index = RevisionIndex(source.root, index_config.max_file_bytes,
+                                   index_config.max_chunk_bytes)  # fmt: skip
+        self.started = False
         self.index_run: StageRun | None = None
 
     def at(self, parent: str | None) -> RevisionIndex:
-        if self.index is None:
-            self.index = RevisionIndex(self.source.root, self.index_config.max_file_bytes,
-                                       self.index_config.max_chunk_bytes)  # fmt: skip
+        if not self.started:
+            self.started = True
             if parent is not None:
                 spec = SourceSpec(self.source.root, True, parent)
                 built = build_index(spec, self.index_config, self.out, "build",
@@ -66,12 +67,14 @@ class HistoryWalk:
         self.index.move_to(parent)
         return self.index
 
-    def passed(self, mined: MinedCommit) -> None:
-        """The example of `mined` is built: step the index onto its commit, or keep what
-        its mining learnt of its blobs for when the walk reaches them another way."""
-        if self.index is None:
-            return
-        if self.index.commit == mined.parent:
-            self.index.advance(mined.sha, mined.files, mined.hints)
-        else:
+    def learn(self, batch: list[MinedCommit]) -> None:
+        """Keep what mining learnt of the blobs a batch of commits created: a tree diff
+        that jumps to another branch (or ahead) meets them before their commits' turn."""
+        for mined in batch:
             self.index.remember(mined.hints)
+
+    def passed(self, mined: MinedCommit) -> None:
+        """The example of `mined` is built: step the index onto its commit when it stands
+        at its parent."""
+        if self.started and self.index.commit == mined.parent:
+            self.index.advance(mined.sha, mined.files, mined.hints)
