@@ -47,7 +47,7 @@ def resolve_imports(
             seen.renamed.update(raw["names"])
             continue
         resolved = resolver.resolve(path, language, raw)
-        rows.append({**raw, "resolved": resolved.targets})
+        rows.append({**raw, "resolved": list(resolved.targets)})
         for local, target, original in resolved.names:
             if target != path:  # e.g. `use crate::inline_mod::X` inside lib.rs itself
                 seen.named.setdefault(local, []).append((target, original))

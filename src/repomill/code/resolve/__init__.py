@@ -31,18 +31,29 @@ RESOLVERS: dict[str, Callable[[RepoLayout], Resolver]] = {
 
 
 class ImportResolver:
-    """Resolvers are built lazily, once per language present in the repository."""
+    """Resolvers are built lazily, once per language present in the repository. What an
+    import resolves to depends only on the layout, its file's path and how it is written,
+    so each is resolved once (the history walk asks again at every version of a file)."""
 
     def __init__(self, layout: RepoLayout):
         self.layout = layout
         self._built: dict[Callable[[RepoLayout], Resolver], Resolver] = {}
+        self._resolved: dict[tuple, Resolved] = {}
 
     def resolve(self, path: str, language: str, raw: Mapping[str, Any]) -> Resolved:
-        """Resolve one import as the index stores it (a RawImport's JSON and more)."""
-        cls = RESOLVERS[language]
-        if cls not in self._built:
-            self._built[cls] = cls(self.layout)
-        return self._built[cls].resolve(path, RawImport.from_json(raw))
+        """Resolve one import as the index stores it (a RawImport's JSON and more). The
+        result is shared: read it, do not change it."""
+        key = (path, language, raw["module"], tuple(map(tuple, raw["names"])), raw["alias"],
+               raw["wildcard"], raw["level"])  # fmt: skip
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            cls = RESOLVERS[language]
+            if cls not in self._built:
+                self._built[cls] = cls(self.layout)
+            resolved = self._resolved[key] = self._built[cls].resolve(
+                path, RawImport.from_json(raw)
+            )
+        return resolved
 
 
 __all__ = [
