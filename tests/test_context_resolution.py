@@ -203,3 +203,76 @@ def test_java_parameter_named_like_a_method_elsewhere_is_not_context(context_of)
         ),
     }
     assert context_of(files, "src/com/other/Cart.java", 4) == set()
+
+
+CONSTANT_CASES = {
+    "python": (
+        {"pkg/__init__.py": "", "pkg/consts.py": "import typing\n\nLIMIT = 10\nF = typing.TypeVar('F')\n",
+         "pkg/app.py": "from .consts import F, LIMIT\n\n\ndef run(f: F) -> F:\n    return f(LIMIT)\n"},
+        "pkg/app.py", 5, {("pkg/consts.py", "LIMIT"), ("pkg/consts.py", "F")},
+    ),
+    "typescript": (
+        {"src/ky.ts": "const create = () => ({});\nconst ky = create();\nexport default ky;\n",
+         "src/app.ts": "import ky from './ky';\n\nexport function get() {\n  return ky;\n}\n"},
+        "src/app.ts", 4, {("src/ky.ts", "ky")},
+    ),
+    "rust": (
+        {"Cargo.toml": '[package]\nname = "app"\n', "src/limits.rs": "pub const MAX: u32 = 3;\n",
+         "src/lib.rs": "mod limits;\nuse crate::limits::MAX;\n\npub fn f() -> u32 {\n    MAX\n}\n"},
+        "src/lib.rs", 5, {("src/limits.rs", "MAX")},
+    ),
+    "go": (
+        {"go.mod": "module example.com/app\n", "app/limits.go": "package app\n\nconst (\n\tMax = 3\n\tMin = 1\n)\n",
+         "app/run.go": "package app\n\nfunc Run() int {\n\treturn Max\n}\n"},
+        "app/run.go", 4, {("app/limits.go", "Max")},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", sorted(CONSTANT_CASES))
+def test_top_level_named_values_are_context(context_of, language):
+    # constants, TypeVars, `const ky = …` behind a default export: defined in another
+    # file, reached by the same rules as functions and types
+    files, path, line, expected = CONSTANT_CASES[language]
+    assert context_of(files, path, line) == expected
+
+
+def test_a_constant_is_shown_whole_and_is_no_unit_of_its_own(tmp_path):
+    from repomill.code.file_index import index_file
+    from repomill.code.units import Side
+
+    source = b"LIMIT = 10\n\n\ndef f():\n    return LIMIT\n"
+    symbols = index_file("m.py", "python", source, 4096)["symbols"]
+    constant = next(s for s in symbols if s["name"] == "LIMIT")
+    assert (constant["kind"], constant["text"], constant["start_line"]) == (
+        "constant",
+        "LIMIT = 10",
+        1,
+    )
+    assert [s["name"] for s in Side(source, symbols).symbols] == ["f"]
+
+
+MODELS = (
+    "class Context:\n    def invoke(self):\n        pass\n\n\n"
+    "class Runner:\n    def start(self):\n        pass\n\n    def invoke(self):\n        pass\n"
+)
+
+
+def test_python_members_through_a_written_type(context_of):
+    # a parameter's annotation or a constructor call gives the value its type: its
+    # members are the type's; a name given two types stays unknown
+    app = (
+        "from .models import Context, Runner\n\n\n"
+        "def run(ctx: Context, other):\n"
+        "    runner = Runner()\n"
+        "    ctx.invoke()\n"
+        "    runner.start()\n"
+        "    other.invoke()\n"
+        "    both = Context()\n"
+        "    both = Runner()\n"
+        "    both.invoke()\n"
+    )
+    files = {"pkg/__init__.py": "", "pkg/models.py": MODELS, "pkg/app.py": app}
+    found = context_of(files, "pkg/app.py", 5)
+    assert {("pkg/models.py", "Context.invoke"), ("pkg/models.py", "Runner.start")} <= found
+    assert ("pkg/models.py", "Runner.invoke") not in found

@@ -16,7 +16,7 @@ from repomill.code.chunks import chunk_file
 from repomill.code.definitions import Definition, find_definitions, walk
 from repomill.code.ids import chunk_id
 from repomill.code.languages import LANGUAGES, import_query, parser
-from repomill.code.languages.base import TYPE_KINDS, LanguageSpec
+from repomill.code.languages.base import CONSTANT, TYPE_KINDS, LanguageSpec
 from repomill.code.render import FULL_TEXT_MAX_BYTES
 
 # Imports are looked for at most this deep in the tree: module level, class and function
@@ -61,20 +61,25 @@ def index_file(
     definitions = find_definitions(root, spec)
     pieces = chunk_file(source, root, definitions, max_chunk_bytes) if with_chunks else []
     every_definition = list(walk(definitions))
+    defined = {d.name for d in definitions}
+    constants = [(n, name) for n, name in spec.constants_of(root) if name not in defined]
     starts = [piece.start for piece in pieces]
     lines = line_numbers(
         source,
         starts
         + [p.end - 1 for p in pieces]
         + [d.start_byte for d in every_definition]
-        + [d.end_byte - 1 for d in every_definition],
+        + [d.end_byte - 1 for d in every_definition]
+        + [n.start_byte for n, _ in constants]
+        + [n.end_byte - 1 for n, _ in constants],
     )
 
     chunks = _chunks(path, language, source, pieces, lines, spec)
     symbols = [
         _symbol(d, path, language, source, lines, chunks, starts, spec, with_chunks)
         for d in every_definition
-    ]
+    ] + [_constant(n, name, path, language, source, lines, chunks, starts, with_chunks)
+         for n, name in constants]  # fmt: skip
     imports = _imports(language, source, root, spec)
     return {
         "path": path,
@@ -158,6 +163,23 @@ def _symbol(
         # nested type keeps its first line's indentation as its body does.
         "text": _whole_lines(source, d.start_byte, d.end_byte) if small_type and details else "",
     }
+
+
+def _constant(node, name: str, path: str, language: str, source: bytes, lines: dict[int, int],
+              chunks: list[dict[str, Any]], starts: list[int], details: bool
+              ) -> dict[str, Any]:  # fmt: skip
+    """The symbol of a top-level named value: shown whole when small, else its first line."""
+    at = bisect_right(starts, node.start_byte) - 1
+    text = _whole_lines(source, node.start_byte, node.end_byte) if details else ""
+    if len(text) > FULL_TEXT_MAX_BYTES:
+        text = text.split("\n", 1)[0] + " …"
+    return {
+        "name": name, "qualname": name, "kind": CONSTANT, "path": path, "language": language,
+        "start_line": lines[node.start_byte], "end_line": lines[node.end_byte - 1],
+        "start_byte": node.start_byte, "end_byte": node.end_byte,
+        "signature": text.split("\n", 1)[0], "docstring": "", "parent": "", "top_level": True,
+        "chunk_id": chunks[at]["chunk_id"] if at >= 0 and chunks else "", "text": text,
+    }  # fmt: skip
 
 
 def _whole_lines(source: bytes, start: int, end: int) -> str:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from itertools import accumulate
 from typing import Any
 
+from repomill.code.languages.base import CONSTANT
 from repomill.sources.git_diff import Hunk
 
 MODULE = "<module>"
@@ -53,6 +54,8 @@ class Side:
     symbols: list[dict[str, Any]]
 
     def __post_init__(self) -> None:
+        # a top-level named value is context, not a unit: its lines are the module's
+        self.symbols = [s for s in self.symbols if s["kind"] != CONSTANT]
         # each line's start: after every newline (lengths summed in C, not a Python loop)
         lengths = map(len, self.source.split(b"\n")[:-1])
         self.line_starts = [0, *accumulate(map((1).__add__, lengths))]

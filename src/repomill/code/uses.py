@@ -64,6 +64,10 @@ def code_uses(language: str, code: str) -> Uses:
     reading = _read(language, spec, textwrap.dedent(code).encode("utf-8"), 0)
     local = reading.bound | spec.keywords  # `self`, `this`
     free = {(obj, member) for obj, member in reading.members if obj.split(".")[0] not in local}
+    for obj, member in reading.members:  # `ctx.invoke` of `ctx: Context` (or `= Context()`)
+        types = reading.typed.get(obj, set())
+        if len(types) == 1 and len(kind := next(iter(types))) == 1 and kind[0] not in local:
+            free.add((kind[0], member))
     # `T::default()` of a generic T; a local (lowercase) is never the head of a path
     paths = {p for p in reading.paths if p[0] not in reading.bound or p[0][:1].islower()}
     for receiver, method in reading.calls:  # of a binding whose one type is written
@@ -115,7 +119,10 @@ def _capture(language: str, spec: LanguageSpec, captures: dict[str, list[Node]],
     pairs = zip(captures.get("typed_name", ()), captures.get("typed_type", ()), strict=True)
     for name, written in pairs:
         types = reading.typed.setdefault(node_text(name), set())
-        types.update(segments for segments, _ in spec.paths_of(written))
+        found = [segments for segments, _ in spec.paths_of(written)]
+        if not found and written.type == "identifier":  # a bare type name (Python)
+            found = [(node_text(written),)]
+        types.update(found)
     pairs = zip(captures.get("receiver", ()), captures.get("method", ()), strict=True)
     reading.calls.update((node_text(obj), node_text(method)) for obj, method in pairs)
     for node in captures.get("self", ()):

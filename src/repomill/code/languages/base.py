@@ -58,6 +58,13 @@ class LanguageSpec:
     docstring_of: Callable[[Node], str] = lambda node: ""
     # the type a top-level definition belongs to (Go methods: their receiver type)
     owner_of: Callable[[Node], str | None] = lambda node: None
+    # Top-level named values (`X = …`, `const x = …`, `const X: T = …;`): (the statement
+    # whose lines show it, its name) for each, given the tree's root. They are context
+    # (CONSTANT symbols) but neither units nor chunks of their own.
+    constants_of: Callable[[Node], list[tuple[Node, str]]] = lambda root: []
+
+
+CONSTANT = "constant"  # the kind of a `constants_of` symbol
 
 
 def words(text: str) -> frozenset[str]:

@@ -52,6 +52,21 @@ def _imports(node: Node) -> list[RawImport]:
     return result
 
 
+def _constants(root: Node) -> list[tuple[Node, str]]:
+    """Top-level `const` and `var` specs (a spec of a group shows its own lines)."""
+    found = []
+    for declaration in root.named_children:
+        if declaration.type not in ("const_declaration", "var_declaration"):
+            continue
+        specs = [c for c in declaration.named_children if c.type in ("const_spec", "var_spec")]
+        for group in (c for c in declaration.named_children if c.type == "var_spec_list"):
+            specs += [c for c in group.named_children if c.type == "var_spec"]
+        for spec in specs:
+            shown = declaration if len(specs) == 1 else spec
+            found += [(shown, node_text(name)) for name in spec.children_by_field_name("name")]
+    return found
+
+
 _USES_QUERY = """
 (parameter_declaration name: (identifier) @bound)
 (variadic_parameter_declaration name: (identifier) @bound)
@@ -90,4 +105,5 @@ GO = LanguageSpec(
     unique_names=True,
     docstring_of=lambda node: leading_comment(node, _COMMENTS),
     owner_of=receiver_type,
+    constants_of=_constants,
 )

@@ -33,6 +33,34 @@ def _value_kind(node: Node) -> str | None:
     return None
 
 
+def _constants(root: Node) -> list[tuple[Node, str]]:
+    """Top-level `const`/`let`/`var` declarators of values that are no function or class
+    (`const ky = createInstance()`), exported or not."""
+    found = []
+    for statement in root.named_children:
+        declaration = statement
+        if statement.type == "export_statement":
+            declaration = statement.child_by_field_name("declaration") or statement
+        if declaration.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        for declarator in declaration.named_children:
+            name = declarator.child_by_field_name("name")
+            if (declarator.type == "variable_declarator" and name is not None
+                    and name.type == "identifier" and _value_kind(declarator) is None
+                    and not _is_require(declarator.child_by_field_name("value"))):  # fmt: skip
+                found.append((statement, node_text(name)))
+    return found
+
+
+def _is_require(value: Node | None) -> bool:
+    """`require("x")` (an import, whose binding is no value of this file)."""
+    while value is not None and value.type in ("await_expression", "member_expression"):
+        value = value.named_children[0] if value.named_children else None
+    if value is None or value.type != "call_expression":
+        return False
+    return node_text(value.child_by_field_name("function")) in ("require", "import")
+
+
 def _field_kind(node: Node) -> str | None:
     return "method" if _value_kind(node) == "function" else None
 
@@ -206,6 +234,7 @@ def _spec(name: str, extensions: tuple[str, ...], grammar, uses_query: str) -> L
         uses_query=uses_query,
         name_of=_name,
         docstring_of=lambda node: leading_comment(node, _COMMENTS),
+        constants_of=_constants,
     )
 
 

@@ -56,6 +56,17 @@ def _imports(node: Node) -> list[RawImport]:
     return [RawImport(module, names=tuple(names), level=level, line=line)]
 
 
+def _constants(root: Node) -> list[tuple[Node, str]]:
+    """Module-level `NAME = …` and `NAME: T = …` (constants, TypeVars, aliases)."""
+    found = []
+    for statement in root.named_children:
+        inner = statement.named_children[0] if statement.type == "expression_statement" else None
+        target = inner.child_by_field_name("left") if inner is not None else None
+        if inner is not None and inner.type == "assignment" and target.type == "identifier":
+            found.append((statement, node_text(target)))
+    return found
+
+
 _USES_QUERY = """
 (parameters (identifier) @bound)
 (lambda_parameters (identifier) @bound)
@@ -76,6 +87,9 @@ _USES_QUERY = """
 (class_definition name: (identifier) @bound)
 (keyword_argument name: (identifier) @label)
 (attribute object: (_) @object attribute: (identifier) @member)
+(typed_parameter (identifier) @typed_name type: (type (identifier) @typed_type))
+(typed_default_parameter name: (identifier) @typed_name type: (type (identifier) @typed_type))
+(assignment left: (identifier) @typed_name right: (call function: (identifier) @typed_type))
 """
 
 PYTHON = LanguageSpec(
@@ -96,4 +110,5 @@ PYTHON = LanguageSpec(
     extract_imports=_imports,
     uses_query=_USES_QUERY,
     docstring_of=_docstring,
+    constants_of=_constants,
 )

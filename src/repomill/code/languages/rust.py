@@ -83,6 +83,13 @@ def _scoped(inline: list[str], path: str) -> str:
     return "::".join(["self", *module, *rest] if rest[:1] != ["super"] else rest)
 
 
+def _constants(root: Node) -> list[tuple[Node, str]]:
+    """Top-level `const` and `static` items."""
+    items = [n for n in root.named_children if n.type in ("const_item", "static_item")]
+    return [(n, node_text(n.child_by_field_name("name"))) for n in items
+            if n.child_by_field_name("name") is not None]  # fmt: skip
+
+
 RUST = LanguageSpec(
     name="rust",
     extensions=(".rs",),
@@ -117,4 +124,5 @@ RUST = LanguageSpec(
     reparse=reparse,
     name_of=_name,
     docstring_of=lambda node: leading_comment(node, _LEADING),
+    constants_of=_constants,
 )
