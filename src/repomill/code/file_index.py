@@ -142,7 +142,6 @@ def _symbol(
     spec: LanguageSpec,
     details: bool,
 ) -> dict[str, Any]:
-    at = bisect_right(starts, d.start_byte) - 1
     small_type = d.kind in TYPE_KINDS and d.end_byte - d.start_byte <= FULL_TEXT_MAX_BYTES
     return {
         "name": d.name,
@@ -158,7 +157,7 @@ def _symbol(
         "docstring": spec.docstring_of(d.node) if details else "",
         "parent": d.parent.qualname if d.parent is not None else "",
         "top_level": d.parent is None,
-        "chunk_id": chunks[at]["chunk_id"] if at >= 0 and chunks else "",
+        "chunk_id": _chunk_id_at(chunks, starts, d.start_byte),
         # The whole text of small types, which context shows in full: whole lines, so a
         # nested type keeps its first line's indentation as its body does.
         "text": _whole_lines(source, d.start_byte, d.end_byte) if small_type and details else "",
@@ -169,7 +168,6 @@ def _constant(node, name: str, path: str, language: str, source: bytes, lines: d
               chunks: list[dict[str, Any]], starts: list[int], details: bool
               ) -> dict[str, Any]:  # fmt: skip
     """The symbol of a top-level named value: shown whole when small, else its first line."""
-    at = bisect_right(starts, node.start_byte) - 1
     text = _whole_lines(source, node.start_byte, node.end_byte) if details else ""
     if len(text) > FULL_TEXT_MAX_BYTES:
         text = text.split("\n", 1)[0] + " …"
@@ -178,8 +176,14 @@ def _constant(node, name: str, path: str, language: str, source: bytes, lines: d
         "start_line": lines[node.start_byte], "end_line": lines[node.end_byte - 1],
         "start_byte": node.start_byte, "end_byte": node.end_byte,
         "signature": text.split("\n", 1)[0], "docstring": "", "parent": "", "top_level": True,
-        "chunk_id": chunks[at]["chunk_id"] if at >= 0 and chunks else "", "text": text,
+        "chunk_id": _chunk_id_at(chunks, starts, node.start_byte), "text": text,
     }  # fmt: skip
+
+
+def _chunk_id_at(chunks: list[dict[str, Any]], starts: list[int], offset: int) -> str:
+    """The id of the chunk holding byte `offset` ("" without chunks)."""
+    at = bisect_right(starts, offset) - 1
+    return chunks[at]["chunk_id"] if at >= 0 and chunks else ""
 
 
 def _whole_lines(source: bytes, start: int, end: int) -> str:

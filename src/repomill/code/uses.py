@@ -65,17 +65,23 @@ def code_uses(language: str, code: str) -> Uses:
     local = reading.bound | spec.keywords  # `self`, `this`
     free = {(obj, member) for obj, member in reading.members if obj.split(".")[0] not in local}
     for obj, member in reading.members:  # `ctx.invoke` of `ctx: Context` (or `= Context()`)
-        types = reading.typed.get(obj, set())
-        if len(types) == 1 and len(kind := next(iter(types))) == 1 and kind[0] not in local:
-            free.add((kind[0], member))
+        written = _one_type(reading, obj)
+        if written is not None and len(written) == 1 and written[0] not in local:
+            free.add((written[0], member))
     # `T::default()` of a generic T; a local (lowercase) is never the head of a path
     paths = {p for p in reading.paths if p[0] not in reading.bound or p[0][:1].islower()}
     for receiver, method in reading.calls:  # of a binding whose one type is written
-        types = reading.typed.get(receiver, set())
-        if len(types) == 1 and next(iter(types))[0] not in reading.bound:
-            paths.add((*next(iter(types)), method))
+        written = _one_type(reading, receiver)
+        if written is not None and written[0] not in reading.bound:
+            paths.add((*written, method))
     return Uses(frozenset(reading.names - local), frozenset(free), frozenset(paths),
                 frozenset(reading.macros), frozenset(reading.self_types))  # fmt: skip
+
+
+def _one_type(reading: _Reading, name: str) -> tuple[str, ...] | None:
+    """The type written for a binding, if it has exactly one."""
+    types = reading.typed.get(name, ())
+    return next(iter(types)) if len(types) == 1 else None
 
 
 def _read(language: str, spec: LanguageSpec, source: bytes, depth: int,
