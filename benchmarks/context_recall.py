@@ -553,7 +553,7 @@ def main() -> None:
         type=int,
         default=262_144,
         help="the examples' budget; the default is big enough that no item is "
-        "dropped for it, so recall is the resolver's (repomill's own: 4096)",
+        "dropped for it, so recall is the resolver's (repomill's own: 8192)",
     )
     parser.add_argument(
         "--show",

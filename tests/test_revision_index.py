@@ -58,6 +58,7 @@ def snapshot(index: RevisionIndex) -> dict:
     return {
         "files": dict(index.files),
         "names": {name: dict(paths) for name, paths in index.name_paths.items() if paths},
+        "totals": {name: count for name, count in index.name_totals.items() if count},
         "layout": (set(index.listed), dict(index.project_files), dict(index.packages)),
         "seen": {path: index.visible_from(path) for path in sorted(index.files)},
     }

@@ -91,22 +91,29 @@ def count_chat(messages: list[dict[str, str]], counter: TokenCounter) -> int:
 
 
 class CachedCounter:
-    """Remembers the counts of recent texts: context items recur across many examples."""
+    """Remembers the counts of recent texts: context items recur across many examples, and
+    a whole conversation is counted when it is fitted to the budget and again as a row."""
 
-    LONGEST = 8192  # longer texts (whole conversations) are counted, not remembered
+    LONGEST = 8192  # longer texts (whole messages) are remembered only among the latest few
 
-    def __init__(self, counter: TokenCounter, size: int = 4096) -> None:
+    def __init__(self, counter: TokenCounter, size: int = 4096, long_size: int = 16) -> None:
         self.name = counter.name
         self._counter = counter
-        self._size = size
-        self._counts: dict[str, int] = {}
+        self._sizes = (size, long_size)
+        self._counts: tuple[dict[str, int], dict[str, int]] = ({}, {})
 
     def count(self, text: str) -> int:
-        if len(text) > self.LONGEST:
-            return self._counter.count(text)
-        found = self._counts.get(text)
+        long = len(text) > self.LONGEST
+        counts = self._counts[long]
+        found = counts.get(text)
         if found is None:
-            found = self._counts[text] = self._counter.count(text)
-            if len(self._counts) > self._size:
-                del self._counts[next(iter(self._counts))]  # oldest first (insertion order)
+            found = counts[text] = self._counter.count(text)
+            if len(counts) > self._sizes[long]:
+                del counts[next(iter(counts))]  # oldest first (insertion order)
         return found
+
+
+@lru_cache(maxsize=4)
+def cached_counter(spec: str | None = None) -> CachedCounter:
+    """One remembering counter per tokenizer, shared by a run's recipe and its writer."""
+    return CachedCounter(load_tokenizer(spec))

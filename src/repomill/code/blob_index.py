@@ -39,6 +39,7 @@ def index_blob(
     max_chunk_bytes: int,
     with_chunks: bool = True,
     parser: IncrementalParser | None = None,
+    chunk_references: bool = True,
 ) -> dict[str, Any] | None:
     """`index_file` for a file the code index would index, else None (same skip rules).
     `parser` parses successive versions of a file incrementally."""
@@ -46,7 +47,7 @@ def index_blob(
     if language is None or blob_skip_reason(path, data, max_file_bytes) is not None:
         return None
     tree = parser.parse(path, language, data) if parser is not None else None
-    return index_file(path, language, data, max_chunk_bytes, with_chunks, tree)
+    return index_file(path, language, data, max_chunk_bytes, with_chunks, tree, chunk_references)
 
 
 def blob_facts(

@@ -50,11 +50,13 @@ def index_file(
     max_chunk_bytes: int,
     with_chunks: bool = True,
     tree: Tree | None = None,
+    chunk_references: bool = True,
 ) -> dict[str, Any]:
     """Chunks, symbols and imports of one file. Without chunks (for the history walk and
     the commit miner, which need only where definitions are and the imports) symbols
     carry no `chunk_id`, signature, docstring or text. `tree` is the
-    file already parsed (incrementally, say)."""
+    file already parsed (incrementally, say). Without `chunk_references` chunks list no
+    references (the history walk's symbol tables need only their ids)."""
     spec = LANGUAGES[language]
     tree = tree or parser(language).parse(source)
     root = tree.root_node
@@ -74,7 +76,7 @@ def index_file(
         + [n.end_byte - 1 for n, _ in constants],
     )
 
-    chunks = _chunks(path, language, source, pieces, lines, spec)
+    chunks = _chunks(path, language, source, pieces, lines, spec, chunk_references)
     symbols = [
         _symbol(d, path, language, source, lines, chunks, starts, spec, with_chunks)
         for d in every_definition
@@ -91,7 +93,8 @@ def index_file(
     }
 
 
-def _chunks(path, language, source, pieces, lines, spec) -> list[dict[str, Any]]:
+def _chunks(path, language, source, pieces, lines, spec, with_references
+            ) -> list[dict[str, Any]]:  # fmt: skip
     """The chunk records of a file's pieces; equal texts of one symbol get ordinals."""
     chunks = []
     seen: Counter[tuple[str, str]] = Counter()
@@ -113,7 +116,7 @@ def _chunks(path, language, source, pieces, lines, spec) -> list[dict[str, Any]]
                 "start_byte": piece.start,
                 "end_byte": piece.end,
                 "text": text,
-                "references": references(text, spec.keywords),
+                "references": references(text, spec.keywords) if with_references else [],
             }
         )
     return chunks

@@ -135,21 +135,25 @@ class RevisionIndex:
         self.commit = commit
 
     def _remove(self, path: str, replaced: bool = False) -> None:
-        """Take `path` out; `replaced`: a new version of it is added right after, so the
-        layout (which paths exist) stays and with it the resolver and what files see."""
+        """Take `path` out; `replaced`: a new version of it is added right after, which
+        swaps its facts in (`_add`), so the layout (which paths exist) stays and with it
+        the resolver and what files see."""
         self.moves += 1
-        if path in self.files:
-            for name in self.facts.pop(path).names:
-                self._count_name(name, path, -1)
-            del self.files[path]
-            self._visibility.pop(path, None)
         if replaced:
             return
+        self._unindex(path)
         if path in self.listed or path in self.project_files or path in self.packages:
             self.listed.discard(path)
             self.project_files.pop(path, None)
             self.packages.pop(path, None)
             self._resolver = None
+
+    def _unindex(self, path: str) -> None:
+        if path in self.files:
+            for name in self.facts.pop(path).names:
+                self._count_name(name, path, -1)
+            del self.files[path]
+            self._visibility.pop(path, None)
 
     def _add(self, path: str, blob: str, hints: dict[str, FileFacts]) -> None:
         language = language_for_path(path)
@@ -171,7 +175,9 @@ class RevisionIndex:
         facts = self._facts(path, blob, hints)
         if facts is not None:
             self._add_indexed(path, blob, language, facts)
-        elif self.packages.pop(path, None) is not None:  # its new version is not indexable
+            return
+        self._unindex(path)  # its new version is not indexable
+        if self.packages.pop(path, None) is not None:
             self._resolver = None
 
     def remember(self, hints: dict[str, FileFacts]) -> None:
@@ -208,10 +214,17 @@ class RevisionIndex:
             return None
 
     def _add_indexed(self, path: str, blob: str, language: str, facts: FileFacts) -> None:
+        """Index `path` with `facts`, in place of the version indexed now if there is one
+        (only the names that changed are counted again: most edits keep them all)."""
         self.files[path] = (blob, language)
+        before = self.facts.get(path)
         self.facts[path] = facts
-        for name in facts.names:
-            self._count_name(name, path, +1)
+        if before is None or before.names != facts.names:
+            steps = Counter(facts.names)
+            steps.subtract(Counter(before.names) if before else Counter())
+            for name, step in steps.items():
+                if step:
+                    self._count_name(name, path, step)
         package = next((r["module"] for r in facts.imports if r["alias"] == "package"), None)
         if self.packages.get(path) != package:
             if package is None:
@@ -246,8 +259,8 @@ class RevisionIndex:
             return table
         obj = self._blob(blob)
         indexed = None if obj is None else index_blob(path, obj.data, self.max_file_bytes,
-                                                      self.max_chunk_bytes, True,
-                                                      self._parser)  # fmt: skip
+                                                      self.max_chunk_bytes, True, self._parser,
+                                                      chunk_references=False)  # fmt: skip
         return self._remember(blob, SymbolTable(indexed["symbols"] if indexed else []))
 
     # -- the SymbolLookup protocol of code/context.py ----------------------------------

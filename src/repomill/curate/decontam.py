@@ -26,6 +26,7 @@ class Benchmark:
     ngrams: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     sizes: list[int] = field(default_factory=list)
     short: list[tuple[int, str]] = field(default_factory=list)
+    vocabulary: set[str] = field(default_factory=set)  # every token of those n-grams
 
     def __post_init__(self) -> None:
         for index, text in enumerate(self.problems):
@@ -37,11 +38,12 @@ class Benchmark:
                 continue
             for gram in grams:
                 self.ngrams.setdefault(gram, []).append(index)
+                self.vocabulary.update(gram)
 
     def hits(self, text: str) -> list[int]:
         """The problems a sample's text is contaminated by."""
         shared: dict[int, int] = {}
-        for gram in _ngrams(code_tokens(text)):
+        for gram in _ngrams(code_tokens(text), self.vocabulary):
             for index in self.ngrams.get(gram, ()):
                 shared[index] = shared.get(index, 0) + 1
         found = [i for i, n in shared.items() if n >= max(1, MIN_OVERLAP * self.sizes[i])]
@@ -51,8 +53,17 @@ class Benchmark:
         return sorted(set(found))
 
 
-def _ngrams(tokens: list[str]) -> set[tuple[str, ...]]:
-    return {tuple(tokens[i : i + NGRAM]) for i in range(len(tokens) - NGRAM + 1)}
+def _ngrams(tokens: list[str], vocabulary: set[str] | None = None) -> set[tuple[str, ...]]:
+    """The n-grams of `tokens`; with a vocabulary, only those made of its tokens (no other
+    can be a benchmark's), found by runs of vocabulary tokens: most code has few."""
+    if vocabulary is None:
+        return {tuple(tokens[i : i + NGRAM]) for i in range(len(tokens) - NGRAM + 1)}
+    grams, run = set(), 0
+    for end, token in enumerate(tokens, 1):
+        run = run + 1 if token in vocabulary else 0
+        if run >= NGRAM:
+            grams.add(tuple(tokens[end - NGRAM : end]))
+    return grams
 
 
 def humaneval() -> Benchmark:

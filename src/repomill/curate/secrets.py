@@ -11,13 +11,16 @@ from collections import Counter
 from functools import cache, lru_cache
 from typing import Any
 
-# Lines worth handing to the plugins: a cheap test that skips most code.
-_SUSPECT = re.compile(
-    r"key|secret|token|passw|pwd|auth|cred|private|bearer|://|AKIA|ghp_|gho_|github_pat|xox"
-    r"|sk_live|sk-|SG\.|npm_|pypi-|eyJ"
-    r"|[\"'`][A-Za-z0-9+/=_\-]{16,}[\"'`]|[=:]\s*[A-Za-z0-9+/=_\-]{20,}",  # long literals
-    re.IGNORECASE,
+# Lines worth handing to the plugins: a cheap test that skips most code. Keywords are
+# matched in lower case (re.IGNORECASE over alternatives is ~10x slower); long literals are
+# found by a quick pattern first, then checked by the exact one.
+_KEYWORDS = re.compile(
+    r"key|secret|token|passw|pwd|auth|cred|private|bearer|://|akia|ghp_|gho_|github_pat|xox"
+    r"|sk_live|sk-|sg\.|npm_|pypi-|eyj"
 )
+_KEYWORDS_ANY_CASE = re.compile(_KEYWORDS.pattern, re.IGNORECASE)
+_LITERAL_START = re.compile(r"[\"'`=:]\s*[A-Za-z0-9+/=_\-]{16,}")
+_LONG_LITERAL = re.compile(r"[\"'`][A-Za-z0-9+/=_\-]{16,}[\"'`]|[=:]\s*[A-Za-z0-9+/=_\-]{20,}")
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.]")
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN[A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z ]*PRIVATE KEY-----"
@@ -65,15 +68,23 @@ def _expand(line: str, value: str) -> list[str]:
 
 
 def _suspect_lines(text: str) -> list[str]:
-    """The lines a cheap pattern flags, found in one pass over the whole text."""
+    """The lines a cheap pattern flags (each with the next lines a match runs into)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        spans = [(m.start(), m.end()) for m in _KEYWORDS.finditer(lowered)]
+    else:  # a few characters lower to two, which would shift positions
+        spans = [(m.start(), m.end()) for m in _KEYWORDS_ANY_CASE.finditer(text)]
+    for candidate in _LITERAL_START.finditer(text):
+        if match := _LONG_LITERAL.match(text, candidate.start()):
+            spans.append((match.start(), match.end()))
     lines, last_end = [], -1
-    for match in _SUSPECT.finditer(text):
-        if match.start() <= last_end:
+    for start, end in sorted(spans):
+        if start <= last_end:
             continue  # this line is taken already
-        start = text.rfind("\n", 0, match.start()) + 1
-        end = text.find("\n", match.end())
-        last_end = len(text) if end < 0 else end
-        lines.append(text[start:last_end])
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        last_end = len(text) if line_end < 0 else line_end
+        lines.append(text[line_start:last_end])
     return lines
 
 

@@ -29,7 +29,7 @@ from repomill.llm.factory import LLMConfig
 from repomill.recipes.base import Recipe, RecipeContext, config_section
 from repomill.sources.entries import SourceSpec
 from repomill.sources.files import source_name
-from repomill.tokens import CachedCounter, load_tokenizer
+from repomill.tokens import cached_counter
 
 
 def run_recipe(recipe: Recipe, source: SourceSpec, settings: Any, index: IndexConfig,
@@ -67,7 +67,7 @@ class _Finish:
         self.dedup = Deduplicator(ctx.curate.near_threshold) if dedup else None
         self.writer = DatasetWriter(ctx.out, schema, ctx.settings.format)
         self.dataset = ctx.out / DATASET_DIR  # what a user uploads: card, data/, dataset_info
-        self.counter = CachedCounter(load_tokenizer(ctx.settings.tokenizer))
+        self.counter = cached_counter(ctx.settings.tokenizer)
         self.rejected: list[Row] = []
         self.built = 0
         self.longest = self.longest_prompt = 0  # tokens of the longest row, and prompt

@@ -26,7 +26,7 @@ from repomill.recipes.commits.walk import HistoryWalk, chain_order
 from repomill.sources.files import source_name
 from repomill.sources.git_history import CommitMeta, list_commits, parse_date
 from repomill.sources.git_tree import MISSING_OBJECT
-from repomill.tokens import CachedCounter, load_tokenizer
+from repomill.tokens import cached_counter
 
 UNIT = pa.struct(
     [("path", pa.string()), ("old_path", pa.string()), ("symbol", pa.string()),
@@ -128,7 +128,7 @@ def _listed(ctx: RecipeContext) -> list[CommitMeta]:
 def _examples(ctx, stage, shards, walk, mining, examples) -> Iterator[Sample | Rejected]:
     """Mined commits in walk order, each turned into its examples at its parent."""
     config = ctx.settings
-    counter = CachedCounter(load_tokenizer(config.tokenizer))
+    counter = cached_counter(config.tokenizer)
     settings = ExampleSettings(source_name(ctx.source), config.target, config.max_tokens,
                                config.per_unit)  # fmt: skip
     unsafe_paths = 0  # tree paths left out of commits that were mined (is_safe_path)
