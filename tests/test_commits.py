@@ -328,6 +328,31 @@ def test_jsonl_format_and_rerun_is_identical(tmp_path):
     assert manifest["stages"]["mine_commits"]["shards_cached"] == 1
 
 
+def test_a_rerun_with_another_budget_and_target_reads_context_from_the_cache(history, tmp_path,
+                                                                          capsys):  # fmt: skip
+    """Context depends on the commit, not on the budget or the target: a re-run with other
+    ones computes none (the index never moves) and writes a fresh build's rows; a damaged
+    cache is set aside and computed again."""
+    repo, _ = history
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    first = build(repo, out, validation=0, test=0)
+    assert first["counts"]["contexts"]["cached"] == 0
+    assert first["counts"]["contexts"]["computed"] >= 4
+    other = {"validation": 0, "test": 0, "target": "udiff", "max_tokens": 1024}
+    again = build(repo, out, **other)
+    assert again["counts"]["contexts"]["computed"] == 0
+    assert again["counts"]["contexts"]["cached"] >= 1
+    assert again["counts"]["index_tree_diffs"] == again["counts"]["index_file_changes_applied"] == 0
+    build(repo, fresh, **other)
+    assert rows(out, "train") == rows(fresh, "train")
+    (out / ".cache" / "context.sqlite").write_bytes(b"not a database")
+    capsys.readouterr()
+    third = build(repo, out, **other)
+    assert "context cache" in capsys.readouterr().err
+    assert third["counts"]["contexts"]["cached"] == 0
+    assert rows(out, "train") == rows(fresh, "train")
+
+
 def test_shallow_clone_and_limits(tmp_path):
     origin = tmp_path / "origin"
     make_repo(origin, {"a.py": "def a():\n    return 0\n"})

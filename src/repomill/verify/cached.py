@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -23,14 +22,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from repomill.engine.keys import canonical_json, stable_hash
-from repomill.errors import warn
+from repomill.engine.store import TextStore
 from repomill.verify import sandbox, seccomp, tools
 from repomill.verify.runners import RUNNER_VERSION, RUNNERS
 from repomill.verify.sandbox import Limits
 from repomill.verify.verdict import Verdict, verify_response
 
-_COLUMNS = ["key", "verdict", "digest"]
-_CHUNK = 500  # keys per SELECT (SQLite's limit on parameters is 999 in old versions)
 # First words of the errors the sandbox's own tools print when they cannot start a run.
 _TROUBLE = ("bwrap: ", "prlimit: ", "setpriv: ", "sh: ", "/bin/sh: ", "/usr/bin/sh: ")
 
@@ -147,108 +144,31 @@ def _node_packages() -> dict[str, Any]:
 
 
 class VerdictCache:
-    """Verdicts by key in one SQLite table; each row carries a digest of its key and text,
-    so a row damaged on disk reads as missing. Not shared between threads."""
+    """Verdicts by key in a `TextStore`; not shared between threads."""
 
     def __init__(self, path: Path | None):
         """`path` None keeps nothing (every job is verified)."""
         self.path = path
-        self._db: sqlite3.Connection | None = None
-        self._damaged_rows = 0
-        if path is not None:
-            self._guard(self._open, None)
+        self._store = TextStore(path, "verdicts", "verification cache", "verifying",
+                                column="verdict")  # fmt: skip
 
     def get_many(self, keys: list[str]) -> dict[str, Verdict]:
-        found: dict[str, Verdict] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start : start + _CHUNK]
-            rows = self._guard(lambda c=chunk: self._select(c), [])
-            for key, text, digest in rows:
-                verdict = _decode(key, text, digest)
-                if verdict is None:
-                    self._damaged_rows += 1
-                else:
-                    found[key] = verdict
-        if self._damaged_rows:
-            warn(f"verification cache {self.path}: {self._damaged_rows} damaged entries "
-                 "ignored and verified again")  # fmt: skip
+        found = {}
+        for key, text in self._store.get_many(keys).items():
+            verdict = _decode(text)
+            if verdict is not None:
+                found[key] = verdict
         return found
 
     def put(self, key: str, verdict: Verdict) -> None:
-        text = json.dumps(verdict.to_json(), ensure_ascii=False, separators=(",", ":"))
-        self._guard(lambda: self._insert(key, text), None)
+        self._store.put(key, json.dumps(verdict.to_json(), ensure_ascii=False,
+                                        separators=(",", ":")))  # fmt: skip
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
-    def _open(self) -> None:
-        assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS verdicts "
-                "(key TEXT PRIMARY KEY, verdict TEXT NOT NULL, digest TEXT NOT NULL)"
-            )
-            columns = [row[1] for row in db.execute("PRAGMA table_info(verdicts)")]
-            if columns != _COLUMNS:  # a file of another program, or of another version
-                raise sqlite3.DatabaseError(f"unexpected columns {columns}")
-        except BaseException:
-            db.close()
-            raise
-        self._db = db
-
-    def _select(self, keys: list[str]) -> list[tuple[str, str, str]]:
-        if self._db is None:
-            return []
-        marks = ",".join("?" * len(keys))
-        query = f"SELECT key, verdict, digest FROM verdicts WHERE key IN ({marks})"
-        return self._db.execute(query, keys).fetchall()
-
-    def _insert(self, key: str, text: str) -> None:
-        if self._db is not None:
-            self._db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)",
-                             (key, text, stable_hash(key, text)))  # fmt: skip
-
-    def _guard(self, action: Callable[[], Any], fallback: Any) -> Any:
-        """Run `action`; on a database error, start a damaged file again (once) or stop
-        using an unusable one, warn, and answer `fallback`."""
-        try:
-            return action()
-        except sqlite3.OperationalError as error:  # locked, unreadable, read-only, I/O
-            self.close()
-            warn(f"verification cache {self.path} cannot be used ({error}): verifying "
-                 "without it")  # fmt: skip
-        except sqlite3.DatabaseError as error:  # not a database, malformed, not ours
-            self.close()
-            self._start_again(error)
-        return fallback
-
-    def _start_again(self, error: sqlite3.DatabaseError) -> None:
-        assert self.path is not None
-        aside = self.path.with_name(self.path.name + ".damaged")
-        try:
-            os.replace(self.path, aside)
-            for suffix in ("-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            self._open()
-        except (OSError, sqlite3.Error) as again:
-            self.close()
-            warn(f"verification cache {self.path} is damaged ({error}) and cannot be "
-                 f"replaced ({again}): verifying without it")  # fmt: skip
-            return
-        warn(f"verification cache {self.path} is damaged ({error}): moved to {aside.name}, "
-             "verifying again")  # fmt: skip
+        self._store.close()
 
 
-def _decode(key: str, text: Any, digest: Any) -> Verdict | None:
-    if not isinstance(text, str) or digest != stable_hash(key, text):
-        return None
+def _decode(text: str) -> Verdict | None:
     try:
         return Verdict.from_json(json.loads(text))
     except ValueError:  # json's errors included

@@ -43,6 +43,19 @@ class ExampleSettings:
 
 
 @dataclass
+class GroupContext:
+    """What the index at the parent gives one example: ranked context items, and the import
+    block of each changed file."""
+
+    items: list[ContextItem]
+    imports: dict[str, str]
+
+
+# The context of one example's units (its group key, the units), from the index at the parent.
+ContextOf = Callable[[str, list[dict[str, Any]]], GroupContext]
+
+
+@dataclass
 class Draft:
     """One example's parts before rendering; the budget loop removes parts from it."""
 
@@ -56,13 +69,13 @@ class Draft:
 
 def build_examples(
     commit: MinedCommit,
-    index_at_parent: Callable[[], SymbolLookup],
+    context_of: ContextOf,
     counter: TokenCounter,
     settings: ExampleSettings,
 ) -> tuple[list[Sample], list[Rejected]]:
-    """(examples, rejections) for one mined commit. The index (at the commit's parent) is
-    asked for only when an example can fit the budget at all: the barest prompt is
-    measured first, so oversized commits cost no context lookups."""
+    """(examples, rejections) for one mined commit. Context is asked for only when an
+    example can fit the budget at all: the barest prompt is measured first, so oversized
+    commits cost no context lookups."""
     groups = [[u] for u in commit.units] if settings.per_unit else [commit.units]
     examples, rejected = [], []
     for units in groups:
@@ -71,9 +84,8 @@ def build_examples(
         bare = Draft(units, [], {}, set(range(1, len(units))))
         messages, tokens = _fit(bare, commit.message, counter, settings)
         if messages is not None:
-            index = index_at_parent()
-            draft = Draft(units, _context(index, units, _new_imports(commit)),
-                          _imports(index, units), set())  # fmt: skip
+            found = context_of(key, units)
+            draft = Draft(units, found.items, found.imports, set())
             messages, tokens = _fit(draft, commit.message, counter, settings)
         if messages is None:
             rejected.append(rejection(commit, "over_token_budget", "examples", sample_id,
@@ -88,6 +100,12 @@ def rejection(commit: MinedCommit, reason: str, stage: str, sample_id: str | Non
     meta = {"message": commit.message, "time": commit.time, **(detail or {})}
     sample_id = sample_id or stable_hash("commits", commit.sha)
     return Rejected(sample_id, "commits", commit.sha, reason, stage, meta)
+
+
+def group_context(index: SymbolLookup, commit: MinedCommit, units: list[dict[str, Any]]
+                  ) -> GroupContext:  # fmt: skip
+    """The context of `units` (of `commit`) from `index`, standing at the commit's parent."""
+    return GroupContext(_context(index, units, _new_imports(commit)), _imports(index, units))
 
 
 def _new_imports(commit: MinedCommit) -> dict[str, list[dict[str, Any]]]:

@@ -17,6 +17,7 @@ from repomill.errors import UserError, warn
 from repomill.export.card import bullet_counts
 from repomill.export.records import Rejected, Sample
 from repomill.recipes.base import RecipeContext
+from repomill.recipes.commits.context_cache import ContextCache
 from repomill.recipes.commits.examples import ExampleSettings, build_examples, rejection
 from repomill.recipes.commits.instructions import InstructionWriter
 from repomill.recipes.commits.mine import MineCommitsStage
@@ -83,10 +84,9 @@ class CommitsRecipe:
         if walk.index_run is not None:
             ctx.manifest.add(walk.index_run)
         passed = mining.records_out - sum(mining.skipped.values())
-        ctx.funnel += [
-            ["passed the commit filters", passed],
-            ["examples built", examples.records_out],
-        ]
+        ctx.funnel.append(
+            ["passed the commit filters", passed]
+        )  # then run_recipe's "samples built"
         ctx.counts.update({
             "index_file_changes_applied": walk.index.moves,
             "index_tree_diffs": walk.index.tree_diffs,
@@ -133,6 +133,7 @@ def _examples(ctx, stage, shards, walk, mining, examples) -> Iterator[Sample | R
                                config.per_unit)  # fmt: skip
     unsafe_paths = 0  # tree paths left out of commits that were mined (is_safe_path)
     writer = InstructionWriter(ctx, settings.repo)
+    contexts = ContextCache(ctx.out / ".cache" / "context.sqlite", stage)
     try:
         for result in iter_stage(stage, shards, ctx.executor, ShardCache(ctx.out / ".cache"),
                                  mining, ctx.show_progress):  # fmt: skip
@@ -147,7 +148,8 @@ def _examples(ctx, stage, shards, walk, mining, examples) -> Iterator[Sample | R
                 with examples.timed():
                     examples.items_in += 1
                     at_parent = functools.partial(walk.at, mined.parent)
-                    built, rejected = build_examples(mined, at_parent, counter, settings)
+                    context_of = functools.partial(contexts.of, mined, index_at_parent=at_parent)
+                    built, rejected = build_examples(mined, context_of, counter, settings)
                     examples.records_out += len(built)
                     examples.skipped.update(r.reason for r in rejected)
                     walk.passed(mined)
@@ -157,7 +159,9 @@ def _examples(ctx, stage, shards, walk, mining, examples) -> Iterator[Sample | R
                 yield from rejected
     finally:
         writer.close()
+        contexts.close()
     ctx.counts["unsafe_paths_skipped"] = unsafe_paths
+    ctx.counts["contexts"] = {"cached": contexts.hits, "computed": contexts.computed}
     if writer.asked:
         ctx.counts["instructions_written"] = {"asked": writer.asked, "written": writer.written}
 
