@@ -60,7 +60,10 @@ class PeakRss:
         self._thread.join()
 
 
-def time_recipe(repo: str, max_commits: int, workers: int | None) -> dict:
+def time_recipe(repo: str, max_commits: int, workers: int | None, out: str | None = None,
+                max_tokens: int | None = None) -> dict:  # fmt: skip
+    """One build, in `out` (default: a fresh temporary folder) with `max_tokens` (default:
+    the recipe's)."""
     from repomill.code.settings import IndexConfig
     from repomill.curate.settings import CurateConfig
     from repomill.recipes.commits.settings import CommitsConfig
@@ -68,16 +71,17 @@ def time_recipe(repo: str, max_commits: int, workers: int | None) -> dict:
     from repomill.recipes.run import run_recipe
     from repomill.sources import open_source
 
-    with tempfile.TemporaryDirectory() as out, PeakRss() as rss:
+    budget = {} if max_tokens is None else {"max_tokens": max_tokens}
+    with tempfile.TemporaryDirectory() as scratch, PeakRss() as rss:
         started = time.perf_counter()
         manifest = run_recipe(
             RECIPES["commits"],
             open_source(repo),
-            CommitsConfig(max_commits=max_commits),
+            CommitsConfig(max_commits=max_commits, **budget),
             IndexConfig(workers=workers),
             CurateConfig(),
             None,
-            __import__("pathlib").Path(out),
+            __import__("pathlib").Path(out or scratch),
             show_progress=False,
         ).to_json()
         seconds = time.perf_counter() - started
@@ -92,6 +96,7 @@ def time_recipe(repo: str, max_commits: int, workers: int | None) -> dict:
         "peak_rss_mib_parent": round(own / 1024, 1),
         "peak_rss_mib_all_processes": round(rss.peak / 2**20, 1),
         "tree_diffs": counts["index_tree_diffs"],
+        "contexts": counts["contexts"],
         "rejected": counts["rejected"],
     }
 

@@ -69,6 +69,24 @@ def test_a_few_steps_lower_the_validation_loss_and_the_adapter_reloads(dataset, 
     assert "| adapter | 2 |" in table and (tmp_path / "eval" / "eval.png").is_file()
 
 
+def test_the_seed_fixes_the_adapter_and_another_seed_changes_it(dataset, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from repomill.llm.embedded import DEFAULT_MODEL
+    from repomill.train.run import train
+
+    def adapter(seed: int, name: str) -> dict:
+        config = TrainConfig(max_steps=1, batch_size=2, rank=4, eval_steps=1, seed=seed)
+        train(dataset, DEFAULT_MODEL, config, tmp_path / name, show=lambda _: None)
+        return load_file(tmp_path / name / "adapter" / "adapter_model.safetensors")
+
+    first, again, other = adapter(0, "first"), adapter(0, "again"), adapter(1, "other")
+    assert first.keys() == again.keys() and any("lora_A" in name for name in first)
+    assert all(torch.equal(first[name], again[name]) for name in first)
+    assert any(not torch.equal(first[name], other[name]) for name in first if "lora_A" in name)
+
+
 def test_the_prompt_completion_columns_train_in_trl_as_they_are(dataset, tmp_path):
     datasets = pytest.importorskip("datasets")
     trl = pytest.importorskip("trl")
