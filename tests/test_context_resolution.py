@@ -15,14 +15,18 @@ from .conftest import make_repo
 
 @pytest.fixture
 def context_of(tmp_path):
-    """context_of(files, path, line) -> {(path, symbol)} of the unit at path:line."""
+    """context_of(files, path, line) -> {(path, symbol)} of the unit at path:line (with
+    `lines`: [(path, symbol, start_line)] in rank order)."""
 
-    def build(files: dict[str, str], path: str, line: int) -> set[tuple[str, str]]:
+    def build(files: dict[str, str], path: str, line: int, lines: bool = False):
         repo = make_repo(tmp_path / f"repo{len(list(tmp_path.iterdir()))}", files)
         index = build_index(open_source(repo), IndexConfig(workers=1), None,
                             show_progress=False).index  # fmt: skip
         chunk = index.chunk_at(path, line)
-        return {(item.path, item.symbol) for item in candidates(index, path, chunk["text"])}
+        items = candidates(index, path, chunk["text"])
+        if lines:
+            return [(item.path, item.symbol, item.start_line) for item in items]
+        return {(item.path, item.symbol) for item in items}
 
     return build
 
@@ -276,3 +280,33 @@ def test_python_members_through_a_written_type(context_of):
     found = context_of(files, "pkg/app.py", 5)
     assert {("pkg/models.py", "Context.invoke"), ("pkg/models.py", "Runner.start")} <= found
     assert ("pkg/models.py", "Runner.invoke") not in found
+
+
+OVERLOADED = """from typing import overload
+
+
+@overload
+def parse(x: int) -> int: ...
+@overload
+def parse(x: str) -> str: ...
+def parse(x):
+    return x
+
+
+class Reader:
+    @overload
+    def read(self, n: int) -> bytes: ...
+    @overload
+    def read(self, n: None) -> str: ...
+    def read(self, n):
+        return n
+"""
+
+
+def test_python_overload_stubs_give_way_to_the_implementation(context_of):
+    app = ("from .lib import Reader, parse\n\n\n"
+           "def run(reader: Reader):\n    return parse(reader.read(1))\n")  # fmt: skip
+    files = {"pkg/__init__.py": "", "pkg/lib.py": OVERLOADED, "pkg/app.py": app}
+    found = context_of(files, "pkg/app.py", 5, lines=True)
+    assert sorted(found) == [("pkg/lib.py", "Reader", 12), ("pkg/lib.py", "Reader.read", 17),
+                             ("pkg/lib.py", "parse", 8)]  # fmt: skip

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from repomill.code.file_index import IDENTIFIER
 from repomill.code.languages import LANGUAGES, language_for_path
 from repomill.code.languages.base import TYPE_KINDS, LanguageSpec
-from repomill.code.paths import RustPaths, exported
+from repomill.code.paths import RustPaths, exported, meant
 from repomill.code.render import render_symbol
 from repomill.code.repo_index import Visibility
 from repomill.code.resolve import EXPORT
@@ -154,9 +154,9 @@ def _resolve_member(index: SymbolLookup, path: str, obj: str, member: str, seen,
         return
     for owner, how in _resolve_name(index, path, obj, seen, spec):
         if owner["kind"] in TYPE_KINDS:
-            for symbol in index.members_of(owner["path"], owner["qualname"]):
-                if symbol["name"] == member:
-                    yield symbol, how
+            named = [s for s in index.members_of(owner["path"], owner["qualname"])
+                     if s["name"] == member]  # fmt: skip
+            yield from ((symbol, how) for symbol in meant(owner["path"], named))
 
 
 def _item(index: SymbolLookup, symbol: dict, how: int, uses: int) -> ContextItem:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from repomill.code.languages import LANGUAGES, language_for_path
 from repomill.code.languages.base import TYPE_KINDS
 from repomill.code.resolve.base import RawImport
 
@@ -27,7 +28,8 @@ def exported(index: SymbolLookup, path: str, name: str, follow: bool, hops: int 
     definition. `name` may be a path inside the file ("inline_mod::Type", "Type::m")."""
     if SEPARATOR in name:
         return walk(index, path, name.split(SEPARATOR), hops)
-    own = [s for s in index.defined_in(path, name) if s["top_level"] and s["kind"] != "impl"]
+    own = meant(path, [s for s in index.defined_in(path, name)
+                       if s["top_level"] and s["kind"] != "impl"])  # fmt: skip
     seen = index.visible_from(path) if follow and not own and hops < MAX_HOPS else None
     if seen is None:
         return own
@@ -36,6 +38,17 @@ def exported(index: SymbolLookup, path: str, name: str, follow: bool, hops: int 
     pairs = seen.named.get(name) or [(target, name) for target in seen.modules]
     return [s for target, original in pairs
             for s in exported(index, target, original, follow, hops + 1)]  # fmt: skip
+
+
+def meant(path: str, definitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Of the definitions of one name in one scope of the file at `path`, those the name
+    means: the last only where a later definition replaces an earlier (Python)."""
+    if len(definitions) < 2:
+        return definitions
+    language = language_for_path(path)
+    if language is None or not LANGUAGES[language].last_definition_wins:
+        return definitions
+    return [max(definitions, key=lambda s: s["start_line"])]
 
 
 def walk(index: SymbolLookup, path: str, segments: list[str], hops: int = 0

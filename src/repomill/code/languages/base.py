@@ -54,6 +54,10 @@ class LanguageSpec:
     # same package), so one defined in just one other file is taken to be that one. False
     # where only imports bring names in; then re-exports are followed.
     unique_names: bool = False
+    # True where a later definition of a name replaces an earlier one in the same scope
+    # (Python: `@overload` stubs before the implementation, redefinitions): the name means
+    # the last one only.
+    last_definition_wins: bool = False
     name_of: Callable[[Node], str | None] = lambda node: _field_text(node, "name")
     docstring_of: Callable[[Node], str] = lambda node: ""
     # the type a top-level definition belongs to (Go methods: their receiver type)

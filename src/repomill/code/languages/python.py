@@ -97,6 +97,7 @@ PYTHON = LanguageSpec(
     extensions=(".py", ".pyi"),
     grammar=tree_sitter_python.language,
     kinds={"function_definition": "function", "class_definition": "class"},
+    last_definition_wins=True,
     wrappers=frozenset({"decorated_definition"}),
     containers={"class_definition": "body"},
     leading=frozenset({"comment"}),

@@ -24,8 +24,9 @@ from repomill.recipes.commits.mined import MinedCommit
 
 # Bump whenever context selection (code/context.py, code/uses.py, the resolvers, the
 # revision index) gives another result for the same commit; the index's and the miner's
-# own versions are part of the key already.
-CONTEXT_VERSION = 1
+# own versions are part of the key already. 2: a Python name means its last definition
+# in a scope (no `@overload` stubs).
+CONTEXT_VERSION = 2
 
 
 class ContextCache:
