@@ -310,3 +310,35 @@ def test_python_overload_stubs_give_way_to_the_implementation(context_of):
     found = context_of(files, "pkg/app.py", 5, lines=True)
     assert sorted(found) == [("pkg/lib.py", "Reader", 12), ("pkg/lib.py", "Reader.read", 17),
                              ("pkg/lib.py", "parse", 8)]  # fmt: skip
+
+
+CONFTEST = "import pytest\n\n\n@pytest.fixture\ndef runner():\n    return 1\n\n\n" \
+    "@pytest.fixture\ndef db(runner):\n    return runner\n"
+
+
+@pytest.mark.parametrize("local, expected", [
+    ("", {("tests/conftest.py", "runner"), ("tests/conftest.py", "db")}),
+    # the test file's own fixture overrides conftest's; a nearer conftest.py wins
+    ("@pytest.fixture\ndef runner():\n    return 2\n\n\n",
+     {("tests/conftest.py", "db")}),
+])  # fmt: skip
+def test_python_fixtures_a_test_takes_come_from_the_nearest_conftest(context_of, local,
+                                                                    expected):  # fmt: skip
+    test = (f"import pytest\n\n\n{local}def test_it(runner, db, tmp_path):\n"
+            "    assert runner == db\n")  # fmt: skip
+    files = {"conftest.py": CONFTEST.replace("db", "other"), "tests/conftest.py": CONFTEST,
+             "tests/unit/test_a.py": test, "helpers.py": "def runner():\n    pass\n"}  # fmt: skip
+    line = test.count("\n") - 1
+    assert context_of(files, "tests/unit/test_a.py", line) == expected
+
+
+def test_python_a_function_s_parameters_are_not_fixtures(context_of):
+    code = "def run(runner):\n    return runner\n"
+    files = {"conftest.py": CONFTEST, "app.py": code}
+    assert context_of(files, "app.py", 2) == set()
+
+
+def test_python_import_of_a_submodule_binds_its_package(context_of):
+    files = {"pkg/__init__.py": "from .util import fmt\n", "pkg/util.py": UTIL,
+             "app.py": "import pkg.util\n\n\ndef run(x):\n    return pkg.fmt(x)\n"}  # fmt: skip
+    assert context_of(files, "app.py", 5) == {("pkg/util.py", "fmt")}

@@ -1,10 +1,12 @@
 """Cross-file context: the definitions from *other* files that a piece of code uses,
 resolved through its file's imports (and, in languages whose same-package names need no
-import, by unique name; in Rust also through the paths it spells out), ranked, rendered
+import, by unique name; in Rust also through the paths it spells out; pytest fixtures by a
+test's parameter names), ranked, rendered
 and fitted to a token budget by dropping whole lowest-ranked items."""
 
 from __future__ import annotations
 
+import posixpath
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -104,6 +106,8 @@ def candidates(
         add(_resolve_name(index, path, name, seen, spec), name)
     for obj, member in sorted(used.members):
         add(_resolve_member(index, path, obj, member, seen, spec), member)
+    for name in sorted(used.fixtures):
+        add(_fixture(index, path, name), name)
     if used.paths or used.macros:
         self_type = next(iter(used.self_types)) if len(used.self_types) == 1 else None
         if self_type is None and owner:
@@ -157,6 +161,20 @@ def _resolve_member(index: SymbolLookup, path: str, obj: str, member: str, seen,
             named = [s for s in index.members_of(owner["path"], owner["qualname"])
                      if s["name"] == member]  # fmt: skip
             yield from ((symbol, how) for symbol in meant(owner["path"], named))
+
+
+def _fixture(index: SymbolLookup, path: str, name: str):
+    """The pytest fixture a test's parameter `name` stands for: the test file's own, else
+    the one in the nearest conftest.py from its folder up (as pytest looks them up)."""
+    if any(s["top_level"] for s in index.defined_in(path, name)):
+        return
+    folder = posixpath.dirname(path)
+    while True:
+        found = exported(index, posixpath.join(folder, "conftest.py"), name, False)
+        if found or not folder:
+            yield from ((s, NAMED_IMPORT) for s in found)  # bound by name, like an import
+            return
+        folder = posixpath.dirname(folder)
 
 
 def _item(index: SymbolLookup, symbol: dict, how: int, uses: int) -> ContextItem:

@@ -29,6 +29,7 @@ class Uses:
     paths: frozenset[tuple[str, ...]] = frozenset()  # ("crate", "flags", "LowArgs")
     macros: frozenset[tuple[str, ...]] = frozenset()  # invoked macros: ("format",)
     self_types: frozenset[str] = frozenset()  # types the code's `impl` blocks are for
+    fixtures: frozenset[str] = frozenset()  # parameters pytest fills by name (conftest.py)
 
 
 @dataclass
@@ -43,6 +44,7 @@ class _Reading:
     self_types: set[str] = field(default_factory=set)
     typed: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)  # name -> its types
     calls: set[tuple[str, str]] = field(default_factory=set)  # (receiver, method): `x.m()`
+    fixtures: set[str] = field(default_factory=set)
 
     def add(self, other: _Reading) -> None:
         self.bound |= other.bound
@@ -54,6 +56,7 @@ class _Reading:
         for name, types in other.typed.items():
             self.typed.setdefault(name, set()).update(types)
         self.calls |= other.calls
+        self.fixtures |= other.fixtures
 
 
 def code_uses(language: str, code: str) -> Uses:
@@ -75,7 +78,8 @@ def code_uses(language: str, code: str) -> Uses:
         if written is not None and written[0] not in reading.bound:
             paths.add((*written, method))
     return Uses(frozenset(reading.names - local), frozenset(free), frozenset(paths),
-                frozenset(reading.macros), frozenset(reading.self_types))  # fmt: skip
+                frozenset(reading.macros), frozenset(reading.self_types),
+                frozenset(reading.fixtures))  # fmt: skip
 
 
 def _one_type(reading: _Reading, name: str) -> tuple[str, ...] | None:
@@ -108,6 +112,7 @@ def _read(language: str, spec: LanguageSpec, source: bytes, depth: int,
 def _capture(language: str, spec: LanguageSpec, captures: dict[str, list[Node]],
              reading: _Reading, spans: list[tuple[int, int]], depth: int) -> None:  # fmt: skip
     reading.bound.update(node_text(n) for n in captures.get("bound", ()))
+    reading.fixtures.update(node_text(n) for n in captures.get("fixture", ()))
     spans.extend((n.start_byte, n.end_byte) for n in captures.get("label", ()))
     pairs = zip(captures.get("object", ()), captures.get("member", ()), strict=True)
     for obj, member in pairs:

@@ -43,7 +43,8 @@ class LanguageSpec:
     # In `uses_query`, @path captures hold qualified paths (`a::b::C`), @macro ones the name
     # of an invoked macro, @self the type an `impl` is for, @self_member `m` of a
     # `self.m()` call, @typed_name / @typed_type a binding and the type written for it, and
-    # @receiver / @method `x.m()`, read as the type's m where x has one written type;
+    # @receiver / @method `x.m()`, read as the type's m where x has one written type,
+    # @fixture a parameter the test runner fills by name (pytest's, from conftest.py);
     # paths_of(node) gives each path a node holds, as its segments and the nodes they
     # were read from (which are then no bare names).
     paths_of: Callable[[Node], list[tuple[tuple[str, ...], list[Node]]]] = lambda node: []

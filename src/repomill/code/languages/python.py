@@ -90,6 +90,13 @@ _USES_QUERY = """
 (typed_parameter (identifier) @typed_name type: (type (identifier) @typed_type))
 (typed_default_parameter name: (identifier) @typed_name type: (type (identifier) @typed_type))
 (assignment left: (identifier) @typed_name right: (call function: (identifier) @typed_type))
+(function_definition name: (identifier) @_test
+  parameters: (parameters [(identifier) @fixture (typed_parameter (identifier) @fixture)])
+  (#match? @_test "^test"))
+(decorated_definition (decorator) @_fixture
+  definition: (function_definition
+    parameters: (parameters [(identifier) @fixture (typed_parameter (identifier) @fixture)]))
+  (#match? @_fixture "fixture"))
 """
 
 PYTHON = LanguageSpec(

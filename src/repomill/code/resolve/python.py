@@ -62,6 +62,11 @@ class PythonResolver:
                     if not raw.wildcard:  # code reads a.b.c.x, or m.x after `as m`
                         result.modules.append((raw.alias or dotted, found))
                     break
+            top = parts[0]
+            if not raw.alias and not raw.wildcard and not level and len(parts) > 1:
+                package = self._find(path, level, top)  # `import a.b` binds `a` too
+                if package and (top, package) not in result.modules:
+                    result.modules.append((top, package))
             return result
         base = self._find(path, level, module)
         for local, original in raw.names:
