@@ -285,3 +285,35 @@ def test_a_unit_whose_last_line_only_gains_a_newline_is_unchanged(repo_factory):
     repo = repo_factory({"t.py": "def a():\n    return 1"})  # no newline at the end
     commit(repo, {"t.py": "def a():\n    return 1\n\n\ndef b():\n    return 2\n"}, "Add b")
     assert [(u.symbol, u.old_code) for u in _units(repo, *_head(repo))] == [("b", "")]
+
+
+SCRIPT = '''import os
+
+SOURCE = """\\
+complete -c %(prog)s -f
+set -l parts (string split \\\\n $line)
+echo $parts[1]
+"""
+
+TABLE = {
+    "a": 1,
+    "b": 2,
+}
+
+
+def run():
+    return SOURCE % TABLE
+'''
+
+
+def test_a_change_inside_a_constant_is_the_whole_statement(repo_factory):
+    repo = repo_factory({"script.py": SCRIPT})
+    after = SCRIPT.replace("echo $parts[1]", "echo $parts[2]").replace('"b": 2', '"b": 3')
+    commit(repo, {"script.py": after}, "Echo the second part, and b is three")
+    units = [u for u in _units(repo, *_head(repo)) if u.symbol == MODULE]
+    lines = SCRIPT.splitlines(keepends=True)
+    assert [(u.old_code, u.old_start_line, u.new_start_line) for u in units] == [
+        ("".join(lines[2:7]), 3, 3),  # the whole string, not the one line inside it
+        ("".join(lines[8:12]), 9, 9),  # the whole dict
+    ]
+    assert units[0].new_code.startswith('SOURCE = """') and "$parts[2]" in units[0].new_code

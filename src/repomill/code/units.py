@@ -3,7 +3,8 @@ method, class, impl… around each changed line) on both sides of a change, and 
 and new versions of each unit by qualified name.
 
 Lines a hunk changes outside every definition (imports, constants, top-level statements
-and calls) form a `<module>` unit of their own: its code is exactly those lines, and it
+and calls) form a `<module>` unit of their own: its code is exactly those lines (grown to
+the whole of a multi-line constant they fall in: a whole string, not one line of it), and it
 says where they are in both versions of the file, so one whose lines are all added to an
 existing file (or all removed from one) still has its place: its start line on the other
 side is the line it goes before. Every unit's code is whole lines of its blob, from the start of its
@@ -22,6 +23,7 @@ from repomill.code.languages.base import CONSTANT
 from repomill.sources.git_diff import Hunk
 
 MODULE = "<module>"
+MAX_WIDENED_LINES = 200  # a change inside a longer constant keeps to its own lines
 
 
 @dataclass
@@ -54,7 +56,10 @@ class Side:
     symbols: list[dict[str, Any]]
 
     def __post_init__(self) -> None:
-        # a top-level named value is context, not a unit: its lines are the module's
+        # a top-level named value is context, not a unit: its lines are the module's, and a
+        # change inside it takes in the whole statement (not one line of a long string)
+        spans = [(s["start_line"], s["end_line"]) for s in self.symbols if s["kind"] == CONSTANT]
+        self.constants = sorted((a, b) for a, b in spans if 0 < b - a < MAX_WIDENED_LINES)
         self.symbols = [s for s in self.symbols if s["kind"] != CONSTANT]
         # each line's start: after every newline (lengths summed in C, not a Python loop)
         lengths = map(len, self.source.split(b"\n")[:-1])
@@ -109,7 +114,24 @@ def _touched(side: Side | None, start: int, count: int) -> tuple[set[int], list[
             runs[-1].append(line)
         else:
             runs.append([line])
-    return symbols, runs
+    return symbols, _widened(side, runs)
+
+
+def _widened(side: Side, runs: list[list[int]]) -> list[list[int]]:
+    """Runs of module-level lines, each grown to the whole of every multi-line constant
+    it touches (runs that then meet become one)."""
+    if not side.constants:
+        return runs
+    grown: list[list[int]] = []
+    for run in runs:
+        first, last = run[0], run[-1]
+        for start, end in side.constants:
+            if start <= last and first <= end:
+                first, last = min(first, start), max(last, end)
+        if grown and first <= grown[-1][-1] + 1:
+            first = grown.pop()[0]
+        grown.append(list(range(first, last + 1)))
+    return grown
 
 
 def _ancestors(side: Side, position: int) -> set[str]:

@@ -43,8 +43,9 @@ class MineCommitsStage(Stage):
     # lines (its first line's indentation included); 9: a unit that only gains a final
     # newline is unchanged; module units' places; 10: Rust imports: `mod x;` and `extern
     # crate` bind a name, paths inside inline modules rebased; 11: hints name top-level
-    # values (constants) too
-    version = 11
+    # values (constants) too; 12: module units grow to the whole multi-line constant
+    # their lines fall in
+    version = 12
     # root: the repository read from; a commit id names its content (tree, parents and
     # message), so which copy of the repository is read does not change the records.
     cache_exclude = frozenset({"root"})
