@@ -312,8 +312,10 @@ def test_python_overload_stubs_give_way_to_the_implementation(context_of):
                              ("pkg/lib.py", "parse", 8)]  # fmt: skip
 
 
-CONFTEST = "import pytest\n\n\n@pytest.fixture\ndef runner():\n    return 1\n\n\n" \
+CONFTEST = (
+    "import pytest\n\n\n@pytest.fixture\ndef runner():\n    return 1\n\n\n"
     "@pytest.fixture\ndef db(runner):\n    return runner\n"
+)
 
 
 @pytest.mark.parametrize("local, expected", [

@@ -312,8 +312,23 @@ def test_a_change_inside_a_constant_is_the_whole_statement(repo_factory):
     commit(repo, {"script.py": after}, "Echo the second part, and b is three")
     units = [u for u in _units(repo, *_head(repo)) if u.symbol == MODULE]
     lines = SCRIPT.splitlines(keepends=True)
-    assert [(u.old_code, u.old_start_line, u.new_start_line) for u in units] == [
-        ("".join(lines[2:7]), 3, 3),  # the whole string, not the one line inside it
-        ("".join(lines[8:12]), 9, 9),  # the whole dict
-    ]
+    assert (
+        [(u.old_code, u.old_start_line, u.new_start_line) for u in units]
+        == [
+            ("".join(lines[2:7]), 3, 3),  # the whole string, not the one line inside it
+            ("".join(lines[8:12]), 9, 9),  # the whole dict
+        ]
+    )
     assert units[0].new_code.startswith('SOURCE = """') and "$parts[2]" in units[0].new_code
+
+
+def test_two_hunks_inside_one_constant_are_one_unit(repo_factory):
+    lines = [f"    'line {n}',\n" for n in range(20)]
+    before = "import os\n\nNAMES = [\n" + "".join(lines) + "]\n"
+    after = before.replace("'line 1'", "'line one'").replace("'line 18'", "'line eighteen'")
+    repo = repo_factory({"names.py": before})
+    commit(repo, {"names.py": after}, "Spell out two of the names")
+    units = _units(repo, *_head(repo))
+    assert [(u.symbol, u.old_start_line, u.old_code) for u in units] == [
+        (MODULE, 3, "".join(before.splitlines(keepends=True)[2:]))
+    ]

@@ -117,6 +117,16 @@ def _touched(side: Side | None, start: int, count: int) -> tuple[set[int], list[
     return symbols, _widened(side, runs)
 
 
+def _overlap(run: list[int], later: list[int]) -> bool:
+    return bool(run and later) and later[0] <= run[-1]
+
+
+def _joined(run: list[int], other: list[int]) -> list[int]:
+    if not run or not other:
+        return run or other
+    return list(range(min(run[0], other[0]), max(run[-1], other[-1]) + 1))
+
+
 def _widened(side: Side, runs: list[list[int]]) -> list[list[int]]:
     """Runs of module-level lines, each grown to the whole of every multi-line constant
     it touches (runs that then meet become one)."""
@@ -167,18 +177,26 @@ def changed_units(
     new_touched: set[int] = set()
     units: list[Unit] = []
     path = new_path or old_path or ""
+    modules: list[tuple[list[int], list[int], Hunk]] = []  # (old run, new run, first hunk)
     for hunk in hunks:
         old_symbols, old_runs = _touched(old, hunk.old_start, hunk.old_lines)
         new_symbols, new_runs = _touched(new, hunk.new_start, hunk.new_lines)
         old_touched |= old_symbols
         new_touched |= new_symbols
-        # Runs of module-level lines pair up in order within a hunk.
+        # Runs of module-level lines pair up in order within a hunk; runs of two hunks
+        # that overlap (grown to one constant) are one.
         for i in range(max(len(old_runs), len(new_runs))):
             old_run = old_runs[i] if i < len(old_runs) else []
             new_run = new_runs[i] if i < len(new_runs) else []
-            module = _module_unit(path, old_path, old, new, old_run, new_run, hunk)
-            if module is not None:
-                units.append(module)
+            last = modules[-1] if modules else None
+            if last and (_overlap(last[0], old_run) or _overlap(last[1], new_run)):
+                modules[-1] = (_joined(last[0], old_run), _joined(last[1], new_run), last[2])
+            else:
+                modules.append((old_run, new_run, hunk))
+    for old_run, new_run, hunk in modules:
+        module = _module_unit(path, old_path, old, new, old_run, new_run, hunk)
+        if module is not None:
+            units.append(module)
     # A symbol touched on one side is a changed unit on both; a touched symbol inside
     # another touched one is left to it (a changed class carries its changed methods).
     old_all = _keyed(old.symbols) if old else {}
