@@ -539,6 +539,24 @@ def test_targets_of_nested_units_apply_to_the_file(tmp_path, target):
     assert applied == after
 
 
+def test_udiff_of_new_and_removed_definitions_applies_in_place(tmp_path):
+    """A definition added between two others, and one removed from the middle, are hunks
+    at their places in the file, not at its top."""
+    funcs = {name: f"def {name}():\n    return {n}\n" for n, name in enumerate("abcde")}
+    before = "\n\n".join(funcs[n] for n in "abcd")
+    after = "\n\n".join([funcs["a"], funcs["e"], funcs["b"], funcs["d"]])
+    repo = make_repo(tmp_path / "lib", {"lib.py": before})
+    commit(repo, {"lib.py": after}, "Add e after a and drop c", when=T0 + DAY)
+    out = tmp_path / "out"
+    build(repo, out, validation=0, test=0, target="udiff")
+    (row,) = [r for r in rows(out, "train") if r["messages"][1]["content"].startswith("Add e")]
+    git(repo, "checkout", "-q", "HEAD~1")
+    (tmp_path / "answer.patch").write_text(row["messages"][2]["content"] + "\n")
+    git(repo, "apply", "--unidiff-zero", str(tmp_path / "answer.patch"))
+    code = [line for line in (repo / "lib.py").read_text().splitlines() if line.strip()]
+    assert code == [line for line in after.splitlines() if line.strip()]
+
+
 TESTS_TS = """import {a} from './a.js';
 
 export function f(x: number): number {

@@ -1,8 +1,8 @@
 """The rows each recipe builds from fixed fixture repositories, pinned by digest (see
 digests.py): a refactor must leave them identical. A change meant to alter what samples
 contain updates these digests in the same commit, and its note says why (the last, of the
-commit rows: the prompt says `(new file: does not exist yet)` for `clamp` of the added
-web/util.ts, where it said `(new: does not exist yet)`; nothing else changed)."""
+commit rows: `withdraw`, new at the end of service.py, has `old_start_line` 7, the old line
+it goes before, where it had 0; nothing else changed)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from .test_self_align import PYTHON, TYPESCRIPT, script
 COMMITS = {
     "rejected": "8:3c2ee9aa7826b740",
     "test": "1:42b9d2f9b1b486d6",
-    "train": "2:883d25b1c3311de2",
+    "train": "2:7c432f1be21d0ff0",
     "validation": "1:796775139f05c949",
 }
 SELF_ALIGN = {"rejected": "13:52aa79ea1b110bbb", "train": "2:91a508b45ec16dd7"}

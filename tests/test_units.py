@@ -82,8 +82,9 @@ def test_added_removed_and_module_level_units(repo_factory):
     units = {u.symbol: u for u in _units(repo, *_head(repo))}
     assert set(units) == {MODULE, "fresh", "gone"}
     assert units[MODULE].old_code == "" and units[MODULE].new_code == "import sys\n"
-    assert units["fresh"].old_code == "" and units["fresh"].old_start_line == 0
-    assert units["gone"].new_code == "" and units["gone"].new_start_line == 0
+    # a new definition says where it goes in the old file, a removed one where it was
+    assert units["fresh"].old_code == "" and units["fresh"].old_start_line == 20
+    assert units["gone"].new_code == "" and units["gone"].new_start_line == 21
 
 
 def test_class_body_change_carries_its_methods(repo_factory):

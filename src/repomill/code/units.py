@@ -37,11 +37,11 @@ class Unit:
     kind: str
     old_code: str
     new_code: str
-    # the first line of old_code; 0 when the unit is new, except for a `<module>` unit of an
-    # existing file: the old line its new lines go before
+    # the first line of old_code; for a unit new to an existing file, the old line its
+    # lines go before; 0 in a new file
     old_start_line: int
-    # the first line of new_code; 0 when the unit was removed, except for a `<module>` unit
-    # of a file that stays: the new line its removed lines were before
+    # the first line of new_code; for a unit removed from a file that stays, the new line
+    # its lines were before; 0 in a removed file
     new_start_line: int
 
     def to_json(self) -> dict[str, Any]:
@@ -216,10 +216,12 @@ def changed_units(
         new_code = new.line_text(after["start_line"], after["end_line"]) if after else ""
         if _same(old_code, new_code):
             continue
-        units.append(
-            Unit(path, (old_path or "") if before else "", key[0], key[1], old_code, new_code,
-                 before["start_line"] if before else 0, after["start_line"] if after else 0)
-        )  # fmt: skip
+        old_start = (before["start_line"] if before
+                     else _across(hunks, after["start_line"], old, from_new=True))  # fmt: skip
+        new_start = (after["start_line"] if after
+                     else _across(hunks, before["start_line"], new, from_new=False))  # fmt: skip
+        units.append(Unit(path, (old_path or "") if before else "", key[0], key[1], old_code,
+                          new_code, old_start, new_start))  # fmt: skip
     units.sort(key=lambda u: (u.new_start_line == 0, u.new_start_line or u.old_start_line))
     return units
 
@@ -243,6 +245,20 @@ def _module_unit(path, old_path, old, new, old_run: list[int], new_run: list[int
         new_start = _before(old_run[0], hunk.old_start, hunk.new_start, hunk.new_lines)
     return Unit(path, (old_path or "") if old is not None else "", MODULE, "module", old_code,
                 new_code, old_start, new_start)  # fmt: skip
+
+
+def _across(hunks: list[Hunk], line: int, other: Side | None, from_new: bool) -> int:
+    """For a unit that starts at `line` on one side (the new one if `from_new`) and is
+    missing on the other: the line of the other side it goes (or went) before, or 0 when
+    that side has no file."""
+    if other is None:
+        return 0
+    for hunk in hunks:
+        here = (hunk.new_start, hunk.new_lines) if from_new else (hunk.old_start, hunk.old_lines)
+        there = (hunk.old_start, hunk.old_lines) if from_new else (hunk.new_start, hunk.new_lines)
+        if here[0] <= line < here[0] + here[1]:
+            return _before(line, here[0], *there)
+    return 0
 
 
 def _before(line: int, start: int, other_start: int, other_lines: int) -> int:

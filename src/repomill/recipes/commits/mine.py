@@ -44,8 +44,9 @@ class MineCommitsStage(Stage):
     # newline is unchanged; module units' places; 10: Rust imports: `mod x;` and `extern
     # crate` bind a name, paths inside inline modules rebased; 11: hints name top-level
     # values (constants) too; 12: module units grow to the whole multi-line constant
-    # their lines fall in
-    version = 12
+    # their lines fall in; 13: a unit new to an existing file has the old line it goes
+    # before as its old_start_line (a removed one, the new line it was before)
+    version = 13
     # root: the repository read from; a commit id names its content (tree, parents and
     # message), so which copy of the repository is read does not change the records.
     cache_exclude = frozenset({"root"})
