@@ -344,3 +344,48 @@ def test_python_import_of_a_submodule_binds_its_package(context_of):
     files = {"pkg/__init__.py": "from .util import fmt\n", "pkg/util.py": UTIL,
              "app.py": "import pkg.util\n\n\ndef run(x):\n    return pkg.fmt(x)\n"}  # fmt: skip
     assert context_of(files, "app.py", 5) == {("pkg/util.py", "fmt")}
+
+
+TESTING = '''class Result:
+    def __init__(self, output):
+        self.output = output
+
+    @property
+    def text(self):
+        return self.output
+
+
+class Runner:
+    def invoke(self, cli) -> "Result":
+        return Result(cli())
+
+    def reset(self):
+        pass
+'''
+
+
+def test_python_members_through_the_class_a_value_is_made_of(context_of):
+    """`runner` is a fixture that returns Runner(); `result = runner.invoke(…)` is a
+    Result by invoke's annotation: their members (and classes) are context, not guesses."""
+    conftest = "import pytest\nfrom lib.testing import Runner\n\n\n" \
+               "@pytest.fixture\ndef runner():\n    return Runner()\n"  # fmt: skip
+    test = ("def test_it(runner):\n    result = runner.invoke(print)\n"
+            "    assert result.text == result.output\n")  # fmt: skip
+    files = {"lib/__init__.py": "", "lib/testing.py": TESTING, "tests/conftest.py": conftest,
+             "tests/test_it.py": test}  # fmt: skip
+    assert context_of(files, "tests/test_it.py", 2) == {
+        ("tests/conftest.py", "runner"), ("lib/testing.py", "Runner"),
+        ("lib/testing.py", "Runner.invoke"), ("lib/testing.py", "Result"),
+        ("lib/testing.py", "Result.text"),
+    }  # fmt: skip
+    # a value whose maker says nothing of its class finds nothing
+    files["tests/conftest.py"] = conftest.replace("return Runner()", "return make()")
+    assert context_of(files, "tests/test_it.py", 2) == {("tests/conftest.py", "runner")}
+
+
+def test_python_members_of_what_an_imported_function_returns(context_of):
+    lib = TESTING + "\n\ndef make() -> Runner:\n    return Runner()\n"
+    app = "from lib.testing import make\n\n\ndef run():\n    runner = make()\n    runner.reset()\n"
+    files = {"lib/__init__.py": "", "lib/testing.py": lib, "app.py": app}
+    assert context_of(files, "app.py", 5) == {("lib/testing.py", "make"),
+                                              ("lib/testing.py", "Runner.reset")}  # fmt: skip

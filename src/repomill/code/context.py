@@ -23,6 +23,7 @@ from repomill.tokens import TokenCounter
 
 # How a referenced name was found; higher ranks first.
 NAMED_IMPORT, MODULE_IMPORT, UNIQUE_NAME = 3, 2, 1
+INFERRED = UNIQUE_NAME  # through the class of a value the code does not annotate
 MAX_CANDIDATES = 64
 
 
@@ -34,7 +35,7 @@ class ContextItem:
     start_line: int
     end_line: int
     text: str
-    how: int  # NAMED_IMPORT, MODULE_IMPORT or UNIQUE_NAME
+    how: int  # NAMED_IMPORT, MODULE_IMPORT, UNIQUE_NAME or INFERRED
     uses: int  # how often the code mentions the name
     tokens: int = 0
     chunk_id: str = ""  # the chunk holding the definition
@@ -108,6 +109,9 @@ def candidates(
         add(_resolve_member(index, path, obj, member, seen, spec), member)
     for name in sorted(used.fixtures):
         add(_fixture(index, path, name), name)
+    values = _Values(index, path, seen, spec, used)
+    for obj, member in sorted(used.local_members):
+        add(values.members(obj, member), member)
     if used.paths or used.macros:
         self_type = next(iter(used.self_types)) if len(used.self_types) == 1 else None
         if self_type is None and owner:
@@ -157,10 +161,63 @@ def _resolve_member(index: SymbolLookup, path: str, obj: str, member: str, seen,
     if "." in obj:
         return
     for owner, how in _resolve_name(index, path, obj, seen, spec):
-        if owner["kind"] in TYPE_KINDS:
-            named = [s for s in index.members_of(owner["path"], owner["qualname"])
-                     if s["name"] == member]  # fmt: skip
-            yield from ((symbol, how) for symbol in meant(owner["path"], named))
+        classes = [owner] if owner["kind"] in TYPE_KINDS else returned(index, owner, spec)
+        for cls in classes:  # `x.m` of `x: C`, `x = C()`, or `x = f()` where f returns C
+            yield from ((symbol, how) for symbol in _members_named(index, cls, member))
+
+
+def _members_named(index: SymbolLookup, cls: dict, member: str) -> list[dict]:
+    named = [s for s in index.members_of(cls["path"], cls["qualname"]) if s["name"] == member]
+    return meant(cls["path"], named)
+
+
+def returned(index: SymbolLookup, function: dict, spec: LanguageSpec) -> list[dict]:
+    """The classes a function returns, as its code writes them (`returns`), found from
+    its own file: defined there or imported."""
+    name = function.get("returns")
+    if not name or function["kind"] in TYPE_KINDS:
+        return []
+    where = function["path"]
+    own = [s for s in index.defined_in(where, name) if s["top_level"]]
+    found = own or [s for s, _ in _resolve_name(index, where, name, index.visible_from(where),
+                                                spec)]  # fmt: skip
+    return [s for s in found if s["kind"] in TYPE_KINDS]
+
+
+class _Values:
+    """The classes of a piece of code's local values that it does not annotate: a pytest
+    fixture's (what the fixture returns) and `x = obj.m(…)`'s (what m returns), followed a
+    few steps; `members(x, m)` is what `x.m` reads, with x's class itself."""
+
+    MAX_STEPS = 4
+
+    def __init__(self, index: SymbolLookup, path: str, seen, spec: LanguageSpec, used):
+        self.index, self.path, self.seen, self.spec = index, path, seen, spec
+        self.made = {name: (obj, method) for name, obj, method in sorted(used.made)}
+        self.fixtures = used.fixtures
+        self._classes: dict[str, list[dict]] = {}
+
+    def classes(self, name: str, steps: int = 0) -> list[dict]:
+        if name in self._classes:
+            return self._classes[name]
+        self._classes[name] = []  # a cycle (x = x.next()) finds nothing
+        found: list[dict] = []
+        if name in self.fixtures:  # the test file's own fixture, else conftest's
+            own = [s for s in self.index.defined_in(self.path, name) if s["top_level"]]
+            for fixture in own or [s for s, _ in _fixture(self.index, self.path, name)]:
+                found += returned(self.index, fixture, self.spec)
+        elif name in self.made and steps < self.MAX_STEPS:
+            obj, method = self.made[name]
+            for cls in self.classes(obj, steps + 1):
+                for function in _members_named(self.index, cls, method):
+                    found += returned(self.index, function, self.spec)
+        self._classes[name] = found
+        return found
+
+    def members(self, obj: str, member: str):
+        for cls in self.classes(obj):
+            yield cls, INFERRED
+            yield from ((s, INFERRED) for s in _members_named(self.index, cls, member))
 
 
 def _fixture(index: SymbolLookup, path: str, name: str):

@@ -158,6 +158,7 @@ def _symbol(
         "end_byte": d.end_byte,
         "signature": d.signature() if details else "",
         "docstring": spec.docstring_of(d.node) if details else "",
+        "returns": spec.returns_of(d.node) if details else "",
         "parent": d.parent.qualname if d.parent is not None else "",
         "top_level": d.parent is None,
         "chunk_id": _chunk_id_at(chunks, starts, d.start_byte),
@@ -178,7 +179,8 @@ def _constant(node, name: str, path: str, language: str, source: bytes, lines: d
         "name": name, "qualname": name, "kind": CONSTANT, "path": path, "language": language,
         "start_line": lines[node.start_byte], "end_line": lines[node.end_byte - 1],
         "start_byte": node.start_byte, "end_byte": node.end_byte,
-        "signature": text.split("\n", 1)[0], "docstring": "", "parent": "", "top_level": True,
+        "signature": text.split("\n", 1)[0], "docstring": "", "returns": "", "parent": "",
+        "top_level": True,
         "chunk_id": _chunk_id_at(chunks, starts, node.start_byte), "text": text,
     }  # fmt: skip
 

@@ -30,6 +30,9 @@ class Uses:
     macros: frozenset[tuple[str, ...]] = frozenset()  # invoked macros: ("format",)
     self_types: frozenset[str] = frozenset()  # types the code's `impl` blocks are for
     fixtures: frozenset[str] = frozenset()  # parameters pytest fills by name (conftest.py)
+    made: frozenset[tuple[str, str, str]] = frozenset()  # (x, obj, m) of `x = obj.m(…)`
+    # (local, member) read from a fixture or a `made` name: resolved through its value's class
+    local_members: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass
@@ -45,6 +48,7 @@ class _Reading:
     typed: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)  # name -> its types
     calls: set[tuple[str, str]] = field(default_factory=set)  # (receiver, method): `x.m()`
     fixtures: set[str] = field(default_factory=set)
+    made: set[tuple[str, str, str]] = field(default_factory=set)
 
     def add(self, other: _Reading) -> None:
         self.bound |= other.bound
@@ -57,6 +61,7 @@ class _Reading:
             self.typed.setdefault(name, set()).update(types)
         self.calls |= other.calls
         self.fixtures |= other.fixtures
+        self.made |= other.made
 
 
 def code_uses(language: str, code: str) -> Uses:
@@ -77,9 +82,12 @@ def code_uses(language: str, code: str) -> Uses:
         written = _one_type(reading, receiver)
         if written is not None and written[0] not in reading.bound:
             paths.add((*written, method))
+    valued = reading.fixtures | {name for name, _, _ in reading.made}
+    local_members = {(obj, member) for obj, member in reading.members if obj in valued}
     return Uses(frozenset(reading.names - local), frozenset(free), frozenset(paths),
                 frozenset(reading.macros), frozenset(reading.self_types),
-                frozenset(reading.fixtures))  # fmt: skip
+                frozenset(reading.fixtures), frozenset(reading.made),
+                frozenset(local_members))  # fmt: skip
 
 
 def _one_type(reading: _Reading, name: str) -> tuple[str, ...] | None:
@@ -113,6 +121,9 @@ def _capture(language: str, spec: LanguageSpec, captures: dict[str, list[Node]],
              reading: _Reading, spans: list[tuple[int, int]], depth: int) -> None:  # fmt: skip
     reading.bound.update(node_text(n) for n in captures.get("bound", ()))
     reading.fixtures.update(node_text(n) for n in captures.get("fixture", ()))
+    made = zip(captures.get("made_name", ()), captures.get("made_object", ()),
+               captures.get("made_method", ()), strict=True)  # fmt: skip
+    reading.made.update((node_text(x), node_text(obj), node_text(m)) for x, obj, m in made)
     spans.extend((n.start_byte, n.end_byte) for n in captures.get("label", ()))
     pairs = zip(captures.get("object", ()), captures.get("member", ()), strict=True)
     for obj, member in pairs:

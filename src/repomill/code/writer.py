@@ -22,8 +22,8 @@ CHUNKS = pa.schema(
 SYMBOLS = pa.schema(
     [("name", _STR), ("qualname", _STR), ("kind", _STR), ("path", _STR), ("language", _STR),
      ("start_line", _INT), ("end_line", _INT), ("start_byte", _INT), ("end_byte", _INT),
-     ("signature", _STR), ("docstring", _STR), ("parent", _STR), ("top_level", _BOOL),
-     ("chunk_id", _STR)]
+     ("signature", _STR), ("docstring", _STR), ("returns", _STR), ("parent", _STR),
+     ("top_level", _BOOL), ("chunk_id", _STR)]
 )  # fmt: skip
 IMPORTS = pa.schema(
     [("path", _STR), ("line", _INT), ("statement", _STR), ("module", _STR),

@@ -44,7 +44,8 @@ class LanguageSpec:
     # of an invoked macro, @self the type an `impl` is for, @self_member `m` of a
     # `self.m()` call, @typed_name / @typed_type a binding and the type written for it, and
     # @receiver / @method `x.m()`, read as the type's m where x has one written type,
-    # @fixture a parameter the test runner fills by name (pytest's, from conftest.py);
+    # @fixture a parameter the test runner fills by name (pytest's, from conftest.py),
+    # @made_name / @made_object / @made_method `x = obj.m(…)` (x is what m returns);
     # paths_of(node) gives each path a node holds, as its segments and the nodes they
     # were read from (which are then no bare names).
     paths_of: Callable[[Node], list[tuple[tuple[str, ...], list[Node]]]] = lambda node: []
@@ -67,6 +68,9 @@ class LanguageSpec:
     # whose lines show it, its name) for each, given the tree's root. They are context
     # (CONSTANT symbols) but neither units nor chunks of their own.
     constants_of: Callable[[Node], list[tuple[Node, str]]] = lambda root: []
+    # The class a function definition returns, as its code writes it ("" when unknown):
+    # context follows a value made by a call to the members of that class.
+    returns_of: Callable[[Node], str] = lambda node: ""
 
 
 CONSTANT = "constant"  # the kind of a `constants_of` symbol

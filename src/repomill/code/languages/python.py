@@ -20,6 +20,48 @@ def _docstring(node: Node) -> str:
     return ""
 
 
+def _returns(node: Node) -> str:
+    """The class a function returns, as written: its return annotation (`-> Result`,
+    `-> "Result"`, `-> Result | None`), else the one class every `return X(…)` of its body
+    constructs; "" when neither says."""
+    if node.type != "function_definition":
+        return ""
+    annotation = node.child_by_field_name("return_type")
+    if annotation is not None:
+        return _annotated(annotation.named_children[0] if annotation.named_children else None)
+    made: set[str] = set()
+    stack = [node.child_by_field_name("body")]
+    while stack:
+        current = stack.pop()
+        if current is None or current.type in ("function_definition", "class_definition"):
+            continue  # a nested function's returns are its own
+        if current.type == "return_statement":
+            value = current.named_children[0] if current.named_children else None
+            callee = value.child_by_field_name("function") if value is not None and \
+                value.type == "call" else None  # fmt: skip
+            if callee is None or callee.type != "identifier":
+                return ""
+            made.add(node_text(callee))
+            continue
+        stack.extend(current.named_children)
+    return made.pop() if len(made) == 1 else ""
+
+
+def _annotated(node: Node | None) -> str:
+    if node is None:
+        return ""
+    if node.type == "identifier":
+        return node_text(node)
+    if node.type == "string":
+        text = string_content(node).strip()
+        return text if text.isidentifier() else ""
+    if node.type == "binary_operator":  # X | None
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if right is not None and node_text(right) == "None":
+            return _annotated(left)
+    return ""
+
+
 def _dotted(node: Node) -> tuple[str, str]:
     """(module name, local name) of a dotted_name or aliased_import."""
     if node.type == "aliased_import":
@@ -90,6 +132,9 @@ _USES_QUERY = """
 (typed_parameter (identifier) @typed_name type: (type (identifier) @typed_type))
 (typed_default_parameter name: (identifier) @typed_name type: (type (identifier) @typed_type))
 (assignment left: (identifier) @typed_name right: (call function: (identifier) @typed_type))
+(assignment left: (identifier) @made_name
+  right: (call function: (attribute object: (identifier) @made_object
+                                    attribute: (identifier) @made_method)))
 (function_definition name: (identifier) @_test
   parameters: (parameters [(identifier) @fixture (typed_parameter (identifier) @fixture)])
   (#match? @_test "^test"))
@@ -119,4 +164,5 @@ PYTHON = LanguageSpec(
     uses_query=_USES_QUERY,
     docstring_of=_docstring,
     constants_of=_constants,
+    returns_of=_returns,
 )

@@ -25,8 +25,9 @@ from repomill.recipes.commits.mined import MinedCommit
 # Bump whenever context selection (code/context.py, code/uses.py, the resolvers, the
 # revision index) gives another result for the same commit; the index's and the miner's
 # own versions are part of the key already. 2: a Python name means its last definition
-# in a scope (no `@overload` stubs); 3: pytest fixtures, `import a.b` binds `a`.
-CONTEXT_VERSION = 3
+# in a scope (no `@overload` stubs); 3: pytest fixtures, `import a.b` binds `a`; 4:
+# members through the class a fixture or a call returns.
+CONTEXT_VERSION = 4
 
 
 class ContextCache:
