@@ -109,7 +109,7 @@ def candidates(
         add(_resolve_member(index, path, obj, member, seen, spec), member)
     for name in sorted(used.fixtures):
         add(_fixture(index, path, name), name)
-    values = _Values(index, path, seen, spec, used)
+    values = _Values(index, path, spec, used)
     for obj, member in sorted(used.local_members):
         add(values.members(obj, member), member)
     if used.paths or used.macros:
@@ -161,7 +161,7 @@ def _resolve_member(index: SymbolLookup, path: str, obj: str, member: str, seen,
     if "." in obj:
         return
     for owner, how in _resolve_name(index, path, obj, seen, spec):
-        classes = [owner] if owner["kind"] in TYPE_KINDS else returned(index, owner, spec)
+        classes = [owner] if owner["kind"] in TYPE_KINDS else _returned(index, owner, spec)
         for cls in classes:  # `x.m` of `x: C`, `x = C()`, or `x = f()` where f returns C
             yield from ((symbol, how) for symbol in _members_named(index, cls, member))
 
@@ -171,7 +171,7 @@ def _members_named(index: SymbolLookup, cls: dict, member: str) -> list[dict]:
     return meant(cls["path"], named)
 
 
-def returned(index: SymbolLookup, function: dict, spec: LanguageSpec) -> list[dict]:
+def _returned(index: SymbolLookup, function: dict, spec: LanguageSpec) -> list[dict]:
     """The classes a function returns, as its code writes them (`returns`), found from
     its own file: defined there or imported."""
     name = function.get("returns")
@@ -191,8 +191,8 @@ class _Values:
 
     MAX_STEPS = 4
 
-    def __init__(self, index: SymbolLookup, path: str, seen, spec: LanguageSpec, used):
-        self.index, self.path, self.seen, self.spec = index, path, seen, spec
+    def __init__(self, index: SymbolLookup, path: str, spec: LanguageSpec, used):
+        self.index, self.path, self.spec = index, path, spec
         self.made = {name: (obj, method) for name, obj, method in sorted(used.made)}
         self.fixtures = used.fixtures
         self._classes: dict[str, list[dict]] = {}
@@ -205,12 +205,12 @@ class _Values:
         if name in self.fixtures:  # the test file's own fixture, else conftest's
             own = [s for s in self.index.defined_in(self.path, name) if s["top_level"]]
             for fixture in own or [s for s, _ in _fixture(self.index, self.path, name)]:
-                found += returned(self.index, fixture, self.spec)
+                found += _returned(self.index, fixture, self.spec)
         elif name in self.made and steps < self.MAX_STEPS:
             obj, method = self.made[name]
             for cls in self.classes(obj, steps + 1):
                 for function in _members_named(self.index, cls, method):
-                    found += returned(self.index, function, self.spec)
+                    found += _returned(self.index, function, self.spec)
         self._classes[name] = found
         return found
 
@@ -221,8 +221,8 @@ class _Values:
 
 
 def _fixture(index: SymbolLookup, path: str, name: str):
-    """The pytest fixture a test's parameter `name` stands for: the test file's own, else
-    the one in the nearest conftest.py from its folder up (as pytest looks them up)."""
+    """The pytest fixture a test's parameter `name` stands for, in the nearest conftest.py
+    from its folder up (as pytest looks them up); none when the test file defines its own."""
     if any(s["top_level"] for s in index.defined_in(path, name)):
         return
     folder = posixpath.dirname(path)
