@@ -389,3 +389,16 @@ def test_python_members_of_what_an_imported_function_returns(context_of):
     files = {"lib/__init__.py": "", "lib/testing.py": lib, "app.py": app}
     assert context_of(files, "app.py", 5) == {("lib/testing.py", "make"),
                                               ("lib/testing.py", "Runner.reset")}  # fmt: skip
+
+
+def test_go_methods_of_a_typed_receiver_or_parameter_anywhere_in_its_package(context_of):
+    files = {
+        "cmd/command.go": "package cmd\n\ntype Command struct {\n\tUse string\n}\n",
+        "cmd/flags.go": "package cmd\n\nfunc (c *Command) Flags() int {\n\treturn 1\n}\n",
+        "other/flags.go": "package other\n\ntype Command struct{}\n\n"
+                          "func (c *Command) Flags() int {\n\treturn 2\n}\n",
+        "cmd/run.go": "package cmd\n\nfunc (c *Command) Run(other Command) int {\n"
+                      "\treturn c.Flags() + other.Flags()\n}\n",
+    }  # fmt: skip
+    assert context_of(files, "cmd/run.go", 4) == {("cmd/command.go", "Command"),
+                                                  ("cmd/flags.go", "Command.Flags")}  # fmt: skip

@@ -167,7 +167,15 @@ def _resolve_member(index: SymbolLookup, path: str, obj: str, member: str, seen,
 
 
 def _members_named(index: SymbolLookup, cls: dict, member: str) -> list[dict]:
+    """The members of a class (type) named `member`: in its body, or, where methods are
+    declared apart from their type (Go), in any file of the type's package."""
     named = [s for s in index.members_of(cls["path"], cls["qualname"]) if s["name"] == member]
+    language = language_for_path(cls["path"])
+    if not named and language is not None and LANGUAGES[language].methods_apart:
+        package, qualname = posixpath.dirname(cls["path"]), f"{cls['qualname']}.{member}"
+        named = [s for where in index.files_defining(member)
+                 if posixpath.dirname(where) == package
+                 for s in index.defined_in(where, member) if s["qualname"] == qualname]  # fmt: skip
     return meant(cls["path"], named)
 
 

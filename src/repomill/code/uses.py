@@ -142,7 +142,7 @@ def _capture(language: str, spec: LanguageSpec, captures: dict[str, list[Node]],
     for name, written in pairs:
         types = reading.typed.setdefault(node_text(name), set())
         found = [segments for segments, _ in spec.paths_of(written)]
-        if not found and written.type == "identifier":  # a bare type name (Python)
+        if not found and written.type in ("identifier", "type_identifier"):  # a bare type name
             found = [(node_text(written),)]
         types.update(found)
     pairs = zip(captures.get("receiver", ()), captures.get("method", ()), strict=True)

@@ -64,6 +64,9 @@ class LanguageSpec:
     docstring_of: Callable[[Node], str] = lambda node: ""
     # the type a top-level definition belongs to (Go methods: their receiver type)
     owner_of: Callable[[Node], str | None] = lambda node: None
+    # True where methods are top-level definitions apart from their type, in any file of
+    # its package (Go: `func (c *Command) Run()`, qualified `Command.Run`).
+    methods_apart: bool = False
     # Top-level named values (`X = …`, `const x = …`, `const X: T = …;`): (the statement
     # whose lines show it, its name) for each, given the tree's root. They are context
     # (CONSTANT symbols) but neither units nor chunks of their own.

@@ -69,6 +69,8 @@ def _constants(root: Node) -> list[tuple[Node, str]]:
 
 _USES_QUERY = """
 (parameter_declaration name: (identifier) @bound)
+(parameter_declaration name: (identifier) @typed_name
+  type: [(type_identifier) @typed_type (pointer_type (type_identifier) @typed_type)])
 (variadic_parameter_declaration name: (identifier) @bound)
 (short_var_declaration left: (expression_list (identifier) @bound))
 (var_spec name: (identifier) @bound)
@@ -105,5 +107,6 @@ GO = LanguageSpec(
     unique_names=True,
     docstring_of=lambda node: leading_comment(node, _COMMENTS),
     owner_of=receiver_type,
+    methods_apart=True,
     constants_of=_constants,
 )

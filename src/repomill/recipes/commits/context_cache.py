@@ -26,8 +26,9 @@ from repomill.recipes.commits.mined import MinedCommit
 # revision index) gives another result for the same commit; the index's and the miner's
 # own versions are part of the key already. 2: a Python name means its last definition
 # in a scope (no `@overload` stubs); 3: pytest fixtures, `import a.b` binds `a`; 4:
-# members through the class a fixture or a call returns.
-CONTEXT_VERSION = 4
+# members through the class a fixture or a call returns; 5: Go methods of a typed receiver
+# or parameter, in any file of the type's package.
+CONTEXT_VERSION = 5
 
 
 class ContextCache:
