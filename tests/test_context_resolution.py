@@ -402,3 +402,28 @@ def test_go_methods_of_a_typed_receiver_or_parameter_anywhere_in_its_package(con
     }  # fmt: skip
     assert context_of(files, "cmd/run.go", 4) == {("cmd/command.go", "Command"),
                                                   ("cmd/flags.go", "Command.Flags")}  # fmt: skip
+
+
+def test_go_test_files_see_their_package_s_test_helpers(context_of):
+    files = {
+        "cmd/command.go": "package cmd\n\nfunc Run() int {\n\treturn 1\n}\n",
+        "cmd/helpers_test.go": "package cmd\n\nfunc emptyRun() int {\n\treturn 0\n}\n",
+        "doc/helpers_test.go": "package doc\n\nfunc emptyRun() int {\n\treturn 2\n}\n",
+        "cmd/external_test.go": "package cmd_test\n\nfunc emptyRun() int {\n\treturn 3\n}\n",
+        "cmd/run_test.go": "package cmd\n\nfunc TestRun() int {\n\treturn Run() + emptyRun()\n}\n",
+        "cmd/main.go": "package cmd\n\nfunc Main() int {\n\treturn emptyRun()\n}\n",
+    }  # fmt: skip
+    assert context_of(files, "cmd/run_test.go", 4) == {("cmd/command.go", "Run"),
+                                                       ("cmd/helpers_test.go", "emptyRun")}  # fmt: skip
+    assert context_of(files, "cmd/main.go", 4) == set()  # a test helper is not the package's
+
+
+def test_go_methods_of_a_value_made_by_a_composite_literal(context_of):
+    files = {
+        "cmd/command.go": "package cmd\n\ntype Command struct {\n\tUse string\n}\n\n"
+                          "func (c *Command) Flags() int {\n\treturn 1\n}\n",
+        "cmd/run_test.go": "package cmd\n\nfunc TestRun() int {\n\troot := &Command{Use: \"r\"}\n"
+                           "\treturn root.Flags()\n}\n",
+    }  # fmt: skip
+    assert context_of(files, "cmd/run_test.go", 4) == {("cmd/command.go", "Command"),
+                                                       ("cmd/command.go", "Command.Flags")}  # fmt: skip

@@ -71,6 +71,11 @@ _USES_QUERY = """
 (parameter_declaration name: (identifier) @bound)
 (parameter_declaration name: (identifier) @typed_name
   type: [(type_identifier) @typed_type (pointer_type (type_identifier) @typed_type)])
+(var_spec name: (identifier) @typed_name
+  type: [(type_identifier) @typed_type (pointer_type (type_identifier) @typed_type)])
+(short_var_declaration left: (expression_list (identifier) @typed_name)
+  right: (expression_list [(composite_literal type: (type_identifier) @typed_type)
+    (unary_expression operand: (composite_literal type: (type_identifier) @typed_type))]))
 (variadic_parameter_declaration name: (identifier) @bound)
 (short_var_declaration left: (expression_list (identifier) @bound))
 (var_spec name: (identifier) @bound)

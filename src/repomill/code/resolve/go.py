@@ -1,5 +1,6 @@
 """Go imports: package directories under the module path of the nearest go.mod; files of
-the same directory share a package and need no import."""
+the same directory and package need no import (test files see the package's other test
+files too)."""
 
 from __future__ import annotations
 
@@ -30,10 +31,17 @@ class GoResolver:
             if p.endswith(".go") and not p.endswith("_test.go")
         ]
 
+    def own_package(self, path: str, package: str) -> list[str]:
+        """The other files of `path`'s package: its directory's files that declare the same
+        package, a test file's (`_test.go`) fellow test files among them."""
+        tests = path.endswith("_test.go")
+        return [p for p in self.layout.by_dir.get(posixpath.dirname(path), ())
+                if p != path and p.endswith(".go") and (tests or not p.endswith("_test.go"))
+                and self.layout.packages.get(p, package) == package]  # fmt: skip
+
     def resolve(self, path: str, raw: RawImport) -> Resolved:
         if raw.alias == "package":
-            directory = posixpath.dirname(path)
-            return Resolved([p for p in self.package_files(directory) if p != path])
+            return Resolved(self.own_package(path, raw.module))
         for module_path, root in self.modules:
             if raw.module == module_path or raw.module.startswith(module_path + "/"):
                 rest = raw.module[len(module_path) :].lstrip("/")

@@ -27,8 +27,9 @@ from repomill.recipes.commits.mined import MinedCommit
 # own versions are part of the key already. 2: a Python name means its last definition
 # in a scope (no `@overload` stubs); 3: pytest fixtures, `import a.b` binds `a`; 4:
 # members through the class a fixture or a call returns; 5: Go methods of a typed receiver
-# or parameter, in any file of the type's package.
-CONTEXT_VERSION = 5
+# or parameter, in any file of the type's package; 6: Go test files see their package's
+# test helpers, `x := &T{…}` and `var x T` give x its type.
+CONTEXT_VERSION = 6
 
 
 class ContextCache:
