@@ -427,3 +427,27 @@ def test_go_methods_of_a_value_made_by_a_composite_literal(context_of):
     }  # fmt: skip
     assert context_of(files, "cmd/run_test.go", 4) == {("cmd/command.go", "Command"),
                                                        ("cmd/command.go", "Command.Flags")}  # fmt: skip
+
+
+def test_javascript_commonjs_exports(context_of):
+    """module.exports = f is the module's value (through an index.js that re-exports a
+    require), exports.x = function… its named exports; other member assignments are not."""
+    files = {
+        "index.js": "module.exports = require('./lib/express');\n",
+        "lib/express.js": (
+            "exports = module.exports = createApplication;\n\n"
+            "function createApplication() {\n  return {};\n}\n\n"
+            "exports.json = function json(x) {\n  return x;\n};\n"
+            "module.exports.Router = class Router {};\n"
+            "app.helper = function helper() {};\n"
+        ),
+        "lib/utils.js": "exports.etag = function etag(body) {\n  return body;\n};\n",
+        "test/app.js": (
+            "var express = require('../');\nvar utils = require('../lib/utils');\n\n"
+            "function run() {\n  var app = express();\n"
+            "  return [express.json(1), new express.Router(), utils.etag('x'), helper()];\n}\n"
+        ),
+    }  # fmt: skip
+    assert context_of(files, "test/app.js", 5) == {
+        ("lib/express.js", "createApplication"), ("lib/express.js", "json"),
+        ("lib/express.js", "Router"), ("lib/utils.js", "etag")}  # fmt: skip

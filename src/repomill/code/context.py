@@ -105,6 +105,9 @@ def candidates(
 
     for name in sorted(used.names - aliases.keys()):
         add(_resolve_name(index, path, name, seen, spec), name)
+    for name in sorted(used.names & aliases.keys()) if spec.module_value_is_default else ():
+        add(((s, MODULE_IMPORT) for target in aliases[name]
+             for s in exported(index, target, "default", True)), name)  # fmt: skip
     for obj, member in sorted(used.members):
         add(_resolve_member(index, path, obj, member, seen, spec), member)
     for name in sorted(used.fixtures):

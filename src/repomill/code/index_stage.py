@@ -23,8 +23,9 @@ class IndexFilesStage(Stage):
     # type's text is whole lines (a nested one's first line keeps its indentation); 5: Rust
     # `mod x;` and `extern crate` bind a name, paths inside inline modules rebased; 6:
     # top-level named values are symbols (kind "constant"); 7: symbols say the class a
-    # function returns as written (`returns`)
-    version = 7
+    # function returns as written (`returns`); 8: CommonJS `exports.f = function…` are
+    # definitions, `module.exports = f` a default export
+    version = 8
     # source: where the files are read from; each item names its content (path and git
     # blob id, or size and mtime in a plain directory), so the records do not depend on it.
     cache_exclude = frozenset({"source"})

@@ -67,6 +67,9 @@ class LanguageSpec:
     # True where methods are top-level definitions apart from their type, in any file of
     # its package (Go: `func (c *Command) Run()`, qualified `Command.Run`).
     methods_apart: bool = False
+    # True where a module bound whole (`const m = require("x")`) used as a value (`m()`)
+    # is its default export (CommonJS `module.exports = f`).
+    module_value_is_default: bool = False
     # Top-level named values (`X = …`, `const x = …`, `const X: T = …;`): (the statement
     # whose lines show it, its name) for each, given the tree's root. They are context
     # (CONSTANT symbols) but neither units nor chunks of their own.

@@ -65,6 +65,29 @@ def _field_kind(node: Node) -> str | None:
     return "method" if _value_kind(node) == "function" else None
 
 
+def _exports_member(node: Node | None) -> Node | None:
+    """The property of `exports.x` / `module.exports.x` (CommonJS), else None."""
+    if node is None or node.type != "member_expression":
+        return None
+    target = node.child_by_field_name("object")
+    if target is None or node_text(target) not in ("exports", "module.exports"):
+        return None
+    return node.child_by_field_name("property")
+
+
+def _assigned_kind(node: Node) -> str | None:
+    """`exports.f = function…` / `module.exports.C = class…` (top level): CommonJS's named
+    exports, definitions of the file like `export function f`."""
+    if _exports_member(node.child_by_field_name("left")) is None:
+        return None
+    right = node.child_by_field_name("right")
+    if right is not None and right.type in _FUNCTION_VALUES:
+        return "function"
+    if right is not None and right.type in _CLASS_VALUES:
+        return "class"
+    return None
+
+
 def _imports(node: Node) -> list[RawImport]:
     line = node.start_point.row + 1
     if node.type == "call_expression":  # require("x") / import("x")
@@ -73,6 +96,13 @@ def _imports(node: Node) -> list[RawImport]:
         return [_required(node, string_content(strings[0]), line)] if strings else []
     if node.type == "default":  # the keyword of `export default …`
         return _default_export(node.parent, line)
+    if node.type == "assignment_expression":  # module.exports = f (CommonJS)
+        value = node.child_by_field_name("right")
+        while value is not None and value.type == "assignment_expression":
+            value = value.child_by_field_name("right")  # exports = module.exports = f
+        if value is None or value.type != "identifier":
+            return []
+        return [RawImport("", names=(("default", node_text(value)),), alias=EXPORT, line=line)]
     if node.type == "export_clause":  # `export {a as b}`, no source
         renamed = tuple((new, own) for new, own in _specifiers(node, "export_specifier")
                         if new != own)  # fmt: skip
@@ -154,6 +184,8 @@ _IMPORT_QUERY = """
 ((call_expression function: (identifier) @_fn arguments: (arguments (string))) @import
   (#eq? @_fn "require"))
 ((call_expression function: (import) arguments: (arguments (string))) @import)
+((assignment_expression left: (member_expression) @_left) @import
+  (#eq? @_left "module.exports"))
 """
 
 _USES_QUERY = """
@@ -194,6 +226,7 @@ _KINDS = {
     "enum_declaration": "enum",
     "internal_module": "module",
     "variable_declarator": _value_kind,
+    "assignment_expression": _assigned_kind,
     "public_field_definition": _field_kind,
     "field_definition": _field_kind,
 }
@@ -214,7 +247,10 @@ _CONTAINERS = {
 
 
 def _name(node: Node) -> str | None:
-    name = node.child_by_field_name("name") or node.child_by_field_name("property")
+    if node.type == "assignment_expression":  # exports.f = …
+        name = _exports_member(node.child_by_field_name("left"))
+    else:
+        name = node.child_by_field_name("name") or node.child_by_field_name("property")
     return node_text(name) if name is not None else None
 
 
@@ -233,6 +269,7 @@ def _spec(name: str, extensions: tuple[str, ...], grammar, uses_query: str) -> L
         extract_imports=_imports,
         uses_query=uses_query,
         name_of=_name,
+        module_value_is_default=True,
         docstring_of=lambda node: leading_comment(node, _COMMENTS),
         constants_of=_constants,
     )

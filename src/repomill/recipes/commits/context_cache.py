@@ -28,8 +28,8 @@ from repomill.recipes.commits.mined import MinedCommit
 # in a scope (no `@overload` stubs); 3: pytest fixtures, `import a.b` binds `a`; 4:
 # members through the class a fixture or a call returns; 5: Go methods of a typed receiver
 # or parameter, in any file of the type's package; 6: Go test files see their package's
-# test helpers, `x := &T{…}` and `var x T` give x its type.
-CONTEXT_VERSION = 6
+# test helpers, `x := &T{…}` and `var x T` give x its type; 7: CommonJS exports.
+CONTEXT_VERSION = 7
 
 
 class ContextCache:

@@ -45,8 +45,9 @@ class MineCommitsStage(Stage):
     # crate` bind a name, paths inside inline modules rebased; 11: hints name top-level
     # values (constants) too; 12: module units grow to the whole multi-line constant
     # their lines fall in; 13: a unit new to an existing file has the old line it goes
-    # before as its old_start_line (a removed one, the new line it was before)
-    version = 13
+    # before as its old_start_line (a removed one, the new line it was before); 14: hints
+    # carry CommonJS `module.exports = f` as a default export
+    version = 14
     # root: the repository read from; a commit id names its content (tree, parents and
     # message), so which copy of the repository is read does not change the records.
     cache_exclude = frozenset({"root"})
