@@ -451,3 +451,16 @@ def test_javascript_commonjs_exports(context_of):
     assert context_of(files, "test/app.js", 5) == {
         ("lib/express.js", "createApplication"), ("lib/express.js", "json"),
         ("lib/express.js", "Router"), ("lib/utils.js", "etag")}  # fmt: skip
+
+
+def test_go_methods_of_what_a_method_returns(context_of):
+    files = {
+        "cmd/command.go": "package cmd\n\ntype Command struct{}\n\n"
+                          "func (c *Command) Find(name string) *Command {\n\treturn c\n}\n",
+        "cmd/exec.go": "package cmd\n\nfunc (c *Command) Execute() error {\n\treturn nil\n}\n",
+        "cmd/run.go": "package cmd\n\nfunc (c *Command) Run() error {\n\tsub := c.Find(\"x\")\n"
+                      "\treturn sub.Execute()\n}\n",
+    }  # fmt: skip
+    assert context_of(files, "cmd/run.go", 4) == {
+        ("cmd/command.go", "Command"), ("cmd/command.go", "Command.Find"),
+        ("cmd/exec.go", "Command.Execute")}  # fmt: skip

@@ -205,6 +205,7 @@ class _Values:
     def __init__(self, index: SymbolLookup, path: str, spec: LanguageSpec, used):
         self.index, self.path, self.spec = index, path, spec
         self.made = {name: (obj, method) for name, obj, method in sorted(used.made)}
+        self.typed = dict(used.typed)
         self.fixtures = used.fixtures
         self._classes: dict[str, list[dict]] = {}
 
@@ -217,6 +218,11 @@ class _Values:
             own = [s for s in self.index.defined_in(self.path, name) if s["top_level"]]
             for fixture in own or [s for s, _ in _fixture(self.index, self.path, name)]:
                 found += _returned(self.index, fixture, self.spec)
+        elif name in self.typed:  # `x: C` (a parameter, a receiver) starts a chain
+            written = self.typed[name]
+            found = [s for s, _ in _resolve_name(self.index, self.path, written,
+                                                 self.index.visible_from(self.path), self.spec)
+                     if s["kind"] in TYPE_KINDS]  # fmt: skip
         elif name in self.made and steps < self.MAX_STEPS:
             obj, method = self.made[name]
             for cls in self.classes(obj, steps + 1):

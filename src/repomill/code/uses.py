@@ -31,6 +31,7 @@ class Uses:
     self_types: frozenset[str] = frozenset()  # types the code's `impl` blocks are for
     fixtures: frozenset[str] = frozenset()  # parameters pytest fills by name (conftest.py)
     made: frozenset[tuple[str, str, str]] = frozenset()  # (x, obj, m) of `x = obj.m(…)`
+    typed: frozenset[tuple[str, str]] = frozenset()  # (x, T): the one type written for x
     # (local, member) read from a fixture or a `made` name: resolved through its value's class
     local_members: frozenset[tuple[str, str]] = frozenset()
 
@@ -84,10 +85,12 @@ def code_uses(language: str, code: str) -> Uses:
             paths.add((*written, method))
     valued = reading.fixtures | {name for name, _, _ in reading.made}
     local_members = {(obj, member) for obj, member in reading.members if obj in valued}
+    written = {name: _one_type(reading, name) for name in reading.typed}
+    typed = {(name, types[0]) for name, types in written.items() if types and len(types) == 1}
     return Uses(frozenset(reading.names - local), frozenset(free), frozenset(paths),
                 frozenset(reading.macros), frozenset(reading.self_types),
-                frozenset(reading.fixtures), frozenset(reading.made),
-                frozenset(local_members))  # fmt: skip
+                fixtures=frozenset(reading.fixtures), made=frozenset(reading.made),
+                typed=frozenset(typed), local_members=frozenset(local_members))  # fmt: skip
 
 
 def _one_type(reading: _Reading, name: str) -> tuple[str, ...] | None:

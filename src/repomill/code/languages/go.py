@@ -67,12 +67,24 @@ def _constants(root: Node) -> list[tuple[Node, str]]:
     return found
 
 
+def _returns(node: Node) -> str:
+    """The type a function or method returns when it is one named type (`*Command`,
+    `Options`); "" for none, several, slices, maps…"""
+    result = node.child_by_field_name("result")
+    if result is not None and result.type == "pointer_type":
+        result = next((c for c in result.named_children if c.type == "type_identifier"), None)
+    return node_text(result) if result is not None and result.type == "type_identifier" else ""
+
+
 _USES_QUERY = """
 (parameter_declaration name: (identifier) @bound)
 (parameter_declaration name: (identifier) @typed_name
   type: [(type_identifier) @typed_type (pointer_type (type_identifier) @typed_type)])
 (var_spec name: (identifier) @typed_name
   type: [(type_identifier) @typed_type (pointer_type (type_identifier) @typed_type)])
+(short_var_declaration left: (expression_list . (identifier) @made_name .)
+  right: (expression_list . (call_expression function: (selector_expression
+    operand: (identifier) @made_object field: (field_identifier) @made_method)) .))
 (short_var_declaration left: (expression_list (identifier) @typed_name)
   right: (expression_list [(composite_literal type: (type_identifier) @typed_type)
     (unary_expression operand: (composite_literal type: (type_identifier) @typed_type))]))
@@ -113,5 +125,6 @@ GO = LanguageSpec(
     docstring_of=lambda node: leading_comment(node, _COMMENTS),
     owner_of=receiver_type,
     methods_apart=True,
+    returns_of=_returns,
     constants_of=_constants,
 )

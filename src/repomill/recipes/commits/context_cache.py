@@ -28,8 +28,9 @@ from repomill.recipes.commits.mined import MinedCommit
 # in a scope (no `@overload` stubs); 3: pytest fixtures, `import a.b` binds `a`; 4:
 # members through the class a fixture or a call returns; 5: Go methods of a typed receiver
 # or parameter, in any file of the type's package; 6: Go test files see their package's
-# test helpers, `x := &T{…}` and `var x T` give x its type; 7: CommonJS exports.
-CONTEXT_VERSION = 7
+# test helpers, `x := &T{…}` and `var x T` give x its type; 7: CommonJS exports; 8:
+# chains from a typed value through what its methods return (Go, Python).
+CONTEXT_VERSION = 8
 
 
 class ContextCache:
