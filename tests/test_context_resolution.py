@@ -346,7 +346,7 @@ def test_python_import_of_a_submodule_binds_its_package(context_of):
     assert context_of(files, "app.py", 5) == {("pkg/util.py", "fmt")}
 
 
-TESTING = '''class Result:
+TESTING = """class Result:
     def __init__(self, output):
         self.output = output
 
@@ -361,7 +361,7 @@ class Runner:
 
     def reset(self):
         pass
-'''
+"""
 
 
 def test_python_members_through_the_class_a_value_is_made_of(context_of):
