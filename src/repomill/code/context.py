@@ -112,7 +112,7 @@ def candidates(
         add(_resolve_member(index, path, obj, member, seen, spec), member)
     for name in sorted(used.fixtures):
         add(_fixture(index, path, name), name)
-    values = _Values(index, path, spec, used)
+    values = _Values(index, path, seen, spec, used)
     for obj, member in sorted(used.local_members):
         add(values.members(obj, member), member)
     if used.paths or used.macros:
@@ -202,8 +202,8 @@ class _Values:
 
     MAX_STEPS = 4
 
-    def __init__(self, index: SymbolLookup, path: str, spec: LanguageSpec, used):
-        self.index, self.path, self.spec = index, path, spec
+    def __init__(self, index: SymbolLookup, path: str, seen, spec: LanguageSpec, used):
+        self.index, self.path, self.seen, self.spec = index, path, seen, spec
         self.made = {name: (obj, method) for name, obj, method in sorted(used.made)}
         self.typed = dict(used.typed)
         self.fixtures = used.fixtures
@@ -220,9 +220,8 @@ class _Values:
                 found += _returned(self.index, fixture, self.spec)
         elif name in self.typed:  # `x: C` (a parameter, a receiver) starts a chain
             written = self.typed[name]
-            found = [s for s, _ in _resolve_name(self.index, self.path, written,
-                                                 self.index.visible_from(self.path), self.spec)
-                     if s["kind"] in TYPE_KINDS]  # fmt: skip
+            found = [s for s, _ in _resolve_name(self.index, self.path, written, self.seen,
+                                                 self.spec) if s["kind"] in TYPE_KINDS]  # fmt: skip
         elif name in self.made and steps < self.MAX_STEPS:
             obj, method = self.made[name]
             for cls in self.classes(obj, steps + 1):
