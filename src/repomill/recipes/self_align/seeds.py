@@ -19,14 +19,33 @@ SEED_LANGUAGES = frozenset({"python", "typescript", "javascript", "rust", "java"
 MIN_LINES, MAX_LINES = 3, 60
 MAX_DEPENDENCIES = 3  # names the seed uses that are defined in other files
 _TODO = re.compile(r"\b(TODO|FIXME|XXX|HACK)\b")
-_RETURNS = re.compile(r"\breturn\b|->\s*[^{(\s]")  # a return, or a Rust return type
+# A value returned: `return <expression>` (not a bare `return` or `return None`), or in
+# Rust a declared return type (a tail expression returns it); a signature that declares
+# no value (`-> None`, `-> ()`, `void`) returns none whatever its body says.
+_RETURNS = re.compile(r"\breturn[ \t]+(?!None\b)[^\s;]")
+_RUST_RETURN_TYPE = re.compile(r"->\s*(?!\(\s*\))[^\s{]")
+_NO_VALUE = re.compile(r"->\s*(None|\(\s*\))\s*:?\s*$|\bvoid\s+\w+\s*\("
+                       r"|\)\s*:\s*(void|Promise<void>|never)\s*$")  # fmt: skip
 _SIDE_EFFECTS = re.compile(
-    r"\b(os\.(system|remove|unlink|rmdir|makedirs|mkdir|environ|kill)|subprocess|socket"
-    r"|requests\.|urllib|http\.client|shutil\.|open\(|sys\.exit|child_process|fetch\("
-    r"|require\(['\"](fs|net|http|https|child_process)['\"]\)|fs\.\w+|process\.(exit|env)"
-    r"|std::(fs|net|process|env)|Command::new|Runtime\.getRuntime|java\.(io|net)\.|Files\."
-    r"|System\.(exit|getenv)|ProcessBuilder|Thread\.sleep|time\.sleep)",
+    r"\b(os\.(system|remove|unlink|rmdir|makedirs|mkdir|environ|kill|walk|listdir|scandir)"
+    r"|subprocess|socket|requests\.|httpx|aiohttp|urllib|http\.client|shutil\.|tempfile"
+    r"|open\(|input\(|sys\.exit|child_process|fetch\(|glob\."
+    r"|(read|write)_(text|bytes)\(|iterdir\(|(readFile|writeFile|readdir)(Sync)?\("
+    r"|require\(['\"](fs|fs/promises|net|http|https|child_process)['\"]\)|fs\.\w+"
+    r"|process\.(exit|env)|std::(fs|net|process|env|io::stdin)|File::(open|create)"
+    r"|Command::new|Runtime\.getRuntime|java\.(io|net|nio)\.|Files\.|System\.(exit|getenv)"
+    r"|ProcessBuilder|Thread\.sleep|time\.sleep)",
 )
+# Handlers of a command-line framework (their work is their I/O) and tests are no seeds.
+_CLI_COMMAND = re.compile(
+    r"^\s*@(click|typer|\w+(\.\w+)*\.(command|group|callback))\b|argparse\.Namespace"
+    r"|#\[(command|clap)\b",
+    re.MULTILINE,
+)
+_TEST_PATH = re.compile(r"(^|/)(tests?|__tests__|spec)/|(^|/)test_[^/]*$|_test\.\w+$"
+                        r"|\.(test|spec)\.\w+$|(^|/)conftest\.py$")  # fmt: skip
+_TEST_CODE = re.compile(r"^\s*(#\[test\]|@Test\b|(async\s+)?def\s+test_|(it|test|describe)\()",
+                        re.MULTILINE)  # fmt: skip
 
 
 @dataclass
@@ -78,6 +97,13 @@ def mine_seeds(index: RepoIndex, benchmarks: list[Benchmark],
     return kept, +dropped
 
 
+def _returns_value(language: str, text: str, signature: str) -> bool:
+    if _NO_VALUE.search(signature):
+        return False
+    return bool(_RETURNS.search(text)
+                or (language == "rust" and _RUST_RETURN_TYPE.search(signature)))  # fmt: skip
+
+
 def _reject(chunk: dict, symbol: dict | None, broken: bool, index: RepoIndex) -> str | None:
     if chunk["language"] not in SEED_LANGUAGES:
         return "unsupported_language"
@@ -91,9 +117,13 @@ def _reject(chunk: dict, symbol: dict | None, broken: bool, index: RepoIndex) ->
     if lines > MAX_LINES:
         return "too_long"
     text = chunk["text"]
+    if _TEST_PATH.search(chunk["path"]) or _TEST_CODE.search(text):
+        return "test"
+    if _CLI_COMMAND.search(text):
+        return "cli_command"
     if _TODO.search(text):
         return "todo"
-    if not _RETURNS.search(text):
+    if not _returns_value(chunk["language"], text, symbol["signature"]):
         return "no_return_value"
     if _SIDE_EFFECTS.search(text):
         return "side_effects"
