@@ -82,8 +82,8 @@ def preset_file(preset: Preset) -> Path:
     """The preset's verified GGUF file: the package's own file when it is one part, else
     the parts joined into the model folder (once, under a lock). A one-line UserError when
     a package is missing or the bytes are not the pinned ones."""
-    parts = [_part_path(preset, module, part)
-             for (_, _, module), part in zip(preset.packages, preset.parts, strict=True)]  # fmt: skip
+    modules = [module for _, _, module in preset.packages]
+    parts = [_part_path(preset, m, part) for m, part in zip(modules, preset.parts, strict=True)]
     if len(parts) == 1:
         _verify(preset, parts[0], models_dir() / f"{preset.file_name}.verified")
         return parts[0]
