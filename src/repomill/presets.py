@@ -93,7 +93,7 @@ def preset_file(preset: Preset) -> Path:
         return target
     try:
         with _locked(target.with_name(target.name + ".lock")):
-            if target.is_file() and _digest([target]) == preset.sha256:
+            if target.is_file() and _digest(target) == preset.sha256:
                 _write_stamp(target, stamp, preset.sha256)
                 return target
             partial = target.with_name(target.name + ".partial")
@@ -122,7 +122,7 @@ def _part_path(preset: Preset, module: str, part: str) -> Path:
 def _verify(preset: Preset, path: Path, stamp: Path) -> None:
     if _stamped(path, stamp, preset.sha256):
         return
-    digest = _digest([path])
+    digest = _digest(path)
     if digest != preset.sha256:
         raise UserError(_mismatch(preset, digest))
     _write_stamp(path, stamp, preset.sha256)
@@ -134,12 +134,11 @@ def _mismatch(preset: Preset, digest: str) -> str:
             f"{preset.install_command()} --force-reinstall")  # fmt: skip
 
 
-def _digest(paths: list[Path]) -> str:
+def _digest(path: Path) -> str:
     digest = hashlib.sha256()
-    for path in paths:
-        with path.open("rb") as stream:
-            while block := stream.read(_BLOCK):
-                digest.update(block)
+    with path.open("rb") as stream:
+        while block := stream.read(_BLOCK):
+            digest.update(block)
     return digest.hexdigest()
 
 
