@@ -69,6 +69,22 @@ def test_cache_makes_the_second_run_send_nothing(tmp_path):
     assert not one[-1][0].ok  # failures are not cached: a re-run retries them
 
 
+def test_a_named_phase_shows_its_progress_and_a_cached_one_nothing(tmp_path, capsys):
+    requests = [Request(prompt=f"task {i}", n=2) for i in range(5)]
+    with FakeOpenAI() as server:
+        llm = LLM(backend(server), CompletionCache(tmp_path / "llm.sqlite"))
+        llm.show_progress = True
+        llm.generate(requests, "concepts")
+        line = capsys.readouterr().out
+        assert "concepts" in line and "10/10" in line and "tokens/s" in line
+        llm.generate(requests, "concepts")  # every sample cached: no bar
+        llm.generate([Request(prompt="unnamed")])  # no phase: no bar
+        assert capsys.readouterr().out == ""
+        llm.show_progress = False
+        llm.generate([Request(prompt="quiet")], "concepts")
+        assert capsys.readouterr().out == ""
+
+
 def test_unreachable_server_is_a_recorded_failure():
     llm = LLM(OpenAIBackend("http://127.0.0.1:9/v1", "m", max_retries=1, backoff=0.01))
     (result,), = llm.generate([Request(prompt="anyone?")])  # fmt: skip

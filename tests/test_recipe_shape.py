@@ -43,6 +43,7 @@ class LinesRecipe:
     llm_optional = False
     disjoint_evidence = False
     no_input = "no files"
+    nothing_kept_hint = ""
     preload = ()
     extra_column: str | None = None  # set by a test: fill a column never declared
 

@@ -216,3 +216,6 @@ def test_nothing_kept_names_the_responses_reasons(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "0 responses passing their tests (top reasons: tests_failed: 2;" in done.stderr
     assert "no_docstring" not in done.stderr
+    assert done.stderr.strip().endswith(
+        "or a model server (--llm openai --base-url URL --model NAME)"
+    )  # what to try next

@@ -11,10 +11,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from repomill.engine.cache import ShardCache
 from repomill.engine.executors import Executor
+from repomill.engine.progress import progress_bar
 from repomill.engine.stage import ShardResult, Stage
 
 
@@ -79,14 +78,7 @@ def iter_stage(
             run.shards_cached -= 1
         return _account(run, result)
 
-    progress = Progress(
-        TextColumn(f"[bold]{stage.name}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-        disable=not show_progress,
-    )
+    progress = progress_bar(stage.name, show_progress)
     with progress:
         task = progress.add_task(stage.name, total=len(shards), completed=run.shards_cached)
         computed = executor.map(stage, [shards[i] for i in missing])

@@ -13,12 +13,12 @@ TOP_REASONS = 3
 
 
 def require_rows(counts: dict[str, Any], out: Path, no_input: str,
-                 reasons: dict[str, int]) -> None:  # fmt: skip
+                 reasons: dict[str, int], hint: str = "") -> None:  # fmt: skip
     """Raise a one-line UserError when `counts` (a build manifest's) has no examples.
 
     `no_input` says why when the funnel's first step is already empty (e.g. "no commits in
     the range"); otherwise the line names the first step that kept nothing and the most
-    common of `reasons` (rejection reason -> count)."""
+    common of `reasons` (rejection reason -> count), then `hint` (what to try), if any."""
     if counts["examples"]:
         return
     (label, listed), *steps = counts["funnel"]
@@ -28,4 +28,6 @@ def require_rows(counts: dict[str, Any], out: Path, no_input: str,
     top = ", ".join(f"{reason}: {n}" for reason, n in Counter(reasons).most_common(TOP_REASONS))
     rejected = next(iter(sorted(out.glob("rejected.*"))), out / "manifest.json")
     why = f"top reasons: {top}; " if top else ""
-    raise UserError(f"nothing to export: of {listed} {label}, 0 {lost} ({why}see {rejected})")
+    hint = f"; {hint}" if hint else ""
+    raise UserError(f"nothing to export: of {listed} {label}, 0 {lost} ({why}see {rejected})"
+                    f"{hint}")  # fmt: skip

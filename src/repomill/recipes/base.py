@@ -71,6 +71,7 @@ class Recipe(Protocol):
     # validation and test rows citing a chunk that a train row cites are left out
     disjoint_evidence: ClassVar[bool]
     no_input: ClassVar[str]  # why nothing was exported when its first step found nothing
+    nothing_kept_hint: ClassVar[str]  # what to try when later steps kept nothing ("": none)
     preload: ClassVar[tuple[str, ...]]  # modules the worker processes import up front
 
     def samples(self, ctx: RecipeContext) -> Iterator[Sample | Rejected]: ...

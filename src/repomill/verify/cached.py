@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from repomill.engine.keys import canonical_json, stable_hash
+from repomill.engine.progress import progress_bar
 from repomill.engine.store import TextStore
 from repomill.verify import sandbox, seccomp, tools
 from repomill.verify.runners import RUNNER_VERSION, RUNNERS
@@ -47,9 +48,11 @@ class VerifyStats:
 
 def verify_all(jobs: list[Job], limits: Limits, unsafe_no_sandbox: bool = False,
                workers: int = 1, cache_path: Path | None = None,
-               stats: VerifyStats | None = None) -> list[Verdict]:  # fmt: skip
+               stats: VerifyStats | None = None,
+               show_progress: bool = False) -> list[Verdict]:  # fmt: skip
     """The verdict of each job, in job order. Jobs the cache at `cache_path` (None: no
-    cache) does not hold run in a pool of `workers` threads, each distinct job once."""
+    cache) does not hold run in a pool of `workers` threads, each distinct job once, under
+    a progress bar when `show_progress`."""
     stats = stats if stats is not None else VerifyStats()
     stamps = {language: _environment(language) for language in {job.language for job in jobs}}
     keys = [verdict_key(job, limits, unsafe_no_sandbox, stamps[job.language]) for job in jobs]
@@ -66,7 +69,7 @@ def verify_all(jobs: list[Job], limits: Limits, unsafe_no_sandbox: bool = False,
             else:
                 cache.put(key, verdict)
 
-        _run(todo, limits, unsafe_no_sandbox, workers, done)
+        _run(todo, limits, unsafe_no_sandbox, workers, done, show_progress)
         stats.executed = len(todo)
     finally:
         cache.close()
@@ -91,16 +94,20 @@ def sandbox_trouble(verdict: Verdict) -> bool:
 
 
 def _run(todo: dict[str, Job], limits: Limits, unsafe: bool, workers: int,
-         done: Callable[[str, Verdict], None]) -> None:  # fmt: skip
+         done: Callable[[str, Verdict], None], show_progress: bool) -> None:  # fmt: skip
     """Verify each job in parallel sandboxes; `done` is called in this thread."""
     if not todo:
         return
-    with ThreadPoolExecutor(max(1, workers)) as pool:  # a hung run is killed by its timeout
+    progress = progress_bar("verify", show_progress, keep=True)
+    bar = progress.add_task("", total=len(todo))
+    # a hung run is killed by its timeout
+    with progress, ThreadPoolExecutor(max(1, workers)) as pool:
         futures = {pool.submit(verify_response, job.language, job.code, job.tests, limits,
                                unsafe): key for key, job in todo.items()}  # fmt: skip
         try:
             for future in as_completed(futures):
                 done(futures[future], future.result())
+                progress.advance(bar)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise

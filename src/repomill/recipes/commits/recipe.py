@@ -55,6 +55,7 @@ class CommitsRecipe:
     llm_optional = True
     disjoint_evidence = False
     no_input = "no commits in the range"
+    nothing_kept_hint = ""
     preload = (MineCommitsStage.__module__, IndexFilesStage.__module__)
 
     def samples(self, ctx: RecipeContext) -> Iterator[Sample | Rejected]:

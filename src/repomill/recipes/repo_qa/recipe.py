@@ -51,6 +51,7 @@ class RepoQARecipe:
     llm_optional = True  # exact QA needs no model; with --llm it adds QA and designs
     disjoint_evidence = True  # an evaluation question may not cite what a train one does
     no_input = "no code the analysis understands (no functions or methods)"
+    nothing_kept_hint = ""
     preload = (IndexFilesStage.__module__,)
 
     def samples(self, ctx: RecipeContext) -> Iterator[Sample | Rejected]:

@@ -34,9 +34,9 @@ class Task:
     responses: list[Result] = field(default_factory=list)
 
 
-def _ask(llm: LLM, prompts: list[str], **settings) -> list[list[Result]]:
+def _ask(llm: LLM, phase: str, prompts: list[str], **settings) -> list[list[Result]]:
     return llm.generate([Request.chat([{"role": "user", "content": p}], **settings)
-                         for p in prompts])  # fmt: skip
+                         for p in prompts], phase)  # fmt: skip
 
 
 MAX_FREE_TEXT = 600
@@ -59,9 +59,9 @@ def _section(result: Result, name: str) -> tuple[str, str]:
 def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | None,
              max_tokens: int = 1024) -> list[Task]:  # fmt: skip
     tasks = [Task(seed, target_language or seed.language) for seed in seeds]
-    concepts = _ask(llm, [render("self_align/concepts", language=t.seed.language,
-                                 code=t.seed.code) for t in tasks], temperature=0.0,
-                    max_tokens=160)  # fmt: skip
+    prompts = [render("self_align/concepts", language=t.seed.language, code=t.seed.code)
+               for t in tasks]  # fmt: skip
+    concepts = _ask(llm, "concepts", prompts, temperature=0.0, max_tokens=160)
     for task, (result,) in zip(tasks, concepts, strict=True):
         task.concepts, why = _section(result, "concepts")
         task.rejected, task.error = f"concepts_{why}" if why else "", result.error or ""
@@ -69,18 +69,17 @@ def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | N
         task.category = CATEGORIES[pick % len(CATEGORIES)]
         task.difficulty = DIFFICULTIES[(pick // len(CATEGORIES)) % len(DIFFICULTIES)]
     live = [t for t in tasks if not t.rejected]
-    instructions = _ask(llm, [render("self_align/instruction", language=t.language,
-                                     concepts=t.concepts, category=t.category,
-                                     difficulty=t.difficulty) for t in live],
-                        temperature=0.7, max_tokens=300, seed=1)  # fmt: skip
+    prompts = [render("self_align/instruction", language=t.language, concepts=t.concepts,
+                      category=t.category, difficulty=t.difficulty) for t in live]  # fmt: skip
+    instructions = _ask(llm, "instructions", prompts, temperature=0.7, max_tokens=300, seed=1)
     for task, (result,) in zip(live, instructions, strict=True):
         task.instruction, why = _section(result, "instruction")
         task.rejected, task.error = f"instruction_{why}" if why else "", result.error or ""
     live = [t for t in live if not t.rejected]
-    answers = _ask(llm, [render("self_align/response", language=t.language,
-                                instruction=t.instruction,
-                                example=example_response(t.language)) for t in live],
-                   n=samples, temperature=0.7, max_tokens=max_tokens, seed=2)  # fmt: skip
+    prompts = [render("self_align/response", language=t.language, instruction=t.instruction,
+                      example=example_response(t.language)) for t in live]  # fmt: skip
+    answers = _ask(llm, "responses", prompts, n=samples, temperature=0.7, max_tokens=max_tokens,
+                   seed=2)  # fmt: skip
     for task, results in zip(live, answers, strict=True):
         task.responses = results
     if llm.stats.samples and llm.stats.failures == llm.stats.samples:

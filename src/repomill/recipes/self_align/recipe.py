@@ -49,6 +49,8 @@ class SelfAlignRecipe:
     llm_optional = False
     disjoint_evidence = False
     no_input = "no seed candidates in the repository"
+    nothing_kept_hint = ("try a larger model (--model qwen2.5-coder-1.5b) or a model server"
+                         " (--llm openai --base-url URL --model NAME)")  # fmt: skip
     preload = (IndexFilesStage.__module__,)
 
     def samples(self, ctx: RecipeContext) -> Iterator[Sample | Rejected]:
@@ -121,6 +123,7 @@ def _checked_seeds(candidates: list, dropped: Counter[str], config: SelfAlignCon
 def _generate(ctx: RecipeContext, seeds: list[Seed]) -> list[Task]:
     config: SelfAlignConfig = ctx.settings
     llm = make_llm(ctx.llm, ctx.out / ".cache" / "llm.sqlite")
+    llm.show_progress = ctx.show_progress
     run = StageRun("generate", 1, items_in=len(seeds))
     try:  # raises when every model call failed
         with run.timed():
@@ -164,7 +167,8 @@ def _verify(
             for t, s in parsed]  # fmt: skip
     stats = VerifyStats()
     verdicts = verify_all(jobs, limits, config.unsafe_no_sandbox, config.sandboxes,
-                          ctx.out / ".cache" / "verify.sqlite", stats)  # fmt: skip
+                          ctx.out / ".cache" / "verify.sqlite", stats,
+                          ctx.show_progress)  # fmt: skip
     for key, verdict in zip(parsed, verdicts, strict=True):
         responses[key] = replace(responses[key], verdict=verdict)
     run.shards, run.shards_cached = len(jobs), stats.cached
