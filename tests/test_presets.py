@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 
 import pytest
 
@@ -48,6 +49,8 @@ def test_parts_are_joined_once_and_then_trusted_by_their_stamp(packages, monkeyp
 
     monkeypatch.setattr(presets, "_digest", no_hashing)
     monkeypatch.setattr(presets, "_join", no_hashing)
+    assert preset_file(preset()) == path
+    shutil.rmtree(packages)  # the packages uninstalled: the joined file is enough
     assert preset_file(preset()) == path
 
 

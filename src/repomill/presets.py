@@ -81,16 +81,17 @@ def models_dir() -> Path:
 def preset_file(preset: Preset) -> Path:
     """The preset's verified GGUF file: the package's own file when it is one part, else
     the parts joined into the model folder (once, under a lock). A one-line UserError when
-    a package is missing or the bytes are not the pinned ones."""
+    a package is missing or the bytes are not the pinned ones. Once joined and verified,
+    the file is used without its packages (they may be uninstalled)."""
+    target = models_dir() / preset.file_name
+    stamp = target.with_name(target.name + ".verified")
+    if len(preset.parts) > 1 and _stamped(target, stamp, preset.sha256):
+        return target
     modules = [module for _, _, module in preset.packages]
     parts = [_part_path(preset, m, part) for m, part in zip(modules, preset.parts, strict=True)]
     if len(parts) == 1:
-        _verify(preset, parts[0], models_dir() / f"{preset.file_name}.verified")
+        _verify(preset, parts[0], stamp)
         return parts[0]
-    target = models_dir() / preset.file_name
-    stamp = target.with_name(target.name + ".verified")
-    if _stamped(target, stamp, preset.sha256):
-        return target
     try:
         with _locked(target.with_name(target.name + ".lock")):
             if target.is_file() and _digest(target) == preset.sha256:

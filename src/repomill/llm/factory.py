@@ -24,6 +24,7 @@ class LLMConfig(BaseModel):
     timeout: float = Field(120.0, gt=0, description="seconds per request")
     max_retries: int = Field(5, ge=0)
     batch_size: int = Field(8, ge=1, description="sequences per batch (embedded)")
+    int8: bool = Field(True, description="int8 linear layers on the CPU (embedded): 3-4× faster")
     adapter: str | None = Field(
         None, description="a LoRA adapter directory (peft) applied to the embedded model"
     )
@@ -47,5 +48,5 @@ def make_llm(config: LLMConfig, cache_path: Path | None = None) -> LLM:
         return LLM(backend, CompletionCache(cache_path))
     from repomill.llm.embedded import EmbeddedBackend
 
-    backend = EmbeddedBackend(config.model, config.batch_size, config.adapter)
+    backend = EmbeddedBackend(config.model, config.batch_size, config.adapter, config.int8)
     return LLM(backend, CompletionCache(cache_path))
