@@ -251,7 +251,8 @@ class EmbeddedBackend:
     async def _drain(self) -> None:
         try:
             try:
-                await asyncio.to_thread(load_model, self.base, self.adapter, self.int8)  # once per process
+                # once per process
+                await asyncio.to_thread(load_model, self.base, self.adapter, self.int8)
             except UserError as exc:  # the model does not load: every waiting call fails so
                 waiting, self._waiting = self._waiting, []
                 for _, _, future in waiting:
