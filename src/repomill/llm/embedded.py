@@ -103,7 +103,7 @@ def load_model(
         torch = _import_torch()
         if adapter is None:
             tokenizer, network = _load_for_generation(model)
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+            device = _device()
             tokenizer.padding_side = "left"  # generation continues every row from its end
             network = network.to(device).eval()
         else:
@@ -229,7 +229,7 @@ class EmbeddedBackend:
         is `int8` where it applies (on the CPU), since it changes the outputs."""
         self.base = model or DEFAULT_MODEL
         self.adapter = read_adapter(adapter) if adapter else None
-        self.int8 = int8 and not _cuda()
+        self.int8 = int8 and _device() == "cpu"
         self.model, self.where = self.base + ("+int8" if self.int8 else ""), self.base
         if self.adapter is not None:
             check_adapter_base(self.adapter, self.base)
@@ -320,12 +320,13 @@ class EmbeddedBackend:
         return None
 
 
-def _cuda() -> bool:
+def _device() -> str:
+    """Where generation runs: "cuda" when torch sees a GPU, else "cpu"."""
     if importlib.util.find_spec("torch") is None:
-        return False  # the missing extra is reported when the model loads
+        return "cpu"  # the missing extra is reported when the model loads
     import torch
 
-    return torch.cuda.is_available()
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _prompt_text(tokenizer: Any, request: Request) -> str:
