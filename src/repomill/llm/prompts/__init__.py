@@ -21,3 +21,15 @@ def _environment() -> jinja2.Environment:
 
 def render(name: str, **variables: Any) -> str:
     return _environment().get_template(f"{name}.j2").render(**variables)
+
+
+def few_shot(name: str, examples: list[tuple[dict[str, Any], str]], system: str | None = None,
+             **variables: Any) -> list[dict[str, str]]:  # fmt: skip
+    """Chat messages: the `system` template's text, each example as a user turn rendered
+    from template `name` and its answer, then the user turn for `variables`. An example
+    sets the variables it shows; the others are the real turn's (e.g. its language)."""
+    messages = [{"role": "system", "content": render(system).strip()}] if system else []
+    for shown, answer in examples:
+        messages += [{"role": "user", "content": render(name, **(variables | shown))},
+                     {"role": "assistant", "content": answer}]  # fmt: skip
+    return messages + [{"role": "user", "content": render(name, **variables)}]

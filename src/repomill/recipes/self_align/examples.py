@@ -1,37 +1,117 @@
-"""Few-shot example responses, one per language, in the sections the verifier reads."""
+"""Few-shot examples for each self-align prompt, given to the model as earlier turns of the
+chat (a user turn from the same template, then the answer). Measured with the 0.5B Qwen
+model on 8 seeds: with the example pasted into the prompt, 6 of 8 concept lists repeated
+the example's; as an earlier exchange, all 8 named the seed's own concepts in the asked
+format. The examples' tasks differ from each other, and an instruction that asks for one
+of their functions again is rejected (`copies_example`)."""
 
 from __future__ import annotations
 
-_EXAMPLES = {
-    "python": ('Write `clamp(x: int, lo: int, hi: int) -> int` that limits x to [lo, hi].',
-               "def clamp(x: int, lo: int, hi: int) -> int:\n    return max(lo, min(x, hi))",
-               "assert clamp(5, 0, 3) == 3\nassert clamp(-1, 0, 3) == 0\n"
-               "assert clamp(2, 0, 3) == 2"),
-    "typescript": ("Write `clamp(x: number, lo: number, hi: number): number` that limits x.",
-                   "function clamp(x: number, lo: number, hi: number): number {\n"
-                   "  return Math.max(lo, Math.min(x, hi));\n}",
-                   "if (clamp(5, 0, 3) !== 3) throw new Error('upper');\n"
-                   "if (clamp(-1, 0, 3) !== 0) throw new Error('lower');"),
-    "javascript": ("Write `clamp(x, lo, hi)` that limits x to [lo, hi].",
-                   "function clamp(x, lo, hi) {\n  return Math.max(lo, Math.min(x, hi));\n}",
-                   "if (clamp(5, 0, 3) !== 3) throw new Error('upper');\n"
-                   "if (clamp(-1, 0, 3) !== 0) throw new Error('lower');"),
-    "rust": ("Write `fn clamp(x: i32, lo: i32, hi: i32) -> i32` that limits x to [lo, hi].",
-             "fn clamp(x: i32, lo: i32, hi: i32) -> i32 {\n    x.max(lo).min(hi)\n}",
-             "assert_eq!(clamp(5, 0, 3), 3);\nassert_eq!(clamp(-1, 0, 3), 0);"),
-    "java": ("Write `static int clamp(int x, int lo, int hi)` in class `Solution`.",
-             "class Solution {\n    static int clamp(int x, int lo, int hi) {\n"
-             "        return Math.max(lo, Math.min(x, hi));\n    }\n}",
-             "if (Solution.clamp(5, 0, 3) != 3) throw new AssertionError(\"upper\");"),
+import re
+
+CONCEPTS = [
+    ({"language": "python", "code":
+      "def moving_average(values: list[float], window: int) -> list[float]:\n"
+      '    """Averages of each full window of consecutive values."""\n'
+      "    sums, total = [], 0.0\n"
+      "    for i, value in enumerate(values):\n"
+      "        total += value\n"
+      "        if i >= window:\n"
+      "            total -= values[i - window]\n"
+      "        if i + 1 >= window:\n"
+      "            sums.append(total / window)\n"
+      "    return sums"},
+     "<concepts>sliding window, running sum, list iteration with enumerate, floating-point "
+     "division</concepts>"),
+    ({"language": "python", "code":
+      "def parse_header(line: str) -> tuple[str, str]:\n"
+      '    """Split an HTTP header line into its lower-cased name and stripped value."""\n'
+      '    name, sep, value = line.partition(":")\n'
+      "    if not sep or not name.strip():\n"
+      '        raise ValueError(f"not a header: {line!r}")\n'
+      "    return name.strip().lower(), value.strip()"},
+     "<concepts>string partitioning, input validation, raising exceptions, tuple return "
+     "values, case normalization</concepts>"),
+]  # fmt: skip
+
+# Written without a language's syntax: they serve instructions in every target language.
+INSTRUCTIONS = [
+    ({"concepts": "dictionary grouping, sorting with a key function, string normalization",
+      "category": "data transformation", "difficulty": "medium"},
+     "<instruction>Write a function `group_anagrams` that takes a list of words and returns "
+     "the groups of words that are anagrams of each other, ignoring letter case. Each group "
+     "keeps its words in input order, and the groups are ordered by the position of their "
+     "first word. An empty list gives an empty list.</instruction>"),
+    ({"concepts": "stack, string scanning, early return",
+      "category": "validation and edge cases", "difficulty": "easy"},
+     "<instruction>Write a function `is_balanced` that takes a string and returns whether "
+     "every bracket in it, of the kinds (), [] and {}, is closed in the right order. Other "
+     "characters are ignored, and an empty string is balanced.</instruction>"),
+]  # fmt: skip
+
+_TASK = ("Write a function `digit_sum` that returns the sum of the decimal digits of a "
+         "non-negative integer, and fails on a negative one.")  # fmt: skip
+_REASONING = ("Take the last digit with a remainder by 10 and drop it with a division, "
+              "until nothing is left; reject a negative input first.")  # fmt: skip
+_EXPLANATION = "Each loop step adds the lowest digit and removes it; 0 sums to 0."
+
+# (code, tests) per language, for _TASK.
+_ANSWERS = {
+    "python": ('def digit_sum(n: int) -> int:\n    if n < 0:\n'
+               '        raise ValueError("n must not be negative")\n    total = 0\n'
+               "    while n:\n        n, digit = divmod(n, 10)\n        total += digit\n"
+               "    return total",
+               "assert digit_sum(0) == 0\nassert digit_sum(7) == 7\n"
+               "assert digit_sum(1234) == 10\ntry:\n    digit_sum(-5)\n"
+               "except ValueError:\n    pass\nelse:\n"
+               '    raise AssertionError("a negative number must fail")'),
+    "typescript": ("function digitSum(n: number): number {\n"
+                   "  if (n < 0) throw new RangeError('n must not be negative');\n"
+                   "  let total = 0;\n  for (; n > 0; n = Math.floor(n / 10)) total += n % 10;\n"
+                   "  return total;\n}",
+                   "if (digitSum(0) !== 0) throw new Error('zero');\n"
+                   "if (digitSum(1234) !== 10) throw new Error('1234');\n"
+                   "let failed = false;\ntry { digitSum(-5); } catch { failed = true; }\n"
+                   "if (!failed) throw new Error('a negative number must fail');"),
+    "javascript": ("function digitSum(n) {\n"
+                   "  if (n < 0) throw new RangeError('n must not be negative');\n"
+                   "  let total = 0;\n  for (; n > 0; n = Math.floor(n / 10)) total += n % 10;\n"
+                   "  return total;\n}",
+                   "if (digitSum(0) !== 0) throw new Error('zero');\n"
+                   "if (digitSum(1234) !== 10) throw new Error('1234');\n"
+                   "let failed = false;\ntry { digitSum(-5); } catch { failed = true; }\n"
+                   "if (!failed) throw new Error('a negative number must fail');"),
+    "rust": ("fn digit_sum(n: i64) -> Result<i64, String> {\n    if n < 0 {\n"
+             '        return Err(format!("{n} is negative"));\n    }\n'
+             "    let (mut n, mut total) = (n, 0);\n    while n > 0 {\n"
+             "        total += n % 10;\n        n /= 10;\n    }\n    Ok(total)\n}",
+             "assert_eq!(digit_sum(0), Ok(0));\nassert_eq!(digit_sum(1234), Ok(10));\n"
+             "assert!(digit_sum(-5).is_err());"),
+    "java": ("class Solution {\n    static int digitSum(int n) {\n"
+             '        if (n < 0) throw new IllegalArgumentException("negative: " + n);\n'
+             "        int total = 0;\n        for (; n > 0; n /= 10) total += n % 10;\n"
+             "        return total;\n    }\n}",
+             'if (Solution.digitSum(0) != 0) throw new AssertionError("zero");\n'
+             'if (Solution.digitSum(1234) != 10) throw new AssertionError("1234");\n'
+             "boolean failed = false;\n"
+             "try { Solution.digitSum(-5); }\n"
+             "catch (IllegalArgumentException e) { failed = true; }\n"
+             'if (!failed) throw new AssertionError("a negative number must fail");'),
 }  # fmt: skip
 
 
-def example_response(language: str) -> str:
-    task, code, tests = _EXAMPLES[language]
-    fence = language
-    return (
-        f"Example task: {task}\nExample answer:\n<reasoning>Bound x from below, then "
-        f"from above.</reasoning>\n<implementation>\n```{fence}\n{code}\n```\n"
-        f"</implementation>\n<explanation>The inner call caps x at hi, the outer raises "
-        f"it to lo.</explanation>\n<tests>\n```{fence}\n{tests}\n```\n</tests>"
-    )
+def responses(language: str) -> list[tuple[dict, str]]:
+    code, tests = _ANSWERS[language]
+    answer = (f"<reasoning>{_REASONING}</reasoning>\n<implementation>\n```{language}\n{code}\n"
+              f"```\n</implementation>\n<explanation>{_EXPLANATION}</explanation>\n<tests>\n"
+              f"```{language}\n{tests}\n```\n</tests>")  # fmt: skip
+    return [({"language": language, "instruction": _TASK}, answer)]
+
+
+_NAMED = re.compile(r"`(\w+)")
+
+
+def copies_example(instruction: str) -> bool:
+    """Whether `instruction` asks for a function an example instruction or task names."""
+    shown = " ".join([answer for _, answer in INSTRUCTIONS] + [_TASK, "`digitSum"])
+    return bool(set(_NAMED.findall(instruction)) & set(_NAMED.findall(shown)))

@@ -11,9 +11,9 @@ from repomill.engine.keys import stable_hash
 from repomill.errors import UserError
 from repomill.llm.client import LLM
 from repomill.llm.parse import code_blocks, sections, unusable_reason
-from repomill.llm.prompts import render
+from repomill.llm.prompts import few_shot
 from repomill.llm.types import Request, Result
-from repomill.recipes.self_align.examples import example_response
+from repomill.recipes.self_align import examples
 from repomill.recipes.self_align.seeds import Seed
 
 CATEGORIES = ("function implementation", "data transformation", "algorithm",
@@ -34,9 +34,13 @@ class Task:
     responses: list[Result] = field(default_factory=list)
 
 
-def _ask(llm: LLM, phase: str, prompts: list[str], **settings) -> list[list[Result]]:
-    return llm.generate([Request.chat([{"role": "user", "content": p}], **settings)
-                         for p in prompts], phase)  # fmt: skip
+def _ask(llm: LLM, phase: str, chats: list[list[dict[str, str]]], **settings
+         ) -> list[list[Result]]:  # fmt: skip
+    return llm.generate([Request.chat(chat, **settings) for chat in chats], phase)
+
+
+def _chat(template: str, shots: list[tuple[dict, str]], **variables) -> list[dict[str, str]]:
+    return few_shot(f"self_align/{template}", shots, "self_align/system", **variables)
 
 
 MAX_FREE_TEXT = 600
@@ -56,28 +60,47 @@ def _section(result: Result, name: str) -> tuple[str, str]:
     return (found, "") if found else ("", "empty")
 
 
+MAX_CONCEPTS = 8
+
+
+def distinct_concepts(listed: str) -> str:
+    """A comma-separated list without repeats (case-insensitive), at most MAX_CONCEPTS long:
+    small models repeat items until their tokens run out."""
+    seen: dict[str, str] = {}
+    for item in (part.strip() for part in listed.split(",")):
+        if item and item.lower() not in seen:
+            seen[item.lower()] = item
+    return ", ".join(list(seen.values())[:MAX_CONCEPTS])
+
+
 def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | None,
              max_tokens: int = 1024) -> list[Task]:  # fmt: skip
     tasks = [Task(seed, target_language or seed.language) for seed in seeds]
-    prompts = [render("self_align/concepts", language=t.seed.language, code=t.seed.code)
+    prompts = [_chat("concepts", examples.CONCEPTS, language=t.seed.language, code=t.seed.code)
                for t in tasks]  # fmt: skip
     concepts = _ask(llm, "concepts", prompts, temperature=0.0, max_tokens=160)
     for task, (result,) in zip(tasks, concepts, strict=True):
         task.concepts, why = _section(result, "concepts")
+        task.concepts = distinct_concepts(task.concepts)
         task.rejected, task.error = f"concepts_{why}" if why else "", result.error or ""
         pick = int(stable_hash(task.seed.seed_id)[:8], 16)
         task.category = CATEGORIES[pick % len(CATEGORIES)]
         task.difficulty = DIFFICULTIES[(pick // len(CATEGORIES)) % len(DIFFICULTIES)]
     live = [t for t in tasks if not t.rejected]
-    prompts = [render("self_align/instruction", language=t.language, concepts=t.concepts,
-                      category=t.category, difficulty=t.difficulty) for t in live]  # fmt: skip
+    prompts = [_chat("instruction", examples.INSTRUCTIONS, language=t.language,
+                     concepts=t.concepts, category=t.category, difficulty=t.difficulty)
+               for t in live]  # fmt: skip
     instructions = _ask(llm, "instructions", prompts, temperature=0.7, max_tokens=300, seed=1)
     for task, (result,) in zip(live, instructions, strict=True):
         task.instruction, why = _section(result, "instruction")
+        if "```" in task.instruction:  # a small model solving the task, not stating it
+            task.instruction, why = "", "is_code"
+        elif examples.copies_example(task.instruction):
+            task.instruction, why = "", "copies_example"
         task.rejected, task.error = f"instruction_{why}" if why else "", result.error or ""
     live = [t for t in live if not t.rejected]
-    prompts = [render("self_align/response", language=t.language, instruction=t.instruction,
-                      example=example_response(t.language)) for t in live]  # fmt: skip
+    prompts = [_chat("response", examples.responses(t.language), language=t.language,
+                     instruction=t.instruction) for t in live]  # fmt: skip
     answers = _ask(llm, "responses", prompts, n=samples, temperature=0.7, max_tokens=max_tokens,
                    seed=2)  # fmt: skip
     for task, results in zip(live, answers, strict=True):
