@@ -301,6 +301,31 @@ def test_a_gguf_model_is_dequantized_once_and_int8_is_another_model(tmp_path, mo
     assert result.ok and 0 < result.completion_tokens <= 8
 
 
+def test_kept_weights_of_a_replaced_or_removed_model_file_are_removed(tmp_path, monkeypatch):
+    from repomill.llm import embedded
+
+    monkeypatch.setattr(embedded, "models_dir", lambda: tmp_path / "models")
+    gguf, elsewhere = tmp_path / "venv" / "m.gguf", tmp_path / "other-venv" / "m.gguf"
+    for path in (gguf, elsewhere):
+        path.parent.mkdir()
+        path.write_bytes(b"weights")
+    folders = {}
+    for name, made_from in [
+        ("current", gguf),
+        ("before_reinstall", gguf),
+        ("other", elsewhere),
+        ("removed", tmp_path / "gone" / "m.gguf"),
+        ("writing", None),
+    ]:
+        folders[name] = tmp_path / "models" / f"m-fp32-{name}"
+        folders[name].mkdir(parents=True)
+        if made_from:
+            (folders[name] / embedded.DONE).write_text(str(made_from))
+    embedded._prune_stale(folders["current"], gguf)
+    left = {name for name, folder in folders.items() if folder.exists()}
+    assert left == {"current", "other", "writing"}
+
+
 def _write_many(path, start):
     cache = CompletionCache(path)
     from repomill.llm.types import Result

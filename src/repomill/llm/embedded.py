@@ -160,6 +160,7 @@ def _load_for_generation(model: str) -> tuple[Any, Any]:
         (partial / DONE).write_text(str(gguf.resolve()))
         shutil.rmtree(kept, ignore_errors=True)
         os.replace(partial, kept)
+        _prune_stale(kept, gguf)
     except OSError as error:
         shutil.rmtree(partial, ignore_errors=True)
         warn(f"could not keep {model}'s de-quantized weights in {kept.parent} "
@@ -168,6 +169,18 @@ def _load_for_generation(model: str) -> tuple[Any, Any]:
 
 
 DONE = "repomill-dequantized"  # written last: a folder without it is incomplete
+
+
+def _prune_stale(kept: Path, gguf: Path) -> None:
+    """Remove the other kept folders of `gguf`'s name whose file is gone or is `gguf` as it
+    was before (a reinstalled package): each is gigabytes that nothing will load again."""
+    for folder in kept.parent.glob(f"{gguf.stem}-fp32-*"):
+        marker = folder / DONE
+        if folder == kept or not marker.is_file():  # another writer's, still in progress
+            continue
+        made_from = Path(marker.read_text())
+        if made_from == gguf.resolve() or not made_from.exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def dequantized_folder(gguf: Path) -> Path:
