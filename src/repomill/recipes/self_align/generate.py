@@ -76,9 +76,9 @@ def distinct_concepts(listed: str) -> str:
 def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | None,
              max_tokens: int = 1024) -> list[Task]:  # fmt: skip
     tasks = [Task(seed, target_language or seed.language) for seed in seeds]
-    prompts = [_chat("concepts", examples.CONCEPTS, language=t.seed.language, code=t.seed.code)
+    chats = [_chat("concepts", examples.CONCEPTS, language=t.seed.language, code=t.seed.code)
                for t in tasks]  # fmt: skip
-    concepts = _ask(llm, "concepts", prompts, temperature=0.0, max_tokens=160)
+    concepts = _ask(llm, "concepts", chats, temperature=0.0, max_tokens=160)
     for task, (result,) in zip(tasks, concepts, strict=True):
         task.concepts, why = _section(result, "concepts")
         task.concepts = distinct_concepts(task.concepts)
@@ -87,10 +87,10 @@ def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | N
         task.category = CATEGORIES[pick % len(CATEGORIES)]
         task.difficulty = DIFFICULTIES[(pick // len(CATEGORIES)) % len(DIFFICULTIES)]
     live = [t for t in tasks if not t.rejected]
-    prompts = [_chat("instruction", examples.INSTRUCTIONS, language=t.language,
+    chats = [_chat("instruction", examples.INSTRUCTIONS, language=t.language,
                      concepts=t.concepts, category=t.category, difficulty=t.difficulty)
                for t in live]  # fmt: skip
-    instructions = _ask(llm, "instructions", prompts, temperature=0.7, max_tokens=300, seed=1)
+    instructions = _ask(llm, "instructions", chats, temperature=0.7, max_tokens=300, seed=1)
     for task, (result,) in zip(live, instructions, strict=True):
         task.instruction, why = _section(result, "instruction")
         if "```" in task.instruction:  # a small model solving the task, not stating it
@@ -99,9 +99,9 @@ def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | N
             task.instruction, why = "", "copies_example"
         task.rejected, task.error = f"instruction_{why}" if why else "", result.error or ""
     live = [t for t in live if not t.rejected]
-    prompts = [_chat("response", examples.responses(t.language), language=t.language,
+    chats = [_chat("response", examples.responses(t.language), language=t.language,
                      instruction=t.instruction) for t in live]  # fmt: skip
-    answers = _ask(llm, "responses", prompts, n=samples, temperature=0.7, max_tokens=max_tokens,
+    answers = _ask(llm, "responses", chats, n=samples, temperature=0.7, max_tokens=max_tokens,
                    seed=2)  # fmt: skip
     for task, results in zip(live, answers, strict=True):
         task.responses = results
