@@ -49,54 +49,40 @@ INSTRUCTIONS = [
      "characters are ignored, and an empty string is balanced.</instruction>"),
 ]  # fmt: skip
 
+# No error-path test: the 1.5B model copied one into answers whose tasks raise nothing.
 _TASK = ("Write a function `digit_sum` that returns the sum of the decimal digits of a "
-         "non-negative integer, and fails on a negative one.")  # fmt: skip
+         "non-negative integer.")  # fmt: skip
 _REASONING = ("Take the last digit with a remainder by 10 and drop it with a division, "
-              "until nothing is left; reject a negative input first.")  # fmt: skip
+              "until nothing is left.")  # fmt: skip
 _EXPLANATION = "Each loop step adds the lowest digit and removes it; 0 sums to 0."
 
 # (code, tests) per language, for _TASK.
 _ANSWERS = {
-    "python": ('def digit_sum(n: int) -> int:\n    if n < 0:\n'
-               '        raise ValueError("n must not be negative")\n    total = 0\n'
-               "    while n:\n        n, digit = divmod(n, 10)\n        total += digit\n"
-               "    return total",
+    "python": ("def digit_sum(n: int) -> int:\n    total = 0\n    while n:\n"
+               "        n, digit = divmod(n, 10)\n        total += digit\n    return total",
                "assert digit_sum(0) == 0\nassert digit_sum(7) == 7\n"
-               "assert digit_sum(1234) == 10\ntry:\n    digit_sum(-5)\n"
-               "except ValueError:\n    pass\nelse:\n"
-               '    raise AssertionError("a negative number must fail")'),
-    "typescript": ("function digitSum(n: number): number {\n"
-                   "  if (n < 0) throw new RangeError('n must not be negative');\n"
-                   "  let total = 0;\n  for (; n > 0; n = Math.floor(n / 10)) total += n % 10;\n"
+               "assert digit_sum(1234) == 10\nassert digit_sum(90009) == 18"),
+    "typescript": ("function digitSum(n: number): number {\n  let total = 0;\n"
+                   "  for (; n > 0; n = Math.floor(n / 10)) total += n % 10;\n"
                    "  return total;\n}",
-                   "if (digitSum(0) !== 0) throw new Error('zero');\n"
+                   "if (digitSum(0) !== 0) throw new Error('0');\n"
                    "if (digitSum(1234) !== 10) throw new Error('1234');\n"
-                   "let failed = false;\ntry { digitSum(-5); } catch { failed = true; }\n"
-                   "if (!failed) throw new Error('a negative number must fail');"),
-    "javascript": ("function digitSum(n) {\n"
-                   "  if (n < 0) throw new RangeError('n must not be negative');\n"
-                   "  let total = 0;\n  for (; n > 0; n = Math.floor(n / 10)) total += n % 10;\n"
+                   "if (digitSum(90009) !== 18) throw new Error('90009');"),
+    "javascript": ("function digitSum(n) {\n  let total = 0;\n"
+                   "  for (; n > 0; n = Math.floor(n / 10)) total += n % 10;\n"
                    "  return total;\n}",
-                   "if (digitSum(0) !== 0) throw new Error('zero');\n"
+                   "if (digitSum(0) !== 0) throw new Error('0');\n"
                    "if (digitSum(1234) !== 10) throw new Error('1234');\n"
-                   "let failed = false;\ntry { digitSum(-5); } catch { failed = true; }\n"
-                   "if (!failed) throw new Error('a negative number must fail');"),
-    "rust": ("fn digit_sum(n: i64) -> Result<i64, String> {\n    if n < 0 {\n"
-             '        return Err(format!("{n} is negative"));\n    }\n'
-             "    let (mut n, mut total) = (n, 0);\n    while n > 0 {\n"
-             "        total += n % 10;\n        n /= 10;\n    }\n    Ok(total)\n}",
-             "assert_eq!(digit_sum(0), Ok(0));\nassert_eq!(digit_sum(1234), Ok(10));\n"
-             "assert!(digit_sum(-5).is_err());"),
-    "java": ("class Solution {\n    static int digitSum(int n) {\n"
-             '        if (n < 0) throw new IllegalArgumentException("negative: " + n);\n'
-             "        int total = 0;\n        for (; n > 0; n /= 10) total += n % 10;\n"
-             "        return total;\n    }\n}",
-             'if (Solution.digitSum(0) != 0) throw new AssertionError("zero");\n'
+                   "if (digitSum(90009) !== 18) throw new Error('90009');"),
+    "rust": ("fn digit_sum(mut n: u64) -> u64 {\n    let mut total = 0;\n    while n > 0 {\n"
+             "        total += n % 10;\n        n /= 10;\n    }\n    total\n}",
+             "assert_eq!(digit_sum(0), 0);\nassert_eq!(digit_sum(1234), 10);\n"
+             "assert_eq!(digit_sum(90009), 18);"),
+    "java": ("class Solution {\n    static int digitSum(int n) {\n        int total = 0;\n"
+             "        for (; n > 0; n /= 10) total += n % 10;\n        return total;\n    }\n}",
+             'if (Solution.digitSum(0) != 0) throw new AssertionError("0");\n'
              'if (Solution.digitSum(1234) != 10) throw new AssertionError("1234");\n'
-             "boolean failed = false;\n"
-             "try { Solution.digitSum(-5); }\n"
-             "catch (IllegalArgumentException e) { failed = true; }\n"
-             'if (!failed) throw new AssertionError("a negative number must fail");'),
+             'if (Solution.digitSum(90009) != 18) throw new AssertionError("90009");'),
 }  # fmt: skip
 
 
