@@ -276,6 +276,7 @@ def test_few_shot_examples_are_earlier_turns_of_the_chat():
     assert chat[2]["content"] == examples.INSTRUCTIONS[0][1]
     assert "traits" in chat[-1]["content"] and "dictionary grouping" not in chat[-1]["content"]
     assert examples.copies_example("Write `digit_sum(n)` again")
+    assert examples.copies_example("Write `digitSum(n)`, in TypeScript")
     assert not examples.copies_example("Write a function `digits` that…")
     assert distinct_concepts("a, b, A, , c, b") == "a, b, c"
     assert distinct_concepts(", ".join(f"c{i}" for i in range(20))).count(",") == 7

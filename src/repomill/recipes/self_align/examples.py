@@ -1,8 +1,8 @@
 """Few-shot examples for each self-align prompt, given to the model as earlier turns of the
 chat (a user turn from the same template, then the answer). Measured with the 0.5B Qwen
 model on 8 seeds: with the example pasted into the prompt, 6 of 8 concept lists repeated
-the example's; as an earlier exchange, all 8 named the seed's own concepts in the asked
-format. The examples' tasks differ from each other, and an instruction that asks for one
+the example's; as an earlier exchange, 7 of 8 named the seed's own concepts, all in the
+asked format. The examples' tasks differ from each other, and an instruction that asks for one
 of their functions again is rejected (`copies_example`)."""
 
 from __future__ import annotations
@@ -97,7 +97,12 @@ def responses(language: str) -> list[tuple[dict, str]]:
 _NAMED = re.compile(r"`(\w+)")
 
 
+def _names(text: str) -> set[str]:
+    """Backticked names, case and underscores aside (`digit_sum` is `digitSum`)."""
+    return {name.replace("_", "").lower() for name in _NAMED.findall(text)}
+
+
 def copies_example(instruction: str) -> bool:
     """Whether `instruction` asks for a function an example instruction or task names."""
-    shown = " ".join([answer for _, answer in INSTRUCTIONS] + [_TASK, "`digitSum"])
-    return bool(set(_NAMED.findall(instruction)) & set(_NAMED.findall(shown)))
+    shown = _names(" ".join([answer for _, answer in INSTRUCTIONS] + [_TASK]))
+    return bool(_names(instruction) & shown)
