@@ -96,7 +96,12 @@ def test_real_tests_verify_the_right_implementation_and_reject_the_wrong(languag
     assert right.passed and right.mutants_run >= 1, right
     wrong = verify_response(language, WRONG[language], GOOD_TESTS[language], LIMITS)
     assert wrong.reason == "tests_failed"
-    assert wrong.detail()["stderr_tail"] and len(wrong.detail()["stderr_tail"]) <= 300
+    tail = wrong.detail()["stderr_tail"]
+    assert len(tail) <= 300 and FAILURE_MESSAGE[language] in tail  # not a tail of stack frames
+
+
+FAILURE_MESSAGE = {"python": "AssertionError", "javascript": "Error: add",
+                   "typescript": "Error: add", "java": "AssertionError: add", "rust": "left"}  # fmt: skip
 
 
 def test_unittest_main_and_async_tests_run():

@@ -4,6 +4,7 @@ versions of the code (see `mutants`). Each way to fall short is a reason of its 
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -12,6 +13,14 @@ from repomill.verify.runners import RUNNERS
 from repomill.verify.sandbox import Execution, Limits
 
 STDERR_TAIL = 300  # characters of a failed run's stderr kept for the user
+# A stack frame line of Node (`    at f (file:1:2)`) or Java (`\tat C.f(C.java:3)`): they
+# follow the error's message there, so a tail of frames would say nothing.
+_STACK_FRAME = re.compile(r"^[ \t]+at \S.*\n?", re.MULTILINE)
+
+
+def stderr_tail(stderr: str) -> str:
+    """The end of `stderr` without stack frames: what ends with the failure's message."""
+    return _STACK_FRAME.sub("", stderr).rstrip()[-STDERR_TAIL:]
 
 
 @dataclass(frozen=True)
@@ -28,8 +37,7 @@ class Verdict:
         """What a rejected row keeps to say why: the run's own reason and its stderr's end."""
         if self.execution is None or self.execution.passed:
             return {}
-        return {"error": self.execution.reason,
-                "stderr_tail": self.execution.stderr[-STDERR_TAIL:]}  # fmt: skip
+        return {"error": self.execution.reason, "stderr_tail": stderr_tail(self.execution.stderr)}
 
     def to_json(self) -> dict[str, Any]:
         execution = asdict(self.execution) if self.execution is not None else None
