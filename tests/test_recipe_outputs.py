@@ -27,7 +27,8 @@ COMMITS = {
     "train": "2:7c432f1be21d0ff0",
     "validation": "1:796775139f05c949",
 }
-SELF_ALIGN = {"rejected": "13:52aa79ea1b110bbb", "train": "2:91a508b45ec16dd7"}
+# rejected: a failed TypeScript run's stderr_tail now ends with its error, not stack frames
+SELF_ALIGN = {"rejected": "13:763bfd28785e35f0", "train": "2:91a508b45ec16dd7"}
 
 
 def test_commit_rows_are_unchanged(history, tmp_path):  # noqa: F811
