@@ -56,6 +56,11 @@ _REASONING = ("Take the last digit with a remainder by 10 and drop it with a div
               "until nothing is left.")  # fmt: skip
 _EXPLANATION = "Each loop step adds the lowest digit and removes it; 0 sums to 0."
 
+# The tests of the JavaScript and the TypeScript answer.
+_JS_TESTS = ("if (digitSum(0) !== 0) throw new Error('0');\n"
+             "if (digitSum(1234) !== 10) throw new Error('1234');\n"
+             "if (digitSum(90009) !== 18) throw new Error('90009');")  # fmt: skip
+
 # (code, tests) per language, for _TASK.
 _ANSWERS = {
     "python": ("def digit_sum(n: int) -> int:\n    total = 0\n    while n:\n"
@@ -65,15 +70,11 @@ _ANSWERS = {
     "typescript": ("function digitSum(n: number): number {\n  let total = 0;\n"
                    "  for (; n > 0; n = Math.floor(n / 10)) total += n % 10;\n"
                    "  return total;\n}",
-                   "if (digitSum(0) !== 0) throw new Error('0');\n"
-                   "if (digitSum(1234) !== 10) throw new Error('1234');\n"
-                   "if (digitSum(90009) !== 18) throw new Error('90009');"),
+                   _JS_TESTS),
     "javascript": ("function digitSum(n) {\n  let total = 0;\n"
                    "  for (; n > 0; n = Math.floor(n / 10)) total += n % 10;\n"
                    "  return total;\n}",
-                   "if (digitSum(0) !== 0) throw new Error('0');\n"
-                   "if (digitSum(1234) !== 10) throw new Error('1234');\n"
-                   "if (digitSum(90009) !== 18) throw new Error('90009');"),
+                   _JS_TESTS),
     "rust": ("fn digit_sum(mut n: u64) -> u64 {\n    let mut total = 0;\n    while n > 0 {\n"
              "        total += n % 10;\n        n /= 10;\n    }\n    total\n}",
              "assert_eq!(digit_sum(0), 0);\nassert_eq!(digit_sum(1234), 10);\n"
