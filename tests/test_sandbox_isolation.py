@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -21,10 +22,15 @@ pytestmark = pytest.mark.skipif(
     sandbox.bwrap_path() is None, reason="bubblewrap is not installed (.ci/run installs it)"
 )
 PYTHON = RUNNERS["python"]
+ONE_SHOT_PYTHON = replace(PYTHON, warm=False)
+BOTH_PYTHONS = pytest.mark.parametrize(
+    "python", [PYTHON, ONE_SHOT_PYTHON], ids=["warm", "one-shot"]
+)
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="per-slot users and groups need root")
 
 
-def test_the_parent_environment_and_host_paths_are_invisible(monkeypatch, tmp_path):
+@BOTH_PYTHONS
+def test_the_parent_environment_and_host_paths_are_invisible(python, monkeypatch, tmp_path):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-planted-secret-4242")
     monkeypatch.setenv("REPOMILL_HOST_PATH", str(tmp_path))
     code = (
@@ -38,9 +44,9 @@ def test_the_parent_environment_and_host_paths_are_invisible(monkeypatch, tmp_pa
         "        seen.append(f'{path}: {exc}')\n"
         "print('\\n'.join(seen))\n"
     )
-    result = PYTHON.run(code, "")
+    result = python.run(code, "")
     assert result.passed, result.stderr
-    assert "bwrap" in result.stdout  # it did read the init's command line
+    assert "bwrap" in result.stdout or "zygote.py" in result.stdout  # it read the init's
     for leaked in ("sk-planted-secret-4242", "OPENAI_API_KEY", str(tmp_path), "repomill-"):
         assert leaked not in result.stdout, leaked
 

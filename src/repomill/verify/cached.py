@@ -25,7 +25,7 @@ from repomill.engine.keys import canonical_json, stable_hash
 from repomill.engine.progress import progress_bar
 from repomill.engine.store import TextStore
 from repomill.verify import sandbox, seccomp, tools
-from repomill.verify.runners import RUNNER_VERSION, RUNNERS
+from repomill.verify.runners import RUNNER_VERSION, RUNNERS, Library
 from repomill.verify.sandbox import Limits
 from repomill.verify.verdict import Verdict, verify_response
 
@@ -37,6 +37,7 @@ class Job(NamedTuple):
     language: str
     code: str
     tests: str
+    library: Library | None = None  # code the tests may import (grounded tasks)
 
 
 @dataclass
@@ -77,9 +78,11 @@ def verify_all(jobs: list[Job], limits: Limits, unsafe_no_sandbox: bool = False,
 
 
 def verdict_key(job: Job, limits: Limits, unsafe_no_sandbox: bool, environment: str) -> str:
+    # a library by its content and layout, not by the folder it was exported to
+    library = [job.library.stamp, job.library.root] if job.library else []
     return stable_hash("verdict", str(RUNNER_VERSION), job.language, job.code, job.tests,
                        canonical_json(asdict(limits)), str(bool(unsafe_no_sandbox)),
-                       environment)  # fmt: skip
+                       environment, *library)  # fmt: skip
 
 
 def sandbox_trouble(verdict: Verdict) -> bool:
@@ -103,7 +106,7 @@ def _run(todo: dict[str, Job], limits: Limits, unsafe: bool, workers: int,
     # a hung run is killed by its timeout
     with progress, ThreadPoolExecutor(max(1, workers)) as pool:
         futures = {pool.submit(verify_response, job.language, job.code, job.tests, limits,
-                               unsafe): key for key, job in todo.items()}  # fmt: skip
+                               unsafe, job.library): key for key, job in todo.items()}  # fmt: skip
         try:
             for future in as_completed(futures):
                 done(futures[future], future.result())

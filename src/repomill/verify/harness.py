@@ -21,7 +21,7 @@ SOLUTION = "solution.py"  # the Python code and tests, run by the harness as __m
 
 # The solution becomes __main__ (a plain module object: runpy would import 8 ms of modules).
 _PYTHON = """import sys
-
+{path_setup}
 
 def _run(uncalled):
     sentinel = sys.stdin.readline().strip()
@@ -93,12 +93,16 @@ RUST_COMMAND = ("read -r sentinel; /usr/bin/rustc --edition 2021 --test -o /tmp/
 _RUST_SUMMARY = re.compile(r"^test result: ok\. (\d+) passed", re.M)
 
 
-def program(language: str, name: str, code: str, tests: str) -> dict[str, str]:
-    """The files to put in the sandbox's /work; `name` is the runner's program file."""
+def program(language: str, name: str, code: str, tests: str,
+            import_path: str | None = None) -> dict[str, str]:  # fmt: skip
+    """The files to put in the sandbox's /work; `name` is the runner's program file.
+    `import_path`: a folder the Python solution can import from."""
     uncalled = uncalled_tests(tests, language) or []
     if language == "python":
         solution = f"{code.rstrip()}\n\n\n{tests.rstrip()}\n"
-        return {name: _PYTHON.format(solution=SOLUTION, uncalled=uncalled), SOLUTION: solution}
+        path_setup = f"sys.path.insert(0, {import_path!r})\n" if import_path else ""
+        main = _PYTHON.format(solution=SOLUTION, uncalled=uncalled, path_setup=path_setup)
+        return {name: main, SOLUTION: solution}
     if language in ("javascript", "typescript"):
         calls = "".join(f"  await {test}();\n" for test in uncalled)
         return {name: f"{_JS_PRELUDE}\n{code.rstrip()}\n\n{tests.rstrip()}\n\n"

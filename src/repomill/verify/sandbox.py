@@ -28,6 +28,9 @@ from repomill.verify import cgroup, seccomp, slots
 
 OUTPUT_BYTES = 64 * 1024  # of stdout and of stderr kept in the result
 HOME = "/home/sandbox"
+# Processes of a sandbox beside the program's own: bwrap and its init; in a warm sandbox
+# also the zygote, its runner and the program's init.
+SANDBOX_PROCESSES = {False: 2, True: 5}  # by `warm`
 
 
 @dataclass(frozen=True)
@@ -76,31 +79,17 @@ def run_sandboxed(
     """Put `files` in /work, run `command` there and report how it ended. `read_only` maps
     host directories to where the sandbox sees them; `stdin` is the program's input."""
     limits = limits or Limits()
-    bwrap = bwrap_path()
-    if bwrap is None:
+    if bwrap_path() is None:
         if not unsafe_no_sandbox:
             require_sandbox()
         return _run_unsafe(command, files, limits, read_only or {}, stdin)
     with contextlib.ExitStack() as stack:
-        descriptors = _Descriptors(stack)
-        args = _bwrap_args(files, limits, read_only or {}, descriptors)
-        argv = [bwrap, "--args", str(descriptors.add("\0".join(args) + "\0")), *command]
-        group = None
-        if os.geteuid() == 0:
-            slot = stack.enter_context(slots.sandbox_slot())
-            argv = _as_slot_user(slot, argv)
-            group = cgroup.slot_cgroup(slot.index)
-        else:  # the user's own processes count towards its limit too
-            limits = replace(limits, processes=limits.processes + _running_processes(os.getuid()))
-        argv = [*_prlimit_args(limits), *argv]
-        if group is not None and group.try_limits(
-            limits.sandbox_memory_bytes, limits.processes + 2
-        ):  # + shell, bwrap init
-            argv = _joining(group, argv)
-        else:
-            group = None
+        descriptors = Descriptors(stack)
+        argv, group, limits = confined(stack, descriptors, command, files, limits,
+                                       read_only or {})  # fmt: skip
         kills = group.oom_kills() if group else 0
-        execution = _execute(argv, descriptors, limits, stdin, cwd="/")
+        execution = _execute([*_prlimit_args(limits), *argv], descriptors, limits, stdin,
+                             cwd="/")  # fmt: skip
         if group is not None:
             group.kill_remaining()
             if not execution.passed and group.oom_kills() > kills:
@@ -108,7 +97,29 @@ def run_sandboxed(
         return execution
 
 
-class _Descriptors:
+def confined(stack: contextlib.ExitStack, descriptors: Descriptors, command: list[str],
+             files: dict[str, str], limits: Limits, read_only: dict[str, str],
+             warm: bool = False) -> tuple[list[str], cgroup.Cgroup | None, Limits]:  # fmt: skip
+    """The command line that runs `command` in bubblewrap (as root: as the user of a
+    sandbox slot held until `stack` closes, in the slot's control group when one can be
+    limited), the group, and the limits with the processes the user already runs added
+    (without root, the user's own processes count towards the limit). `warm`: the
+    sandbox of a zygote (see `warm`)."""
+    bwrap = bwrap_path()
+    args = _bwrap_args(files, limits, read_only, descriptors, warm)
+    argv = [bwrap, "--args", str(descriptors.add("\0".join(args) + "\0")), *command]
+    if os.geteuid() != 0:
+        return argv, None, replace(limits, processes=limits.processes + running_processes())
+    slot = stack.enter_context(slots.sandbox_slot())
+    argv = _as_slot_user(slot, argv)
+    group = cgroup.slot_cgroup(slot.index)
+    processes = limits.processes + SANDBOX_PROCESSES[warm]
+    if group is not None and group.try_limits(limits.sandbox_memory_bytes, processes):
+        return _joining(group, argv), group, limits
+    return argv, None, limits
+
+
+class Descriptors:
     """Memory-backed file descriptors handed to bwrap (its arguments, the files, the
     filter): nothing is written to the host's disk, so nothing is left behind."""
 
@@ -128,10 +139,17 @@ class _Descriptors:
 
 
 def _bwrap_args(files: dict[str, str], limits: Limits, read_only: dict[str, str],
-                descriptors: _Descriptors) -> list[str]:  # fmt: skip
+                descriptors: Descriptors, warm: bool) -> list[str]:  # fmt: skip
+    """`warm`: a zygote's sandbox keeps the capabilities of its own user namespace, which
+    its runners need to make a namespace per program (the program drops them all, then
+    installs the seccomp filter itself), and has a read-only tree: a program writes only
+    to the tmpfs its runner mounted for it. It outlives the thread that started it; it
+    ends when its stdin closes."""
     size = str(limits.tmpfs_bytes)
-    args = ["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-            "--new-session", "--cap-drop", "ALL",
+    lifetime = () if warm else ("--die-with-parent",)
+    capabilities = ("--cap-add", "ALL") if warm else ("--cap-drop", "ALL")
+    args = ["--unshare-all", "--unshare-user", "--disable-userns", *lifetime,
+            "--new-session", *capabilities,
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--symlink", "usr/sbin", "/sbin", "--proc", "/proc", "--dev", "/dev",
@@ -148,14 +166,18 @@ def _bwrap_args(files: dict[str, str], limits: Limits, read_only: dict[str, str]
     for name, text in files.items():
         args += ["--file", str(descriptors.add(text)), f"/work/{name}"]
     program = seccomp.filter_program()
-    if program is not None:
+    if warm:
+        args += ["--remount-ro", "/dev", "--remount-ro", "/"]
+    elif program is not None:
         args += ["--seccomp", str(descriptors.add(program))]
     return [*args, "--chdir", "/work", "--clearenv", "--setenv", "HOME", HOME,
             "--setenv", "PATH", "/usr/bin", "--setenv", "LANG", "C.UTF-8",
             "--setenv", "TMPDIR", "/tmp"]  # fmt: skip
 
 
-def _running_processes(uid: int) -> int:
+def running_processes(uid: int | None = None) -> int:
+    """Processes of `uid` (default: this process's user)."""
+    uid = os.getuid() if uid is None else uid
     count = 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -166,7 +188,7 @@ def _running_processes(uid: int) -> int:
 
 def _as_slot_user(slot: slots.Slot, argv: list[str]) -> list[str]:
     return ["/usr/bin/setpriv", f"--reuid={slot.uid}", f"--regid={slot.uid}",
-            "--clear-groups", *argv]  # fmt: skip
+            f"--groups={slots.SANDBOX_GID}", *argv]  # fmt: skip
 
 
 def _joining(group: cgroup.Cgroup, argv: list[str]) -> list[str]:
@@ -184,7 +206,7 @@ def _prlimit_args(limits: Limits) -> list[str]:
             f"--data={limits.memory_bytes}", "--"]  # fmt: skip
 
 
-def _execute(argv: list[str], descriptors: _Descriptors, limits: Limits, stdin: str,
+def _execute(argv: list[str], descriptors: Descriptors, limits: Limits, stdin: str,
              cwd: str, env: dict[str, str] | None = None) -> Execution:  # fmt: skip
     """Run with an empty environment (bwrap's own init shows it to the sandbox as
     /proc/1/environ) unless `env` is given; output goes to unlinked files."""
@@ -204,7 +226,7 @@ def _execute(argv: list[str], descriptors: _Descriptors, limits: Limits, stdin: 
             process.wait()
         seconds = time.perf_counter() - started
         stdout, stderr = _read(out), _read(err)
-    status, reason = _verdict(process.returncode, timed_out, stderr, stdout)
+    status, reason = outcome(process.returncode, timed_out, stderr, stdout)
     return Execution(status, process.returncode, stdout, stderr, seconds, reason)
 
 
@@ -221,7 +243,7 @@ def _run_unsafe(command: list[str], files: dict[str, str], limits: Limits,
         for target, source in {"/work": tmp, **{t: s for s, t in read_only.items()}}.items():
             argv = [part.replace(target, source) for part in argv]
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": tmp, "TMPDIR": tmp}
-        return _execute([*_prlimit_args(limits), *argv], _Descriptors(stack), limits, stdin,
+        return _execute([*_prlimit_args(limits), *argv], Descriptors(stack), limits, stdin,
                         cwd=tmp, env=env)  # fmt: skip
 
 
@@ -234,7 +256,7 @@ _SIGNAL_REASONS = {signal.SIGXCPU: "cpu_limit", signal.SIGXFSZ: "file_size_limit
                    signal.SIGKILL: "killed", signal.SIGSEGV: "crashed"}  # fmt: skip
 
 
-def _verdict(code: int | None, timed_out: bool, stderr: str, stdout: str) -> tuple[str, str]:
+def outcome(code: int | None, timed_out: bool, stderr: str, stdout: str) -> tuple[str, str]:
     if timed_out:
         return "timeout", "timeout"
     if code == 0:
@@ -253,6 +275,10 @@ def _verdict(code: int | None, timed_out: bool, stderr: str, stdout: str) -> tup
 
 def _read(file: IO[bytes]) -> str:
     file.seek(0)
-    data = file.read(OUTPUT_BYTES + 1)
+    return output_text(file.read(OUTPUT_BYTES + 1))
+
+
+def output_text(data: bytes) -> str:
+    """Output as a result keeps it: OUTPUT_BYTES at most, marked where it was cut."""
     text = data[:OUTPUT_BYTES].decode("utf-8", errors="replace")
     return text + ("\n… (output cut)" if len(data) > OUTPUT_BYTES else "")

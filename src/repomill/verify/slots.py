@@ -15,6 +15,7 @@ from pathlib import Path
 
 SLOTS = 256
 UID_BASE = 1_100_000  # above the ranges distributions hand out (users, subuids)
+SANDBOX_GID = UID_BASE - 1  # every slot's supplementary group: what it may read of the host
 LOCK_DIR = Path("/tmp/repomill-sandbox-slots")
 
 

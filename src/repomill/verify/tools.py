@@ -1,6 +1,7 @@
 """The project's own tool directory for npm packages the runners need (tsx for TypeScript):
 installed on first use with npm, never globally. As root it lives in /var/cache (the
-sandbox runs as `nobody`, who cannot read /root); otherwise in the user's cache."""
+sandbox runs as `nobody`, who cannot read /root); otherwise in the user's cache. Beside
+it, the libraries grounded tests import (see `library_folder`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 from repomill.errors import UserError
+from repomill.verify import slots
 
 NPM_PACKAGES = ("tsx@4", "typescript@5")
 
@@ -22,6 +24,23 @@ def tools_dir() -> Path:
         return Path("/var/cache/repomill/tools")
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     return cache / "repomill" / "tools"
+
+
+def library_folder(name: str) -> Path:
+    """A folder for a library the sandbox mounts (a repository's code): as root, readable
+    by the sandbox slots' group only (their users are not the owner), else the user's."""
+    libraries = tools_dir().parent / "libraries"
+    libraries.mkdir(parents=True, exist_ok=True)
+    folder = libraries / name
+    folder.mkdir(exist_ok=True)
+    if os.geteuid() == 0:
+        for parent in (libraries, *libraries.parents):  # a slot must be able to reach it
+            if parent in (Path("/"), Path("/var")):
+                break
+            os.chmod(parent, 0o755)
+        os.chown(folder, 0, slots.SANDBOX_GID)
+        os.chmod(folder, 0o750)
+    return folder
 
 
 def node_tools_mount() -> dict[str, str]:

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from repomill.verify import harness, mutants
-from repomill.verify.runners import RUNNERS
+from repomill.verify.runners import RUNNERS, Library
 from repomill.verify.sandbox import Execution, Limits
 
 STDERR_TAIL = 300  # characters of a failed run's stderr kept for the user
@@ -68,17 +68,18 @@ def _execution(data: Any) -> Execution:
 
 
 def verify_response(language: str, code: str, tests: str, limits: Limits,
-                    unsafe_no_sandbox: bool = False) -> Verdict:  # fmt: skip
+                    unsafe_no_sandbox: bool = False,
+                    library: Library | None = None) -> Verdict:  # fmt: skip
     reason = static_reason(language, code, tests)
     if reason:
         return Verdict(reason)
     runner = RUNNERS[language]
-    execution = runner.run(code, tests, limits, unsafe_no_sandbox)
+    execution = runner.run(code, tests, limits, unsafe_no_sandbox, library)
     if not execution.passed:
         return Verdict(execution_reason(execution), execution)
     broken = mutants.mutants(code, language)
     for mutant in broken:
-        if runner.run(mutant, tests, limits, unsafe_no_sandbox).passed:
+        if runner.run(mutant, tests, limits, unsafe_no_sandbox, library).passed:
             return Verdict("vacuous_tests", execution, len(broken))
     return Verdict("", execution, len(broken))
 

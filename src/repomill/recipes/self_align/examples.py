@@ -49,6 +49,19 @@ INSTRUCTIONS = [
      "characters are ignored, and an empty string is balanced.</instruction>"),
 ]  # fmt: skip
 
+# A grounded instruction's example: a made-up repository function, a task that uses it.
+GROUNDED_INSTRUCTIONS = [
+    ({"api": "from inventory.units import to_grams\n\n"
+             "def to_grams(amount: float, unit: str) -> float:\n"
+             "    \"\"\"The amount in grams; unit is one of g, kg, lb, oz.\"\"\"\n    ...",
+      "function": "to_grams", "concepts": "unit conversion, summing, input validation",
+      "category": "data transformation", "difficulty": "easy"},
+     "<instruction>Write a function `total_weight` that takes a list of (amount, unit) "
+     "pairs and returns their total weight in kilograms, converting each pair with "
+     "`to_grams`. An empty list weighs 0.0, and a negative amount raises ValueError."
+     "</instruction>"),
+]  # fmt: skip
+
 # No error-path test: the 1.5B model copied one into answers whose tasks raise nothing.
 _TASK = ("Write a function `digit_sum` that returns the sum of the decimal digits of a "
          "non-negative integer.")  # fmt: skip
@@ -105,5 +118,6 @@ def _names(text: str) -> set[str]:
 
 def copies_example(instruction: str) -> bool:
     """Whether `instruction` asks for a function an example instruction or task names."""
-    shown = _names(" ".join([answer for _, answer in INSTRUCTIONS] + [_TASK]))
+    answers = [answer for _, answer in INSTRUCTIONS + GROUNDED_INSTRUCTIONS]
+    shown = _names(" ".join([*answers, _TASK]))
     return bool(_names(instruction) & shown)

@@ -5,6 +5,7 @@ stops with the cause."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from repomill.engine.keys import stable_hash
@@ -14,6 +15,7 @@ from repomill.llm.parse import code_blocks, sections, unusable_reason
 from repomill.llm.prompts import few_shot
 from repomill.llm.types import Request, Result
 from repomill.recipes.self_align import examples
+from repomill.recipes.self_align.grounded import Api
 from repomill.recipes.self_align.seeds import Seed
 
 CATEGORIES = ("function implementation", "data transformation", "algorithm",
@@ -32,6 +34,15 @@ class Task:
     rejected: str = ""  # why the seed produced no task
     error: str = ""  # the model's error, when that was why
     responses: list[Result] = field(default_factory=list)
+    api: Api | None = None  # grounded: the repository function the task uses
+
+    @property
+    def prompt(self) -> str:
+        """The task as the sample's user turn: the instruction, and a grounded task's API."""
+        if self.api is None:
+            return self.instruction
+        return (f"{self.instruction}\n\nThe repository provides:\n```{self.language}\n"
+                f"{self.api.text}\n```")  # fmt: skip
 
 
 def _ask(llm: LLM, phase: str, chats: list[list[dict[str, str]]], **settings
@@ -74,8 +85,11 @@ def distinct_concepts(listed: str) -> str:
 
 
 def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | None,
-             max_tokens: int = 1024) -> list[Task]:  # fmt: skip
-    tasks = [Task(seed, target_language or seed.language) for seed in seeds]
+             max_tokens: int = 1024, apis: dict[str, Api] | None = None) -> list[Task]:  # fmt: skip
+    """`apis`: grounded tasks, one per seed that has an API there (see `grounded`)."""
+    apis = apis or {}
+    tasks = [Task(seed, target_language or seed.language, api=apis.get(seed.seed_id))
+             for seed in seeds]  # fmt: skip
     chats = [_chat("concepts", examples.CONCEPTS, language=t.seed.language, code=t.seed.code)
                for t in tasks]  # fmt: skip
     concepts = _ask(llm, "concepts", chats, temperature=0.0, max_tokens=160)
@@ -87,9 +101,7 @@ def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | N
         task.category = CATEGORIES[pick % len(CATEGORIES)]
         task.difficulty = DIFFICULTIES[(pick // len(CATEGORIES)) % len(DIFFICULTIES)]
     live = [t for t in tasks if not t.rejected]
-    chats = [_chat("instruction", examples.INSTRUCTIONS, language=t.language,
-                     concepts=t.concepts, category=t.category, difficulty=t.difficulty)
-               for t in live]  # fmt: skip
+    chats = [_instruction_chat(t) for t in live]
     instructions = _ask(llm, "instructions", chats, temperature=0.7, max_tokens=300, seed=1)
     for task, (result,) in zip(live, instructions, strict=True):
         task.instruction, why = _section(result, "instruction")
@@ -100,7 +112,8 @@ def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | N
         task.rejected, task.error = f"instruction_{why}" if why else "", result.error or ""
     live = [t for t in live if not t.rejected]
     chats = [_chat("response", examples.responses(t.language), language=t.language,
-                     instruction=t.instruction) for t in live]  # fmt: skip
+                     instruction=t.instruction, api=t.api and t.api.text)
+             for t in live]  # fmt: skip
     answers = _ask(llm, "responses", chats, n=samples, temperature=0.7, max_tokens=max_tokens,
                    seed=2)  # fmt: skip
     for task, results in zip(live, answers, strict=True):
@@ -108,6 +121,26 @@ def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | N
     if llm.stats.samples and llm.stats.failures == llm.stats.samples:
         raise UserError(llm.failure_summary())  # nothing was made: say why, not "0 examples"
     return tasks
+
+
+def _instruction_chat(task: Task) -> list[dict[str, str]]:
+    shown = {"language": task.language, "concepts": task.concepts, "category": task.category,
+             "difficulty": task.difficulty}  # fmt: skip
+    if task.api is None:
+        return _chat("instruction", examples.INSTRUCTIONS, **shown)
+    return _chat("instruction_grounded", examples.GROUNDED_INSTRUCTIONS, **shown,
+                 api=task.api.text, function=task.api.name)  # fmt: skip
+
+
+def api_reason(code: str, api: Api | None) -> str:
+    """Why a grounded response's implementation does not build on its API, or ""."""
+    if api is None:
+        return ""
+    if re.search(rf"^\s*(async\s+)?def\s+{re.escape(api.name)}\s*\(", code, re.M):
+        return "api_redefined"
+    if not re.search(rf"\b{re.escape(api.name)}\s*\(", code):
+        return "api_unused"
+    return ""
 
 
 _TEST_MARKERS = ("assert", "throw", "expect(", "Error(")

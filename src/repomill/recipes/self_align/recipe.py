@@ -22,7 +22,8 @@ from repomill.export.card import bullet_counts
 from repomill.export.records import Rejected, Sample
 from repomill.llm.factory import make_llm
 from repomill.recipes.base import RecipeContext
-from repomill.recipes.self_align.generate import Task, generate, parse_response
+from repomill.recipes.self_align.generate import Task, api_reason, generate, parse_response
+from repomill.recipes.self_align.grounded import Api, grounded_seeds
 from repomill.recipes.self_align.seeds import Seed, mine_seeds
 from repomill.recipes.self_align.settings import SelfAlignConfig
 from repomill.recipes.self_align.static_check import static_check
@@ -58,9 +59,12 @@ class SelfAlignRecipe:
         if config.target_language and config.target_language not in RUNNERS:
             raise UserError(f"--target-language {config.target_language}: not one of "
                             f"{', '.join(sorted(RUNNERS))}")  # fmt: skip
+        if config.grounded and config.target_language not in (None, "python"):
+            raise UserError("--grounded tasks are Python: leave out --target-language "
+                            f"{config.target_language}")  # fmt: skip
         sandbox.require_sandbox(config.unsafe_no_sandbox)
-        seeds = _seeds(ctx)
-        tasks = _generate(ctx, seeds)
+        seeds, apis = _seeds(ctx)
+        tasks = _generate(ctx, seeds, apis)
         verify = StageRun("verify", 1)
         with verify.timed():
             responses = _verify(ctx, tasks, verify)
@@ -87,13 +91,19 @@ HOW = ("Made by `repomill build self-align` (SelfCodeAlign style): documented, "
        "the concepts and the instruction's pass count (a difficulty signal).")  # fmt: skip
 
 
-def _seeds(ctx: RecipeContext) -> list[Seed]:
+def _seeds(ctx: RecipeContext) -> tuple[list[Seed], dict[str, Api]]:
+    """The seeds, and with --grounded the API each one is (by seed id)."""
     built = build_index(ctx.source, ctx.index, ctx.out, "build", ctx.show_progress, ctx.executor)
     ctx.manifest.add(built.manifest.stages["index_files"])
     seeding = StageRun("seeds", 1)
+    config: SelfAlignConfig = ctx.settings
+    apis: dict[str, Api] = {}
     with seeding.timed():
         against = [humaneval()] if ctx.curate.humaneval else []
         candidates, dropped = mine_seeds(built.index, against, ctx.curate.near_threshold)
+        if config.grounded:  # before the limit: it counts seeds a task can be built on
+            candidates, apis = grounded_seeds(candidates, ctx.source,
+                                              config.unsafe_no_sandbox, dropped)  # fmt: skip
         seeds = _checked_seeds(candidates, dropped, ctx.settings)
     # every definition examined: the seeds plus each one dropped, for any reason
     seeding.items_in = len(seeds) + sum(dropped.values())
@@ -101,7 +111,9 @@ def _seeds(ctx: RecipeContext) -> list[Seed]:
     ctx.manifest.add(seeding)
     ctx.counts.update({"seeds": len(seeds), "seeds_dropped": dict(sorted(dropped.items()))})
     ctx.funnel += [["seed candidates", seeding.items_in], ["seeds", len(seeds)]]
-    return seeds
+    if config.grounded:
+        ctx.counts["grounded"] = True
+    return seeds, apis
 
 
 def _checked_seeds(candidates: list, dropped: Counter[str], config: SelfAlignConfig) -> list:
@@ -120,7 +132,7 @@ def _checked_seeds(candidates: list, dropped: Counter[str], config: SelfAlignCon
     return seeds
 
 
-def _generate(ctx: RecipeContext, seeds: list[Seed]) -> list[Task]:
+def _generate(ctx: RecipeContext, seeds: list[Seed], apis: dict[str, Api]) -> list[Task]:
     config: SelfAlignConfig = ctx.settings
     llm = make_llm(ctx.llm, ctx.out / ".cache" / "llm.sqlite")
     llm.show_progress = ctx.show_progress
@@ -128,7 +140,7 @@ def _generate(ctx: RecipeContext, seeds: list[Seed]) -> list[Task]:
     try:  # raises when every model call failed
         with run.timed():
             tasks = generate(llm, seeds, config.samples, config.target_language,
-                             config.response_tokens)  # fmt: skip
+                             config.response_tokens, apis)  # fmt: skip
     finally:
         llm.close()
     run.records_out = sum(len(t.responses) for t in tasks)
@@ -160,11 +172,12 @@ def _verify(
     for t, task in enumerate(tasks):
         for s, result in enumerate(task.responses):
             code, tests, reason = parse_response(result, task.language)
+            reason = reason or api_reason(code, task.api)
             responses[(t, s)] = Response(code, tests, Verdict(reason))
     limits = Limits(wall_seconds=config.wall_seconds, cpu_seconds=int(config.wall_seconds) + 5)
     parsed = [key for key, response in responses.items() if response.verdict.passed]
-    jobs = [Job(tasks[t].language, responses[(t, s)].code, responses[(t, s)].tests)
-            for t, s in parsed]  # fmt: skip
+    jobs = [Job(tasks[t].language, responses[(t, s)].code, responses[(t, s)].tests,
+                tasks[t].api and tasks[t].api.library) for t, s in parsed]  # fmt: skip
     stats = VerifyStats()
     verdicts = verify_all(jobs, limits, config.unsafe_no_sandbox, config.sandboxes,
                           ctx.out / ".cache" / "verify.sqlite", stats,
@@ -212,12 +225,14 @@ def _rejected(seed: Seed, reason: str, stage: str, detail: dict, **why: str | No
 
 def _sample(ctx: RecipeContext, task: Task, s: int, passing: int, counter) -> Sample:
     seed, response, repo = task.seed, task.responses[s].text, source_name(ctx.source)
-    messages = [{"role": "user", "content": task.instruction},
+    messages = [{"role": "user", "content": task.prompt},
                 {"role": "assistant", "content": response}]  # fmt: skip
     meta: dict[str, Any] = {
         "seed": seed.to_json() | {"code": None}, "concepts": task.concepts,
         "category": task.category, "difficulty": task.difficulty, "sample": s,
         "pass_count": passing, "samples": len(task.responses)}  # fmt: skip
+    if task.api is not None:
+        meta["grounded"] = task.api.to_json()
     evidence = [{"chunk_id": seed.seed_id, "path": seed.path, "start_line": seed.start_line,
                  "end_line": seed.end_line}]  # fmt: skip
     # Splits by seed, which a hash orders: no seed's samples in two splits.

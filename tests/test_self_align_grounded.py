@@ -1,0 +1,115 @@
+"""Grounded self-align: seeds become importable APIs (module path, signature), tasks must
+build on them, and their tests run with the repository importable, read-only."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from repomill.curate.settings import CurateConfig
+from repomill.llm.factory import LLMConfig
+from repomill.recipes.self_align.generate import api_reason
+from repomill.recipes.self_align.grounded import Api, module_of, signature_text
+from repomill.recipes.self_align.seeds import Seed
+from repomill.recipes.self_align.settings import SelfAlignConfig
+from repomill.verify import sandbox
+from repomill.verify.runners import Library
+
+from .builds import build_recipe
+from .conftest import make_repo
+from .openai_server import FakeOpenAI
+from .test_self_align import answer
+
+GEOMETRY = '''"""Shapes."""
+
+
+def area(width, height):
+    """The area of a width × height rectangle."""
+    if width < 0 or height < 0:
+        raise ValueError("negative side")
+    return width * height
+'''
+NEEDS_A_PACKAGE = '''import numpy_is_not_installed_here
+
+
+def scaled(values, factor):
+    """Each value times factor."""
+    out = [v * factor for v in values]
+    return out
+'''
+TOTAL = "from shapes.geometry import area\n\n\ndef total_area(sides):\n    " \
+        "return sum(area(w, h) for w, h in sides)"  # fmt: skip
+ANSWERS = [
+    answer("python", TOTAL, "assert total_area([(2, 3), (1, 1)]) == 7\nassert total_area([]) == 0"),
+    answer("python", "def area(w, h):\n    return w * h\n\n\ndef total_area(s):\n    "
+           "return sum(area(*p) for p in s)", "assert total_area([(2, 3)]) == 6"),
+    answer("python", "def total_area(s):\n    return sum(w * h for w, h in s)",
+           "assert total_area([(2, 3)]) == 6"),
+    answer("python", TOTAL + "\n\n\nopen('/repo/src/shapes/geometry.py', 'a').write('x')",
+           "assert total_area([(2, 3)]) == 6"),
+]  # fmt: skip
+
+
+def script(prompt: str, seed: int) -> tuple[str, str]:
+    if "List the programming concepts" in prompt:
+        return "<concepts>multiplication, validation</concepts>", "stop"
+    if "for developers of the repository" in prompt:
+        assert "from shapes.geometry import area" in prompt
+        return "<instruction>Write `total_area` summing the areas of (w, h) pairs with " \
+               "`area`.</instruction>", "stop"  # fmt: skip
+    assert "import it as shown, do not define it again" in prompt
+    return ANSWERS[seed - 2], "stop"
+
+
+@pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is missing")
+def test_grounded_tasks_use_the_repository_api_and_run_against_it(tmp_path):
+    repo = make_repo(tmp_path / "repo", {"src/shapes/__init__.py": "",
+                                         "src/shapes/geometry.py": GEOMETRY,
+                                         "src/shapes/numeric.py": NEEDS_A_PACKAGE})  # fmt: skip
+    out = tmp_path / "out"
+    with FakeOpenAI(script=script) as server:
+        llm = LLMConfig(backend="openai", base_url=server.url, model="fake", max_retries=1)
+        config = SelfAlignConfig(samples=4, grounded=True, validation=0, test=0)
+        manifest = build_recipe("self-align", repo, out, config, llm=llm,
+                                curate=CurateConfig(near_threshold=1.0)).to_json()  # fmt: skip
+    counts = manifest["counts"]
+    assert counts["grounded"] is True and counts["seeds"] == 1
+    assert counts["seeds_dropped"]["grounded_import_fails"] == 1  # numeric.py: no numpy
+    assert counts["responses"] == 4 and counts["responses_passing"] == 1
+    [row] = pq.read_table(out / "dataset" / "data" / "train-00000-of-00001.parquet").to_pylist()
+    prompt = row["messages"][0]["content"]
+    assert "Write `total_area`" in prompt and "from shapes.geometry import area" in prompt
+    assert "def area(width, height):" in prompt and "raise ValueError" not in prompt  # no body
+    assert json.loads(row["meta"])["grounded"] == {"module": "shapes.geometry", "name": "area"}
+    rejected = {r["reason"] for r in pq.read_table(out / "rejected.parquet").to_pylist()}
+    assert {"api_redefined", "api_unused", "tests_failed"} <= rejected  # /repo is read-only
+    assert (repo / "src/shapes/geometry.py").read_text() == GEOMETRY
+
+
+def test_a_seed_module_is_its_import_path_from_the_topmost_package():
+    files = {"src/pkg/__init__.py", "src/pkg/sub/__init__.py", "src/pkg/sub/mod.py",
+             "tool.py", "my-scripts/run.py"}  # fmt: skip
+    assert module_of("src/pkg/sub/mod.py", files) == ("src", "pkg.sub.mod")
+    assert module_of("src/pkg/sub/__init__.py", files) == ("src", "pkg.sub")
+    assert module_of("tool.py", files) == ("", "tool")
+    assert module_of("my-scripts/run.py", files) == ("my-scripts", "run")
+    assert module_of("src/pkg/bad-name.py", files) is None
+
+
+def test_the_api_shows_the_signature_and_docstring_not_the_body():
+    seed = Seed("id", "m.py", "area", "python", GEOMETRY.split("\n\n\n")[1], "", 1, 5, "h")
+    text = signature_text(seed)
+    assert text.startswith("def area(width, height):") and "The area of" in text
+    assert "raise" not in text and text.rstrip().endswith("...")
+    assert signature_text(Seed("id", "m.py", "X", "python", "X = 1", "", 1, 1, "h")) is None
+
+
+def test_an_implementation_must_call_its_api_and_not_define_it():
+    api = Api("shapes.geometry", "area", "", Library("/x", "", "s"))
+    assert api_reason("from shapes.geometry import area\nf = lambda: area(1, 2)", api) == ""
+    assert api_reason("import shapes.geometry as g\nf = lambda: g.area(1, 2)", api) == ""
+    assert api_reason("def area(a, b):\n    return a * b", api) == "api_redefined"
+    assert api_reason("from shapes.geometry import area\nx = 1", api) == "api_unused"
+    assert api_reason("anything", None) == ""
