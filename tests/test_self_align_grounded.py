@@ -4,18 +4,26 @@ build on them, and their tests run with the repository importable, read-only."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from repomill.curate.settings import CurateConfig
 from repomill.llm.factory import LLMConfig
-from repomill.recipes.self_align.generate import api_reason
+from repomill.llm.types import Result
+from repomill.recipes.self_align import examples
+from repomill.recipes.self_align.generate import api_reason, instruction_reason, parse_response
 from repomill.recipes.self_align.grounded import Api, module_of, signature_text
 from repomill.recipes.self_align.seeds import Seed
 from repomill.recipes.self_align.settings import SelfAlignConfig
-from repomill.verify import sandbox
+from repomill.verify import sandbox, tools
 from repomill.verify.runners import Library
+from repomill.verify.sandbox import Limits
+from repomill.verify.verdict import verify_response
 
 from .builds import build_recipe
 from .conftest import make_repo
@@ -63,8 +71,17 @@ def script(prompt: str, seed: int) -> tuple[str, str]:
     return ANSWERS[seed - 2], "stop"
 
 
+@pytest.fixture
+def libraries(monkeypatch):
+    """A tool directory of the test's own (under /tmp: a sandbox slot must reach it)."""
+    root = Path(tempfile.mkdtemp(prefix="repomill-test-tools-"))
+    monkeypatch.setattr(tools, "tools_dir", lambda: root / "tools")
+    yield root / "libraries"
+    shutil.rmtree(root)
+
+
 @pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is missing")
-def test_grounded_tasks_use_the_repository_api_and_run_against_it(tmp_path):
+def test_grounded_tasks_use_the_repository_api_and_run_against_it(tmp_path, libraries):
     repo = make_repo(tmp_path / "repo", {"src/shapes/__init__.py": "",
                                          "src/shapes/geometry.py": GEOMETRY,
                                          "src/shapes/numeric.py": NEEDS_A_PACKAGE})  # fmt: skip
@@ -86,6 +103,32 @@ def test_grounded_tasks_use_the_repository_api_and_run_against_it(tmp_path):
     rejected = {r["reason"] for r in pq.read_table(out / "rejected.parquet").to_pylist()}
     assert {"api_redefined", "api_unused", "tests_failed"} <= rejected  # /repo is read-only
     assert (repo / "src/shapes/geometry.py").read_text() == GEOMETRY
+    [library] = libraries.iterdir()  # exported once, with the repository's Python files
+    assert (library / "code/src/shapes/geometry.py").read_text() == GEOMETRY
+
+
+def test_libraries_unused_for_a_week_are_removed(libraries):
+    old, recent = tools.library_folder("old"), tools.library_folder("recent")
+    os.utime(old, (0, 0))
+    tools.library_folder("new")
+    assert sorted(p.name for p in libraries.iterdir()) == ["new", "recent"]
+    assert recent.exists()
+
+
+@pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is missing")
+def test_the_grounded_example_answer_passes_against_its_library(libraries):
+    """The few-shot answer imports a made-up repository function: with that function in a
+    library it must pass, and a broken implementation must fail its tests."""
+    folder = tools.library_folder("example") / "code"
+    (folder / "inventory").mkdir(parents=True)
+    (folder / "inventory" / "__init__.py").write_text("")
+    (folder / "inventory" / "units.py").write_text(examples.TO_GRAMS)
+    ((shown, answer),) = examples.grounded_responses()
+    code, tests, reason = parse_response(Result(text=answer, finish_reason="stop"), "python")
+    api = Api("inventory.units", "to_grams", shown["api"], Library(str(folder), "", "example"))
+    assert reason == "" and api_reason(code, api) == ""
+    verdict = verify_response("python", code, tests, Limits(), library=api.library)
+    assert verdict.passed and verdict.mutants_run >= 1, verdict.detail()
 
 
 def test_a_seed_module_is_its_import_path_from_the_topmost_package():
@@ -104,6 +147,14 @@ def test_the_api_shows_the_signature_and_docstring_not_the_body():
     assert text.startswith("def area(width, height):") and "The area of" in text
     assert "raise" not in text and text.rstrip().endswith("...")
     assert signature_text(Seed("id", "m.py", "X", "python", "X = 1", "", 1, 1, "h")) is None
+
+
+def test_a_grounded_instruction_must_name_its_api():
+    api = Api("shapes.geometry", "area", "", Library("/x", "", "s"))
+    assert instruction_reason("Write `total` that sums `area` over pairs.", api) == ""
+    assert instruction_reason("Write `total` that sums rectangle areas.", api) == "ignores_api"
+    assert instruction_reason("Write `total` that sums areas.", None) == ""
+    assert instruction_reason("Use ```python\narea(1, 2)\n```", api) == "is_code"
 
 
 def test_an_implementation_must_call_its_api_and_not_define_it():

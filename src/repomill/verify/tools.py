@@ -5,10 +5,12 @@ it, the libraries grounded tests import (see `library_folder`)."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from repomill.errors import UserError
@@ -28,19 +30,32 @@ def tools_dir() -> Path:
 
 def library_folder(name: str) -> Path:
     """A folder for a library the sandbox mounts (a repository's code): as root, readable
-    by the sandbox slots' group only (their users are not the owner), else the user's."""
-    libraries = tools_dir().parent / "libraries"
+    by the sandbox slots' group only (their users are not the owner), else the user's.
+    Libraries not used for LIBRARY_DAYS are removed."""
+    root = tools_dir().parent
+    libraries = root / "libraries"
     libraries.mkdir(parents=True, exist_ok=True)
+    _prune_libraries(libraries, keep=name)
     folder = libraries / name
     folder.mkdir(exist_ok=True)
+    os.utime(folder)  # used now
     if os.geteuid() == 0:
-        for parent in (libraries, *libraries.parents):  # a slot must be able to reach it
-            if parent in (Path("/"), Path("/var")):
-                break
-            os.chmod(parent, 0o755)
+        for directory in (root, libraries):  # a slot must be able to reach it
+            os.chmod(directory, 0o755)
         os.chown(folder, 0, slots.SANDBOX_GID)
         os.chmod(folder, 0o750)
     return folder
+
+
+LIBRARY_DAYS = 7
+
+
+def _prune_libraries(libraries: Path, keep: str) -> None:
+    cutoff = time.time() - LIBRARY_DAYS * 86400
+    for folder in libraries.iterdir():
+        with contextlib.suppress(OSError):
+            if folder.name != keep and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
 
 
 def node_tools_mount() -> dict[str, str]:

@@ -49,18 +49,38 @@ INSTRUCTIONS = [
      "characters are ignored, and an empty string is balanced.</instruction>"),
 ]  # fmt: skip
 
-# A grounded instruction's example: a made-up repository function, a task that uses it.
+# The grounded examples: a made-up repository function (`TO_GRAMS`, in
+# `inventory/units.py`), a task that uses it and an answer that imports it.
+_TO_GRAMS_DOC = ("def to_grams(amount: float, unit: str) -> float:\n"
+                 '    """The amount in grams; unit is one of g, kg, lb, oz."""\n')  # fmt: skip
+TO_GRAMS = (_TO_GRAMS_DOC + "    grams = {'g': 1.0, 'kg': 1000.0, 'lb': 453.59237, "
+            "'oz': 28.349523125}\n    return amount * grams[unit]\n")  # fmt: skip
+_TO_GRAMS_API = f"from inventory.units import to_grams\n\n{_TO_GRAMS_DOC}    ..."
+_GROUNDED_TASK = ("Write a function `total_weight` that takes a list of (amount, unit) pairs "
+                  "and returns their total weight in kilograms, converting each pair with "
+                  "`to_grams`. An empty list weighs 0.0.")  # fmt: skip
 GROUNDED_INSTRUCTIONS = [
-    ({"api": "from inventory.units import to_grams\n\n"
-             "def to_grams(amount: float, unit: str) -> float:\n"
-             "    \"\"\"The amount in grams; unit is one of g, kg, lb, oz.\"\"\"\n    ...",
-      "function": "to_grams", "concepts": "unit conversion, summing, input validation",
+    ({"api": _TO_GRAMS_API, "function": "to_grams",
+      "concepts": "unit conversion, summing, generator expressions",
       "category": "data transformation", "difficulty": "easy"},
-     "<instruction>Write a function `total_weight` that takes a list of (amount, unit) "
-     "pairs and returns their total weight in kilograms, converting each pair with "
-     "`to_grams`. An empty list weighs 0.0, and a negative amount raises ValueError."
-     "</instruction>"),
+     f"<instruction>{_GROUNDED_TASK}</instruction>"),
 ]  # fmt: skip
+_GROUNDED_ANSWER = (
+    "<reasoning>Convert each pair to grams with the repository's `to_grams`, add them up, "
+    "then divide by 1000.</reasoning>\n<implementation>\n```python\n"
+    "from inventory.units import to_grams\n\n\n"
+    "def total_weight(items: list[tuple[float, str]]) -> float:\n"
+    "    return sum(to_grams(amount, unit) for amount, unit in items) / 1000\n```\n"
+    "</implementation>\n<explanation>`to_grams` does each conversion; the sum of grams over "
+    "1000 is kilograms.</explanation>\n<tests>\n```python\n"
+    "assert total_weight([]) == 0.0\nassert total_weight([(500, 'g'), (2, 'kg')]) == 2.5\n"
+    "assert abs(total_weight([(1, 'lb')]) - 0.45359237) < 1e-9\n```\n</tests>")  # fmt: skip
+
+
+def grounded_responses() -> list[tuple[dict, str]]:
+    return [({"language": "python", "instruction": _GROUNDED_TASK, "api": _TO_GRAMS_API},
+             _GROUNDED_ANSWER)]  # fmt: skip
+
 
 # No error-path test: the 1.5B model copied one into answers whose tasks raise nothing.
 _TASK = ("Write a function `digit_sum` that returns the sum of the decimal digits of a "

@@ -105,14 +105,14 @@ def generate(llm: LLM, seeds: list[Seed], samples: int, target_language: str | N
     instructions = _ask(llm, "instructions", chats, temperature=0.7, max_tokens=300, seed=1)
     for task, (result,) in zip(live, instructions, strict=True):
         task.instruction, why = _section(result, "instruction")
-        if "```" in task.instruction:  # a small model solving the task, not stating it
-            task.instruction, why = "", "is_code"
-        elif examples.copies_example(task.instruction):
-            task.instruction, why = "", "copies_example"
+        why = why or instruction_reason(task.instruction, task.api)
+        if why:
+            task.instruction = ""
         task.rejected, task.error = f"instruction_{why}" if why else "", result.error or ""
     live = [t for t in live if not t.rejected]
-    chats = [_chat("response", examples.responses(t.language), language=t.language,
-                     instruction=t.instruction, api=t.api and t.api.text)
+    chats = [_chat("response", examples.grounded_responses() if t.api
+                   else examples.responses(t.language), language=t.language,
+                   instruction=t.instruction, api=t.api and t.api.text)
              for t in live]  # fmt: skip
     answers = _ask(llm, "responses", chats, n=samples, temperature=0.7, max_tokens=max_tokens,
                    seed=2)  # fmt: skip
@@ -130,6 +130,18 @@ def _instruction_chat(task: Task) -> list[dict[str, str]]:
         return _chat("instruction", examples.INSTRUCTIONS, **shown)
     return _chat("instruction_grounded", examples.GROUNDED_INSTRUCTIONS, **shown,
                  api=task.api.text, function=task.api.name)  # fmt: skip
+
+
+def instruction_reason(instruction: str, api: Api | None) -> str:
+    """Why an instruction is unusable, or "": it holds code (a small model solving the task,
+    not stating it), asks for an example's function, or (grounded) never names its API."""
+    if "```" in instruction:
+        return "is_code"
+    if examples.copies_example(instruction):
+        return "copies_example"
+    if api is not None and not re.search(rf"\b{re.escape(api.name)}\b", instruction):
+        return "ignores_api"
+    return ""
 
 
 def api_reason(code: str, api: Api | None) -> str:
