@@ -39,6 +39,11 @@ def area(width, height):
         raise ValueError("negative side")
     return width * height
 '''
+PRIVATE = '''def perimeter(width, height):
+    """The perimeter of a width × height rectangle."""
+    total = 2 * (width + height)
+    return total
+'''
 NEEDS_A_PACKAGE = '''import numpy_is_not_installed_here
 
 
@@ -84,7 +89,8 @@ def libraries(monkeypatch):
 def test_grounded_tasks_use_the_repository_api_and_run_against_it(tmp_path, libraries):
     repo = make_repo(tmp_path / "repo", {"src/shapes/__init__.py": "",
                                          "src/shapes/geometry.py": GEOMETRY,
-                                         "src/shapes/numeric.py": NEEDS_A_PACKAGE})  # fmt: skip
+                                         "src/shapes/numeric.py": NEEDS_A_PACKAGE,
+                                         "src/shapes/_private.py": PRIVATE})  # fmt: skip
     out = tmp_path / "out"
     with FakeOpenAI(script=script) as server:
         llm = LLMConfig(backend="openai", base_url=server.url, model="fake", max_retries=1)
@@ -94,6 +100,7 @@ def test_grounded_tasks_use_the_repository_api_and_run_against_it(tmp_path, libr
     counts = manifest["counts"]
     assert counts["grounded"] is True and counts["seeds"] == 1
     assert counts["seeds_dropped"]["grounded_import_fails"] == 1  # numeric.py: no numpy
+    assert counts["seeds_dropped"]["grounded_private"] == 1  # _private.py
     assert counts["responses"] == 4 and counts["responses_passing"] == 1
     [row] = pq.read_table(out / "dataset" / "data" / "train-00000-of-00001.parquet").to_pylist()
     prompt = row["messages"][0]["content"]

@@ -115,6 +115,9 @@ def grounded_seeds(seeds: list[Seed], spec: SourceSpec, unsafe: bool,
         if found is None or text is None:
             dropped["grounded_not_importable"] += 1
             continue
+        if seed.symbol.startswith("_") or any(p.startswith("_") for p in found[1].split(".")):
+            dropped["grounded_private"] += 1  # code outside its module would not call it
+            continue
         root, module = found
         library = Library(str(folder), root, stamp)
         if (root, module) not in imports:
