@@ -107,11 +107,11 @@ def grounded_seeds(seeds: list[Seed], spec: SourceSpec, unsafe: bool,
     folder, stamp, python_files = export_python(spec)
     kept, apis, imports = [], {}, {}
     for seed in seeds:
-        found = module_of(seed.path, python_files) if seed.language == "python" else None
-        text = signature_text(seed) if found and "." not in seed.symbol else None
         if seed.language != "python":
             dropped["grounded_not_python"] += 1
             continue
+        found = module_of(seed.path, python_files)
+        text = signature_text(seed) if found and "." not in seed.symbol else None
         if found is None or text is None:
             dropped["grounded_not_importable"] += 1
             continue
