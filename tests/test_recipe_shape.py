@@ -18,6 +18,7 @@ from repomill.config import load_config
 from repomill.engine.steps import Filter, StepChain
 from repomill.export.read import read_dataset, read_rejected
 from repomill.export.records import Rejected, Sample, SchemaMismatch
+from repomill.llm.factory import LLMConfig
 from repomill.recipes.base import RecipeContext, RecipeSettings
 from repomill.recipes.registry import RECIPES, register
 from repomill.sources.files import list_entries, read_entry
@@ -43,7 +44,6 @@ class LinesRecipe:
     llm_optional = False
     disjoint_evidence = False
     no_input = "no files"
-    nothing_kept_hint = ""
     preload = ()
     extra_column: str | None = None  # set by a test: fill a column never declared
 
@@ -62,6 +62,9 @@ class LinesRecipe:
                         {"role": "assistant", "content": str(lines)}]  # fmt: skip
             yield Sample(f"id-{entry.path}", self.name, "count", messages, "text", "repo", "",
                          [], {"path": entry.path}, time=n, group=entry.path, columns=columns)  # fmt: skip
+
+    def nothing_kept_hint(self, llm: LLMConfig | None) -> str:
+        return ""
 
     def card(self, ctx: RecipeContext) -> dict[str, str]:
         return {"How it was made": "Counted the lines of each file."}

@@ -216,9 +216,26 @@ def test_nothing_kept_names_the_responses_reasons(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "0 responses passing their tests (top reasons: tests_failed: 2;" in done.stderr
     assert "no_docstring" not in done.stderr
-    assert done.stderr.strip().endswith(
-        "or a model server (--llm openai --base-url URL --model NAME)"
-    )  # what to try next
+    assert done.stderr.strip().endswith("try a larger model than fake on the server")
+
+
+@pytest.mark.parametrize(
+    ("backend", "model", "hint"),
+    [
+        ("embedded", None, "try a larger model (--model qwen2.5-coder-0.5b) or a model server"),
+        ("embedded", "qwen2.5-coder-0.5b", "try a larger model (--model qwen2.5-coder-1.5b) or"),
+        ("embedded", "qwen2.5-coder-1.5b", "try a model server (--llm openai --base-url URL"),
+        ("embedded", "my/model.gguf", "try a model server"),
+    ],
+)
+def test_what_to_try_when_nothing_is_kept_names_a_model_larger_than_the_one_used(
+    backend, model, hint
+):
+    from repomill.llm.factory import LLMConfig
+    from repomill.recipes.self_align.recipe import SelfAlignRecipe
+
+    said = SelfAlignRecipe().nothing_kept_hint(LLMConfig(backend=backend, model=model))
+    assert said.startswith(hint) and (model is None or f"--model {model})" not in said)
 
 
 @pytest.mark.parametrize("language", ["python", "typescript", "javascript", "rust", "java"])

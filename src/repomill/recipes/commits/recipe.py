@@ -16,6 +16,7 @@ from repomill.engine.sharding import content_defined_shards
 from repomill.errors import UserError, warn
 from repomill.export.card import bullet_counts
 from repomill.export.records import Rejected, Sample
+from repomill.llm.factory import LLMConfig
 from repomill.recipes.base import RecipeContext
 from repomill.recipes.commits.context_cache import ContextCache
 from repomill.recipes.commits.examples import ExampleSettings, build_examples, rejection
@@ -55,7 +56,6 @@ class CommitsRecipe:
     llm_optional = True
     disjoint_evidence = False
     no_input = "no commits in the range"
-    nothing_kept_hint = ""
     preload = (MineCommitsStage.__module__, IndexFilesStage.__module__)
 
     def samples(self, ctx: RecipeContext) -> Iterator[Sample | Rejected]:
@@ -93,6 +93,9 @@ class CommitsRecipe:
             "index_tree_diffs": walk.index.tree_diffs,
             "index_missing_objects": walk.index.missing_objects,
         })  # fmt: skip
+
+    def nothing_kept_hint(self, llm: LLMConfig | None) -> str:
+        return ""
 
     def card(self, ctx: RecipeContext) -> dict[str, str]:
         counts, config = ctx.manifest.counts, ctx.settings

@@ -21,7 +21,7 @@ from repomill.errors import UserError
 from repomill.export.card import bullet_counts
 from repomill.export.records import Rejected, Sample
 from repomill.llm.client import LLM
-from repomill.llm.factory import make_llm
+from repomill.llm.factory import LLMConfig, make_llm
 from repomill.recipes.base import RecipeContext
 from repomill.recipes.repo_qa.evidence import EvidenceBook
 from repomill.recipes.repo_qa.exact import QA, exact_qa
@@ -51,7 +51,6 @@ class RepoQARecipe:
     llm_optional = True  # exact QA needs no model; with --llm it adds QA and designs
     disjoint_evidence = True  # an evaluation question may not cite what a train one does
     no_input = "no code the analysis understands (no functions or methods)"
-    nothing_kept_hint = ""
     preload = (IndexFilesStage.__module__,)
 
     def samples(self, ctx: RecipeContext) -> Iterator[Sample | Rejected]:
@@ -70,6 +69,9 @@ class RepoQARecipe:
             if llm is not None:
                 llm.close()
                 _count_model_calls(ctx, llm)
+
+    def nothing_kept_hint(self, llm: LLMConfig | None) -> str:
+        return ""
 
     def card(self, ctx: RecipeContext) -> dict[str, str]:
         counts = ctx.manifest.counts

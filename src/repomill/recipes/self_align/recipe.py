@@ -20,7 +20,7 @@ from repomill.engine.runner import StageRun
 from repomill.errors import UserError
 from repomill.export.card import bullet_counts
 from repomill.export.records import Rejected, Sample
-from repomill.llm.factory import make_llm
+from repomill.llm.factory import LLMConfig, make_llm
 from repomill.recipes.base import RecipeContext
 from repomill.recipes.self_align.generate import Task, api_reason, generate, parse_response
 from repomill.recipes.self_align.grounded import Api, grounded_seeds
@@ -34,6 +34,7 @@ from repomill.verify.cached import Job, VerifyStats, verify_all
 from repomill.verify.runners import RUNNERS
 from repomill.verify.sandbox import Limits
 from repomill.verify.verdict import Verdict
+from repomill.weights import larger_preset
 
 
 class SelfAlignRecipe:
@@ -50,9 +51,16 @@ class SelfAlignRecipe:
     llm_optional = False
     disjoint_evidence = False
     no_input = "no seed candidates in the repository"
-    nothing_kept_hint = ("try a larger model (--model qwen2.5-coder-1.5b) or a model server"
-                         " (--llm openai --base-url URL --model NAME)")  # fmt: skip
     preload = (IndexFilesStage.__module__,)
+
+    def nothing_kept_hint(self, llm: LLMConfig | None) -> str:
+        server = "a model server (--llm openai --base-url URL --model NAME)"
+        if llm is not None and llm.backend == "openai":
+            return f"try a larger model than {llm.model} on the server"
+        larger = larger_preset(llm.model if llm is not None else None)
+        if larger is None:
+            return f"try {server}"
+        return f"try a larger model (--model {larger.name}) or {server}"
 
     def samples(self, ctx: RecipeContext) -> Iterator[Sample | Rejected]:
         config: SelfAlignConfig = ctx.settings
