@@ -1,5 +1,5 @@
 """The whole configuration, loadable from a TOML file: a table per shared package
-(`[index]`, `[curate]`, `[llm]`) and one per registered recipe (`[commits]`,
+(`[index]`, `[engine]`, `[curate]`, `[llm]`) and one per registered recipe (`[commits]`,
 `[self_align]`), each package or recipe owning its settings model; every CLI flag maps to
 a field."""
 
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from repomill.code.settings import IndexConfig
 from repomill.curate.settings import CurateConfig
+from repomill.engine.settings import EngineConfig
 from repomill.errors import UserError
 from repomill.llm.factory import LLMConfig
 from repomill.recipes.base import config_section
@@ -24,6 +25,7 @@ class SharedConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     index: IndexConfig = IndexConfig()
+    engine: EngineConfig = EngineConfig()
     curate: CurateConfig = CurateConfig()
     llm: LLMConfig = LLMConfig()
     train: TrainConfig = TrainConfig()

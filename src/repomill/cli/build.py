@@ -35,6 +35,8 @@ SHARED: dict[str, Any] = {
     "out": opt(Path, "output directory"),
     "rev": RevOpt,
     "workers": WorkersOpt,
+    "executor": opt(str | None, "local | ray: where the stages run"),
+    "ray_address": opt(str | None, "Ray cluster (auto, ray://host:10001); default: start one here"),
     "config": ConfigOpt,
     "quiet": QuietOpt,
     "curate": opt(bool | None, "curate at all"),
@@ -84,6 +86,8 @@ def _build(recipe: Recipe, repo: Path, flags: dict[str, Any], own: list[str]) ->
 
     loaded = load_config(flags["config"])
     index = index_config(loaded.index, rev=flags["rev"], workers=flags["workers"])
+    engine = validated(loaded.engine, {"executor": flags["executor"],
+                                       "ray_address": flags["ray_address"]})  # fmt: skip
     settings = validated(getattr(loaded, config_section(recipe.name)),
                          {name: flags[name] for name in own})  # fmt: skip
     extra = [str(p) for p in flags["decontaminate"] or []]
@@ -99,7 +103,8 @@ def _build(recipe: Recipe, repo: Path, flags: dict[str, Any], own: list[str]) ->
             name: flags[name] for name in ("base_url", "model", "timeout")}})  # fmt: skip
     source = open_source(repo, index.rev)
     out = output_dir(flags["out"])
-    manifest = run_recipe(recipe, source, settings, index, curate, llm, out, not flags["quiet"])
+    manifest = run_recipe(recipe, source, settings, index, curate, llm, out, not flags["quiet"],
+                          engine)  # fmt: skip
     for warning in manifest.warnings:
         warn(warning)
     counts = manifest.counts

@@ -1,5 +1,5 @@
-"""Executors run a stage over shards. The local one uses a process pool; a Ray Data
-executor can implement the same interface because stages are picklable plain data.
+"""Executors run a stage over shards: in this process, in a local process pool, or on Ray
+(`ray_executor.py`), which takes the same stages because they are picklable plain data.
 
 A run makes one executor and passes it to each stage it runs, as the commit recipe does
 for the index it builds mid-walk; `build_index` called alone makes and closes its own."""
@@ -13,6 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Any, Protocol
 
 from repomill.engine.parent_watch import exit_with
+from repomill.engine.settings import EngineConfig
 from repomill.engine.stage import ShardResult, Stage
 
 
@@ -83,8 +84,14 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def make_executor(workers: int | None, preload: tuple[str, ...] = ()) -> Executor:
-    """`preload`: modules the stages will need, imported before workers start."""
+def make_executor(workers: int | None, preload: tuple[str, ...] = (),
+                  engine: EngineConfig | None = None) -> Executor:  # fmt: skip
+    """`preload`: modules the stages will need, imported before local workers start.
+    On Ray, `workers` None means one worker per CPU of the cluster."""
+    if engine is not None and engine.executor == "ray":
+        from repomill.engine.ray_executor import RayExecutor
+
+        return RayExecutor(workers, engine.ray_address)
     count = default_workers() if workers is None else workers
     if count < 1:
         raise ValueError("workers must be at least 1")

@@ -16,6 +16,7 @@ from repomill.curate.settings import CurateConfig
 from repomill.curate.steps import Deduplicator, curation_steps
 from repomill.engine import Manifest, make_executor
 from repomill.engine.runner import StageRun
+from repomill.engine.settings import EngineConfig
 from repomill.engine.steps import Dropped, Row, Step, StepChain
 from repomill.export.budget import TokenBudget
 from repomill.export.card import bullet_counts, dataset_card
@@ -33,16 +34,19 @@ from repomill.tokens import cached_counter
 
 
 def run_recipe(recipe: Recipe, source: SourceSpec, settings: Any, index: IndexConfig,
-               curate: CurateConfig, llm: LLMConfig | None, out: Path,
-               show_progress: bool = True) -> Manifest:  # fmt: skip
-    """Build `recipe`'s dataset from `source` into `out`; returns the manifest written."""
-    config = {"index": index.model_dump(), config_section(recipe.name): settings.model_dump(),
+               curate: CurateConfig, llm: LLMConfig | None, out: Path, show_progress: bool = True,
+               engine: EngineConfig | None = None) -> Manifest:  # fmt: skip
+    """Build `recipe`'s dataset from `source` into `out`; returns the manifest written.
+    `engine`: where the stages run (None: local processes)."""
+    engine = EngineConfig() if engine is None else engine
+    config = {"index": index.model_dump(), "engine": engine.model_dump(),
+              config_section(recipe.name): settings.model_dump(),
               "curate": curate.model_dump()}  # fmt: skip
     if llm is not None:
         config["llm"] = llm.model_dump()
     manifest = Manifest(f"build {recipe.name}", config, source.describe())
     schema = sample_schema(recipe.columns)
-    executor = make_executor(index.workers, preload=recipe.preload)
+    executor = make_executor(index.workers, recipe.preload, engine)
     ctx = RecipeContext(source, index, settings, curate, llm, out, show_progress, executor,
                         manifest)  # fmt: skip
     finish = _Finish(recipe, ctx, schema)

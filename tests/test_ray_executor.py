@@ -1,0 +1,252 @@
+"""`--executor ray` in local mode: the same records and the same dataset bytes as the local
+executor, per-worker state built once per worker, a killed worker's shards run again, and
+one-line errors where Ray is missing or a cluster does not answer."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from repomill.code.settings import IndexConfig
+from repomill.engine import ShardResult, Stage
+from repomill.engine.cache import ShardCache
+from repomill.engine.executors import SerialExecutor
+from repomill.engine.runner import run_stage
+from repomill.engine.settings import EngineConfig
+from repomill.errors import UserError
+from repomill.llm.factory import LLMConfig
+from repomill.recipes.commits.settings import CommitsConfig
+from repomill.recipes.self_align.settings import SelfAlignConfig
+from repomill.verify import sandbox
+
+from .builds import build_recipe
+from .conftest import commit, make_repo
+from .openai_server import FakeOpenAI
+from .projects import PROJECTS
+
+ray = pytest.importorskip("ray")
+from repomill.engine.ray_executor import RayExecutor  # noqa: E402  (needs ray)
+
+RAY = EngineConfig(executor="ray")
+
+
+@pytest.fixture(scope="module")
+def ray_instance():
+    """One local Ray instance for the module (each start costs seconds); executors made
+    while it runs use it and leave it running."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    yield
+    ray.shutdown()
+
+
+@dataclass(frozen=True)
+class Squares(Stage):
+    name = "test.squares"
+    pause: float = 0.0
+
+    def process(self, items):
+        time.sleep(self.pause)
+        return ShardResult(records=[{"n": n, "square": n * n} for n in items])
+
+
+def _lifetime_token() -> str:
+    return f"{os.getpid()}-{time.monotonic_ns()}"
+
+
+@dataclass(frozen=True)
+class WhoRuns(Stage):
+    """Records the per-process state each shard saw."""
+
+    name = "test.who_runs"
+    from repomill.engine.stage import process_local as _local
+
+    setup: str = _local(_lifetime_token)
+
+    def process(self, items):
+        return ShardResult(records=[{"item": item, "setup": self.setup} for item in items])
+
+
+@dataclass(frozen=True)
+class KillsItsWorker(Stage):
+    name = "test.kills_its_worker"
+
+    def process(self, items):
+        if 13 in items:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return ShardResult(records=[{"n": n} for n in items])
+
+
+def _shards(count: int, size: int = 3) -> list[list[int]]:
+    return [list(range(start, start + size)) for start in range(0, count * size, size)]
+
+
+# These two come first: they need no Ray instance running (the module's starts with the
+# first test that asks for `ray_instance`).
+
+
+def test_without_ray_installed_the_error_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    with pytest.raises(UserError, match=r"needs Ray: pip install 'repomill\[ray\]'"):
+        RayExecutor(2, None)
+
+
+@pytest.mark.parametrize(("address", "message"), [
+    ("127.0.0.1:{port}", "nothing answers there"),
+    ("ray://127.0.0.1:{port}", "nothing answers there"),
+    ("my-cluster", "expected auto, HOST:PORT or ray://HOST:PORT"),
+])  # fmt: skip
+def test_a_cluster_address_that_does_not_answer_is_a_one_line_error(address, message):
+    with socket.socket() as unused:  # a port nothing listens on once this one closes
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with pytest.raises(UserError, match=message):
+        RayExecutor(2, address.format(port=port))
+    assert not ray.is_initialized()
+
+
+def test_ray_gives_the_records_of_the_serial_executor_in_order(ray_instance):
+    shards = _shards(12)
+    serial, _ = run_stage(Squares(), shards, SerialExecutor(), ShardCache(None), False)
+    executor = RayExecutor(2, None)
+    try:
+        on_ray, run = run_stage(Squares(), shards, executor, ShardCache(None), False)
+    finally:
+        executor.close()
+    assert on_ray == serial and run.shards == 12
+    assert ray.is_initialized()  # not its own instance: left running
+
+
+def test_per_worker_state_is_built_once_per_worker_not_per_shard(ray_instance):
+    executor = RayExecutor(2, None)
+    try:
+        records, _ = run_stage(WhoRuns(), _shards(20), executor, ShardCache(None), False)
+    finally:
+        executor.close()
+    setups = {record["setup"] for record in records}
+    assert 1 <= len(setups) <= 2  # 20 shards, 2 workers
+    assert all(setup.split("-")[0] != str(os.getpid()) for setup in setups)  # ran on workers
+
+
+def test_a_killed_worker_reruns_its_shards_and_the_records_are_the_same(ray_instance):
+    shards = _shards(16)
+    expected, _ = run_stage(Squares(), shards, SerialExecutor(), ShardCache(None), False)
+    executor = RayExecutor(2, None)
+    try:
+        before = executor.worker_pids()
+        results = executor.map(Squares(pause=0.3), shards)
+        got = [next(results)]
+        for pid in before:  # both workers, with shards in flight on each
+            os.kill(pid, signal.SIGKILL)
+        got += list(results)
+        after = executor.worker_pids()
+    finally:
+        executor.close()
+    assert not set(before) & set(after)  # both restarted
+    assert sorted(index for index, _ in got) == list(range(16))
+    records = [r for _, result in sorted(got, key=lambda pair: pair[0]) for r in result.records]
+    assert records == expected
+
+
+def test_a_shard_that_always_kills_its_worker_is_a_one_line_error(ray_instance):
+    executor = RayExecutor(2, None)
+    try:
+        with pytest.raises(UserError, match=r"stage test.kills_its_worker: .* died 3 times"):
+            run_stage(KillsItsWorker(), _shards(8), executor, ShardCache(None), False)
+    finally:
+        executor.close()
+
+
+# --- whole builds: the dataset's bytes ---
+
+
+def _history(root: Path, language: str) -> Path:
+    """A repository with 12 commits, each changing the number in the project's target."""
+    files, target, *_ = PROJECTS[language]
+    make_repo(root, files, "Start the project with its first modules")
+    for n in range(12):
+        changed = re.sub(r"\d+(?=\D*$)", str(20 + n), files[target])  # the last number
+        commit(root, {target: changed, f"notes/change_{n}.md": f"change {n}\n"},
+               f"Use step {20 + n} in the target and record why in the notes",
+               when=1_700_000_000 + 3600 * n)  # fmt: skip
+    return root
+
+
+def _dataset_bytes(out: Path) -> dict[str, bytes]:
+    folder = out / "dataset"
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["python", "typescript"])
+def test_a_commit_build_on_ray_writes_the_bytes_of_a_local_build(ray_instance, tmp_path,
+                                                                  language):  # fmt: skip
+    repo = _history(tmp_path / "repo", language)
+    settings = CommitsConfig(shard_commits=2)
+    local = build_recipe("commits", repo, tmp_path / "local", settings,
+                         index=IndexConfig(workers=2))  # fmt: skip
+    on_ray = run_ray_build("commits", repo, tmp_path / "ray", settings)
+    assert local.counts["examples"] >= 10
+    assert on_ray.stages["mine_commits"].shards > 2
+    assert _dataset_bytes(tmp_path / "ray") == _dataset_bytes(tmp_path / "local")
+    assert on_ray.to_json()["config"]["engine"]["executor"] == "ray"
+
+
+def run_ray_build(recipe: str, repo: Path, out: Path, settings, **kwargs):
+    from repomill.curate.settings import CurateConfig
+    from repomill.recipes.registry import RECIPES
+    from repomill.recipes.run import run_recipe
+    from repomill.sources import open_source
+
+    curate = kwargs.pop("curate", CurateConfig())
+    return run_recipe(RECIPES[recipe], open_source(repo), settings, IndexConfig(workers=2),
+                      curate, kwargs.pop("llm", None), out, False, RAY)  # fmt: skip
+
+
+def test_a_worker_killed_mid_build_changes_nothing_in_the_dataset(ray_instance, tmp_path,
+                                                                  monkeypatch):  # fmt: skip
+    repo = _history(tmp_path / "repo", "python")
+    settings = CommitsConfig(shard_commits=2)
+    build_recipe("commits", repo, tmp_path / "local", settings)
+    killed = []
+    original = RayExecutor.map
+
+    def map_then_kill(self, stage, shards):
+        results = original(self, stage, shards)
+        first = next(results, None)
+        if first is not None and stage.name == "mine_commits" and not killed:
+            killed.extend(self.worker_pids())
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
+        yield from ([first] if first is not None else [])
+        yield from results
+
+    monkeypatch.setattr(RayExecutor, "map", map_then_kill)
+    manifest = run_ray_build("commits", repo, tmp_path / "ray", settings)
+    assert killed and manifest.stages["mine_commits"].shards > 2
+    assert _dataset_bytes(tmp_path / "ray") == _dataset_bytes(tmp_path / "local")
+
+
+@pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is missing")
+def test_a_self_align_build_on_ray_writes_the_bytes_of_a_local_build(ray_instance, tmp_path):
+    from repomill.curate.settings import CurateConfig
+
+    from .test_self_align import PYTHON, TYPESCRIPT, script
+
+    repo = make_repo(tmp_path / "repo", {"lib/nums.py": PYTHON, "web/larger.ts": TYPESCRIPT})
+    config = SelfAlignConfig(samples=3, validation=0, test=0)
+    curate = CurateConfig(near_threshold=1.0)
+    with FakeOpenAI(script=script) as server:
+        llm = LLMConfig(backend="openai", base_url=server.url, model="fake", max_retries=1)
+        local = build_recipe("self-align", repo, tmp_path / "local", config, llm=llm,
+                             curate=curate)  # fmt: skip
+        run_ray_build("self-align", repo, tmp_path / "ray", config, llm=llm, curate=curate)
+    assert local.counts["examples"] >= 1
+    assert _dataset_bytes(tmp_path / "ray") == _dataset_bytes(tmp_path / "local")
