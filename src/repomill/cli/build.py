@@ -46,7 +46,7 @@ SHARED: dict[str, Any] = {
 }
 LLM: dict[str, Any] = {
     "llm": opt(str | None, "embedded | openai"),
-    "base_url": opt(str | None, "OpenAI-compatible server …/v1"),
+    "base_url": opt(list[str] | None, "OpenAI-compatible server …/v1 (repeat: a pool)"),
     "model": opt(str | None, "model name or HF id / path"),
     "timeout": opt(float | None, "seconds per model request"),
 }
@@ -98,9 +98,15 @@ def _build(recipe: Recipe, repo: Path, flags: dict[str, Any], own: list[str]) ->
     model_flags = ("llm", "base_url", "model", "timeout")
     asked = "llm" in loaded.model_fields_set or any(flags.get(n) is not None for n in model_flags)
     if recipe.needs_llm and (asked or not recipe.llm_optional):
-        backend = flags["llm"] or ("openai" if flags["base_url"] else None)
-        llm = validated(loaded.llm, {"backend": backend, **{
-            name: flags[name] for name in ("base_url", "model", "timeout")}})  # fmt: skip
+        urls = list(dict.fromkeys(flags["base_url"] or []))  # --base-url, repeatable
+        backend = flags["llm"] or ("openai" if urls else None)
+        base_url = urls[0] if len(urls) == 1 else urls or None
+        llm = validated(
+            loaded.llm,
+            dict(
+                backend=backend, base_url=base_url, model=flags["model"], timeout=flags["timeout"]
+            ),
+        )
     source = open_source(repo, index.rev)
     out = output_dir(flags["out"])
     manifest = run_recipe(recipe, source, settings, index, curate, llm, out, not flags["quiet"],

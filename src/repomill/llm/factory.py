@@ -17,10 +17,12 @@ class LLMConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     backend: Literal["embedded", "openai"] = "embedded"
-    base_url: str | None = Field(None, description="OpenAI-compatible server, e.g. …/v1")
+    base_url: str | list[str] | None = Field(
+        None, description="OpenAI-compatible server, e.g. …/v1; or several, used together"
+    )
     model: str | None = Field(None, description="model name (server) or HF id / local path")
     api_key_env: str = Field("OPENAI_API_KEY", description="environment variable of the key")
-    concurrency: int = Field(64, ge=1, description="requests in flight (server)")
+    concurrency: int = Field(64, ge=1, description="requests in flight per server")
     timeout: float = Field(120.0, gt=0, description="seconds per request")
     max_retries: int = Field(5, ge=0)
     batch_size: int = Field(8, ge=1, description="sequences per batch (embedded)")

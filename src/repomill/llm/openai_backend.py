@@ -3,7 +3,8 @@ chat and completions endpoints, bounded concurrency, retries with exponential ba
 jitter on 429/5xx, connection errors, timeouts and malformed replies (not JSON, not UTF-8;
 honouring Retry-After), then a recorded failure. A body longer than max_tokens can take is
 a `too_long` failure, read no further (`LLM` checks the tokens and characters of the rest).
-Never a silent None, never an exception out."""
+Never a silent None, never an exception out. Several base URLs make a pool
+(`server_pool.py`): each attempt goes to the least busy server, a retry to another one."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from repomill.llm.server_pool import ServerPool
 from repomill.llm.types import MAX_CHARS_PER_TOKEN, Request, Result, too_long_failure
 
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -25,14 +27,15 @@ BYTES_PER_CHAR, BODY_SLACK = 12, 1 << 16
 class OpenAIBackend:
     name = "openai"
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None,
+    def __init__(self, base_url: str | list[str], model: str, api_key: str | None = None,
                  concurrency: int = 64, timeout: float = 120.0, max_retries: int = 5,
                  backoff: float = 0.5, max_backoff: float = 30.0):  # fmt: skip
-        self.base_url = base_url.rstrip("/")
-        self.where = self.base_url
+        """`base_url`: one server, or several used together; `concurrency` per server."""
+        self.pool = ServerPool([base_url] if isinstance(base_url, str) else base_url)
+        self.where = ", ".join(server.url for server in self.pool.servers)
         self.model = model
         self.api_key = api_key
-        self.concurrency = concurrency
+        self.concurrency = concurrency * len(self.pool.servers)
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
@@ -55,6 +58,7 @@ class OpenAIBackend:
             self._session, self._slots = None, None
 
     def _payload(self, request: Request, sample: int) -> tuple[str, dict[str, Any]]:
+        """The path under the base URL, and the body."""
         body: dict[str, Any] = {
             "model": self.model,
             "temperature": request.temperature,
@@ -65,50 +69,60 @@ class OpenAIBackend:
         if request.stop:
             body["stop"] = list(request.stop)
         if request.prompt is not None:
-            return f"{self.base_url}/completions", {**body, "prompt": request.prompt}
+            return "/completions", {**body, "prompt": request.prompt}
         messages = [{"role": role, "content": content} for role, content in request.messages]
-        return f"{self.base_url}/chat/completions", {**body, "messages": messages}
+        return "/chat/completions", {**body, "messages": messages}
 
     async def generate_one(self, request: Request, sample: int) -> Result:
-        session = self._open()
-        url, payload = self._payload(request, sample)
+        path, payload = self._payload(request, sample)
         limit = request.max_tokens * MAX_CHARS_PER_TOKEN * BYTES_PER_CHAR + BODY_SLACK
-        error = ""
+        self._open()
         for attempt in range(1, self.max_retries + 2):
-            wait: float | None = None
-            try:
-                async with (
-                    self._slots,
-                    session.post(url, json=payload, timeout=self._timeout) as response,
-                ):
-                    status, body = response.status, await _read(response, limit)
-                    retry_after = response.headers.get("Retry-After")
-            except TimeoutError:
-                error = f"timed out after {self.timeout:g} s"
-            except aiohttp.ClientError as exc:
-                error = f"connection failed: {exc}"
-            else:
-                if body is None:
-                    return too_long_failure(request, f"over {limit} bytes", attempt)
-                if status == 200:
-                    try:
-                        return _parse(body, request.prompt is not None, attempt)
-                    except UnicodeDecodeError:  # JSON is UTF-8: a broken or hostile server
-                        error = f"malformed reply (not UTF-8): {body[:120]!r}"
-                    except (ValueError, KeyError, IndexError, TypeError):
-                        error = f"malformed reply: {_text(body)[:120]!r}"
-                elif status in RETRY_STATUSES:
-                    error = f"HTTP {status}: {_text(body)[:200]}"
-                    wait = _seconds(retry_after)
-                else:  # 400, 401, 403, 404…: retrying will not help
-                    return _failure(_explain(status, _text(body), url), attempt)
+            async with self._slots:
+                server = self.pool.pick()  # with a slot held: the in-flight counts are current
+                with self.pool.attempt(server):
+                    outcome = await self._post(server.url + path, payload, limit, request, attempt)
+            if isinstance(outcome, Result):
+                self.pool.answered(server)
+                return outcome
+            error, wait = outcome
+            self.pool.failed(server)
+            if len(self.pool.servers) > 1:
+                error = f"{server.url}: {error}"
             if attempt > self.max_retries:
                 return _failure(f"{error} (gave up after {attempt} attempts)", attempt)
+            if self.pool.any_ready(besides=server):
+                continue  # another server takes the retry now
             if wait is None:
                 wait = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
                 wait *= 0.5 + random.random() / 2  # jitter: retries do not arrive in step
             await asyncio.sleep(wait)
         raise AssertionError("unreachable")
+
+    async def _post(self, url: str, payload: dict[str, Any], limit: int, request: Request,
+                    attempt: int) -> Result | tuple[str, float | None]:  # fmt: skip
+        """One attempt: the final Result, or (why a retry may do better, the seconds the
+        server asked to wait or None)."""
+        try:
+            async with self._open().post(url, json=payload, timeout=self._timeout) as response:
+                status, body = response.status, await _read(response, limit)
+                retry_after = response.headers.get("Retry-After")
+        except TimeoutError:
+            return f"timed out after {self.timeout:g} s", None
+        except aiohttp.ClientError as exc:
+            return f"connection failed: {exc}", None
+        if body is None:
+            return too_long_failure(request, f"over {limit} bytes", attempt)
+        if status == 200:
+            try:
+                return _parse(body, request.prompt is not None, attempt)
+            except UnicodeDecodeError:  # JSON is UTF-8: a broken or hostile server
+                return f"malformed reply (not UTF-8): {body[:120]!r}", None
+            except (ValueError, KeyError, IndexError, TypeError):
+                return f"malformed reply: {_text(body)[:120]!r}", None
+        if status in RETRY_STATUSES:
+            return f"HTTP {status}: {_text(body)[:200]}", _seconds(retry_after)
+        return _failure(_explain(status, _text(body), url), attempt)  # 4xx: retrying won't help
 
 
 async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
