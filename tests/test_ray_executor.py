@@ -84,6 +84,20 @@ class KillsItsWorker(Stage):
         return ShardResult(records=[{"n": n} for n in items])
 
 
+@dataclass(frozen=True)
+class FailsWhileMarked(Stage):
+    """Item 13 fails while the file `marker` exists: a crash in the middle of a stage."""
+
+    name = "test.fails_while_marked"
+    cache_exclude = frozenset({"marker"})  # the crash does not change what a shard gives
+    marker: str = ""
+
+    def process(self, items):
+        if 13 in items and Path(self.marker).exists():
+            raise RuntimeError("crash in the middle of the stage")
+        return ShardResult(records=[{"n": n} for n in items])
+
+
 def _shards(count: int, size: int = 3) -> list[list[int]]:
     return [list(range(start, start + size)) for start in range(0, count * size, size)]
 
@@ -162,6 +176,23 @@ def test_a_shard_that_always_kills_its_worker_is_a_one_line_error(ray_instance):
             run_stage(KillsItsWorker(), _shards(8), executor, ShardCache(None), False)
     finally:
         executor.close()
+
+
+def test_a_rerun_after_a_crash_on_ray_computes_only_the_unfinished_shards(ray_instance,
+                                                                           tmp_path):  # fmt: skip
+    marker = tmp_path / "crash"
+    marker.touch()
+    shards, cache = _shards(12), ShardCache(tmp_path / "cache")
+    executor = RayExecutor(2, None)
+    try:
+        with pytest.raises(RuntimeError, match="crash in the middle"):
+            run_stage(FailsWhileMarked(str(marker)), shards, executor, cache, False)
+        marker.unlink()
+        records, run = run_stage(FailsWhileMarked(str(marker)), shards, executor, cache, False)
+    finally:
+        executor.close()
+    assert 0 < run.shards_cached < 12  # what finished before the crash is not redone
+    assert [r["n"] for r in records] == list(range(36))
 
 
 # --- whole builds: the dataset's bytes ---
