@@ -266,10 +266,21 @@ def test_a_worker_killed_mid_build_changes_nothing_in_the_dataset(ray_instance, 
 
 
 @pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is missing")
-def test_a_self_align_build_on_ray_writes_the_bytes_of_a_local_build(ray_instance, tmp_path):
+def test_a_self_align_build_on_ray_writes_the_bytes_of_a_local_build(ray_instance, tmp_path,
+                                                                     monkeypatch):  # fmt: skip
+    """Its tests run in sandboxes on the Ray workers."""
     from repomill.curate.settings import CurateConfig
 
     from .test_self_align import PYTHON, TYPESCRIPT, script
+
+    stages = []
+    original = RayExecutor.map
+
+    def recorded(self, stage, shards):
+        stages.append((stage.name, sum(len(shard) for shard in shards)))
+        return original(self, stage, shards)
+
+    monkeypatch.setattr(RayExecutor, "map", recorded)
 
     repo = make_repo(tmp_path / "repo", {"lib/nums.py": PYTHON, "web/larger.ts": TYPESCRIPT})
     config = SelfAlignConfig(samples=3, validation=0, test=0)
@@ -281,3 +292,25 @@ def test_a_self_align_build_on_ray_writes_the_bytes_of_a_local_build(ray_instanc
         run_ray_build("self-align", repo, tmp_path / "ray", config, llm=llm, curate=curate)
     assert local.counts["examples"] >= 1
     assert _dataset_bytes(tmp_path / "ray") == _dataset_bytes(tmp_path / "local")
+    assert [name for name, jobs in stages if jobs] == ["index_files", "verify"]
+
+
+@pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is missing")
+def test_tests_run_on_ray_workers_see_nothing_of_ray(ray_instance):
+    """A Ray worker's environment names its cluster, and its session folder holds the
+    cluster's token: generated code run from that worker sees neither."""
+    from repomill.verify.cached import Job, verify_all
+    from repomill.verify.sandbox import Limits
+
+    code = "import os\n\ndef leaked():\n    return sorted(k for k in os.environ if 'RAY' in k)\n"
+    tests = ("import glob, os\nassert leaked() == [], leaked()\n"
+             "assert not glob.glob('/tmp/ray/*'), glob.glob('/tmp/ray/*')\n"
+             "assert not os.path.exists(os.path.expanduser('~/.ray')) or os.getuid() != 0\n"
+             "try:\n    open('/root/.ray/auth_token').read()\n    raise SystemExit('token read')\n"
+             "except OSError:\n    pass\n")  # fmt: skip
+    executor = RayExecutor(2, None)
+    try:
+        (verdict,) = verify_all([Job("python", code, tests)], Limits(), executor=executor)
+    finally:
+        executor.close()
+    assert verdict.passed, verdict.execution and verdict.execution.stderr[-500:]

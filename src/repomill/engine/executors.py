@@ -19,6 +19,9 @@ from repomill.engine.stage import ShardResult, Stage
 
 class Executor(Protocol):
     workers: int
+    # True where workers may be on other machines (Ray): a recipe then sends them work it
+    # would otherwise do in its own threads, such as running tests in sandboxes
+    distributed: bool
 
     def map(self, stage: Stage, shards: list[list[Any]]) -> Iterator[tuple[int, ShardResult]]:
         """Yield (shard index, result) as shards finish, in any order."""
@@ -35,6 +38,7 @@ class SerialExecutor:
     """Runs shards in this process: no start-up cost, the right choice for one worker."""
 
     workers = 1
+    distributed = False
 
     def map(self, stage: Stage, shards: list[list[Any]]) -> Iterator[tuple[int, ShardResult]]:
         for index, items in enumerate(shards):
@@ -50,6 +54,8 @@ class ProcessExecutor:
 
     At most 2 × workers shards of one `map` are in flight, so a huge input never queues
     all its work (and its results) in memory at once."""
+
+    distributed = False
 
     def __init__(self, workers: int, preload: tuple[str, ...] = ()):
         self.workers = workers

@@ -79,6 +79,8 @@ class _Worker:
 class RayExecutor:
     """`workers` actors (None: one per CPU of the cluster), each using one CPU."""
 
+    distributed = True
+
     def __init__(self, workers: int | None, address: str | None):
         ray = _ray()
         self._owns_ray = not ray.is_initialized()

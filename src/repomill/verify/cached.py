@@ -5,7 +5,8 @@ re-run of a build runs only the tests it has not run before. A key the cache doe
 is verified in the sandbox like any other; a hit is the verdict of an identical run.
 
 The store is one SQLite file (WAL, one table) used from the calling thread only: workers
-run `verify_response` and hand verdicts back, the caller reads and writes. Several
+(threads here, or an executor's workers: Ray actors on a cluster, each keeping its warm
+sandboxes) run `verify_response` and hand verdicts back, the caller reads and writes. Several
 processes may share the file. Verdicts that come from sandbox trouble rather than from the
 tests (`sandbox_trouble`) are returned but never stored. A damaged file is moved aside and
 started again, an unusable one is left alone; either way the build goes on, verifies what
@@ -19,10 +20,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
+from repomill.engine.executors import Executor
 from repomill.engine.keys import canonical_json, stable_hash
 from repomill.engine.progress import progress_bar
+from repomill.engine.stage import ShardResult, Stage
 from repomill.engine.store import TextStore
 from repomill.verify import sandbox, seccomp, tools
 from repomill.verify.runners import RUNNER_VERSION, RUNNERS, Library
@@ -49,11 +52,11 @@ class VerifyStats:
 
 def verify_all(jobs: list[Job], limits: Limits, unsafe_no_sandbox: bool = False,
                workers: int = 1, cache_path: Path | None = None,
-               stats: VerifyStats | None = None,
-               show_progress: bool = False) -> list[Verdict]:  # fmt: skip
+               stats: VerifyStats | None = None, show_progress: bool = False,
+               executor: Executor | None = None) -> list[Verdict]:  # fmt: skip
     """The verdict of each job, in job order. Jobs the cache at `cache_path` (None: no
-    cache) does not hold run in a pool of `workers` threads, each distinct job once, under
-    a progress bar when `show_progress`."""
+    cache) does not hold run in a pool of `workers` threads, or on `executor`'s workers
+    when one is given, each distinct job once, under a progress bar when `show_progress`."""
     stats = stats if stats is not None else VerifyStats()
     stamps = {language: _environment(language) for language in {job.language for job in jobs}}
     keys = [verdict_key(job, limits, unsafe_no_sandbox, stamps[job.language]) for job in jobs]
@@ -70,7 +73,10 @@ def verify_all(jobs: list[Job], limits: Limits, unsafe_no_sandbox: bool = False,
             else:
                 cache.put(key, verdict)
 
-        _run(todo, limits, unsafe_no_sandbox, workers, done, show_progress)
+        if executor is None:
+            _run(todo, limits, unsafe_no_sandbox, workers, done, show_progress)
+        else:
+            _run_on(executor, todo, limits, unsafe_no_sandbox, done, show_progress)
         stats.executed = len(todo)
     finally:
         cache.close()
@@ -114,6 +120,41 @@ def _run(todo: dict[str, Job], limits: Limits, unsafe: bool, workers: int,
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+JOBS_PER_SHARD = 4  # small: a run takes from milliseconds to the wall limit
+
+
+@dataclass(frozen=True)
+class VerifyStage(Stage):
+    """Verifies a shard of jobs, one after another, on an executor's worker."""
+
+    name: ClassVar[str] = "verify"
+    limits: Limits
+    unsafe: bool
+
+    def process(self, items: list[Job]) -> ShardResult:
+        return ShardResult(records=[verify_response(job.language, job.code, job.tests,
+                                                    self.limits, self.unsafe,
+                                                    job.library).to_json()
+                                    for job in items])  # fmt: skip
+
+
+def _run_on(executor: Executor, todo: dict[str, Job], limits: Limits, unsafe: bool,
+            done: Callable[[str, Verdict], None], show_progress: bool) -> None:  # fmt: skip
+    """`_run` with the jobs in shards on `executor`: as many run at once as it has workers."""
+    if not todo:
+        return
+    keys = list(todo)
+    shards = [keys[i : i + JOBS_PER_SHARD] for i in range(0, len(keys), JOBS_PER_SHARD)]
+    progress = progress_bar("verify", show_progress, keep=True)
+    bar = progress.add_task("", total=len(keys))
+    with progress:
+        results = executor.map(VerifyStage(limits, unsafe), [[todo[k] for k in s] for s in shards])
+        for index, result in results:
+            for key, verdict in zip(shards[index], result.records, strict=True):
+                done(key, Verdict.from_json(verdict))
+            progress.advance(bar, len(shards[index]))
 
 
 def _environment(language: str) -> str:

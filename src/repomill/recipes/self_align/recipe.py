@@ -187,9 +187,11 @@ def _verify(
     jobs = [Job(tasks[t].language, responses[(t, s)].code, responses[(t, s)].tests,
                 tasks[t].api and tasks[t].api.library) for t, s in parsed]  # fmt: skip
     stats = VerifyStats()
+    # on a cluster the tests run on its workers, as many at once as it has
+    spread = ctx.executor if ctx.executor.distributed else None
     verdicts = verify_all(jobs, limits, config.unsafe_no_sandbox, config.sandboxes,
                           ctx.out / ".cache" / "verify.sqlite", stats,
-                          ctx.show_progress)  # fmt: skip
+                          ctx.show_progress, spread)  # fmt: skip
     for key, verdict in zip(parsed, verdicts, strict=True):
         responses[key] = replace(responses[key], verdict=verdict)
     run.shards, run.shards_cached = len(jobs), stats.cached
