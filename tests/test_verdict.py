@@ -45,6 +45,8 @@ HOLLOW = [
      "vacuous_tests"),
     ("python", "def add(a, b):\n    return a + b\n\nassert add(2, 2) == 4\n",
      "tests_redefine_solution"),
+    ("python", "def test():\n    def add(a, b):\n        return a + b\n\n    assert add(2, 2) == 4\n"
+               "\n\ntest()\n", "tests_redefine_solution"),  # its own add, inside a test
     ("python", "def test_add(numbers):\n    assert add(*numbers) == 4\n", "no_test_calls"),
     ("python", "import unittest\n\nclass T(unittest.TestCase):\n    def test_add(self):\n"
                "        self.assertEqual(add(2, 2), 4)\n", "tests_failed"),  # no unittest.main()
@@ -78,6 +80,17 @@ def test_hollow_tests_do_not_verify_a_wrong_implementation(language, tests, reas
     _available(language)
     verdict = verify_response(language, WRONG[language], tests, LIMITS)
     assert verdict.reason == reason, verdict
+
+
+def test_a_helper_nested_in_the_solution_may_share_a_name_with_the_tests():
+    """HumanEval/119's solution has a nested `check`, its tests a `check(candidate)`: the
+    tests cannot reach the nested one, so they test the solution itself."""
+    code = ("def add(a, b):\n    def check(x):\n        return x\n\n"
+            "    return check(a) + b\n")  # fmt: skip
+    tests = "def check(candidate):\n    assert candidate(2, 2) == 4\n\n\ncheck(add)\n"
+    assert verify_response("python", code, tests, LIMITS).passed
+    wrong = code.replace("check(a) + b", "check(a) - b")
+    assert verify_response("python", wrong, tests, LIMITS).reason == "tests_failed"
 
 
 GOOD_TESTS = {

@@ -57,11 +57,14 @@ def mutants(code: str, language: str) -> list[str]:
     return out
 
 
-def defined_names(code: str, language: str) -> set[str]:
-    """Names of the functions and types the code defines (at any depth)."""
+def defined_names(code: str, language: str, nested: bool = True) -> set[str]:
+    """Names of the functions and types the code defines: at any depth, or (`nested`
+    False) only those outside every function, which code elsewhere can reach."""
     names = set()
     kinds = _FUNCTIONS[language] | _CLASSES
     for node in _walk(_root(code.encode("utf-8"), language)):
+        if not nested and _inside_function(node, language):
+            continue
         if node.type in kinds and (name := node.child_by_field_name("name")) is not None:
             names.add(node_text(name))
         elif node.type == "variable_declarator":  # const f = () => …
@@ -69,6 +72,15 @@ def defined_names(code: str, language: str) -> set[str]:
             if value is not None and value.type in _FUNCTIONS[language]:
                 names.add(node_text(node.child_by_field_name("name")))
     return names
+
+
+def _inside_function(node: Node, language: str) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _FUNCTIONS[language]:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _default(body: Node, language: str) -> str:

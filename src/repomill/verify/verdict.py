@@ -85,7 +85,9 @@ def verify_response(language: str, code: str, tests: str, limits: Limits,
 
 
 def static_reason(language: str, code: str, tests: str) -> str:
-    if mutants.defined_names(code, language) & mutants.defined_names(tests, language):
+    # a helper nested in the solution is out of the tests' reach: theirs can share its name
+    reachable = mutants.defined_names(code, language, nested=False)
+    if reachable & mutants.defined_names(tests, language):
         return "tests_redefine_solution"
     if harness.uncalled_tests(tests, language) is None:
         return "no_test_calls"
