@@ -21,6 +21,7 @@ from repomill.engine.cache import ShardCache
 from repomill.engine.executors import SerialExecutor
 from repomill.engine.runner import run_stage
 from repomill.engine.settings import EngineConfig
+from repomill.engine.stage import process_local
 from repomill.errors import UserError
 from repomill.llm.factory import LLMConfig
 from repomill.recipes.commits.settings import CommitsConfig
@@ -66,9 +67,7 @@ class WhoRuns(Stage):
     """Records the per-process state each shard saw."""
 
     name = "test.who_runs"
-    from repomill.engine.stage import process_local as _local
-
-    setup: str = _local(_lifetime_token)
+    setup: str = process_local(_lifetime_token)
 
     def process(self, items):
         return ShardResult(records=[{"item": item, "setup": self.setup} for item in items])
@@ -216,6 +215,17 @@ def _dataset_bytes(out: Path) -> dict[str, bytes]:
             if p.is_file()}  # fmt: skip
 
 
+def run_ray_build(recipe: str, repo: Path, out: Path, settings, **kwargs):
+    from repomill.curate.settings import CurateConfig
+    from repomill.recipes.registry import RECIPES
+    from repomill.recipes.run import run_recipe
+    from repomill.sources import open_source
+
+    curate = kwargs.pop("curate", CurateConfig())
+    return run_recipe(RECIPES[recipe], open_source(repo), settings, IndexConfig(workers=2),
+                      curate, kwargs.pop("llm", None), out, False, RAY)  # fmt: skip
+
+
 @pytest.mark.parametrize("language", ["python", "typescript"])
 def test_a_commit_build_on_ray_writes_the_bytes_of_a_local_build(ray_instance, tmp_path,
                                                                   language):  # fmt: skip
@@ -228,17 +238,6 @@ def test_a_commit_build_on_ray_writes_the_bytes_of_a_local_build(ray_instance, t
     assert on_ray.stages["mine_commits"].shards > 2
     assert _dataset_bytes(tmp_path / "ray") == _dataset_bytes(tmp_path / "local")
     assert on_ray.to_json()["config"]["engine"]["executor"] == "ray"
-
-
-def run_ray_build(recipe: str, repo: Path, out: Path, settings, **kwargs):
-    from repomill.curate.settings import CurateConfig
-    from repomill.recipes.registry import RECIPES
-    from repomill.recipes.run import run_recipe
-    from repomill.sources import open_source
-
-    curate = kwargs.pop("curate", CurateConfig())
-    return run_recipe(RECIPES[recipe], open_source(repo), settings, IndexConfig(workers=2),
-                      curate, kwargs.pop("llm", None), out, False, RAY)  # fmt: skip
 
 
 def test_a_worker_killed_mid_build_changes_nothing_in_the_dataset(ray_instance, tmp_path,

@@ -101,12 +101,9 @@ def _build(recipe: Recipe, repo: Path, flags: dict[str, Any], own: list[str]) ->
         urls = list(dict.fromkeys(flags["base_url"] or []))  # --base-url, repeatable
         backend = flags["llm"] or ("openai" if urls else None)
         base_url = urls[0] if len(urls) == 1 else urls or None
-        llm = validated(
-            loaded.llm,
-            dict(
-                backend=backend, base_url=base_url, model=flags["model"], timeout=flags["timeout"]
-            ),
-        )
+        given = {"backend": backend, "base_url": base_url, "model": flags["model"],
+                 "timeout": flags["timeout"]}  # fmt: skip
+        llm = validated(loaded.llm, given)
     source = open_source(repo, index.rev)
     out = output_dir(flags["out"])
     manifest = run_recipe(recipe, source, settings, index, curate, llm, out, not flags["quiet"],
