@@ -14,8 +14,8 @@ from rich.table import Table
 
 from repomill.cli.common import (
     ConfigOpt,
+    OptionalRepoArg,
     QuietOpt,
-    RepoArg,
     RevOpt,
     WorkersOpt,
     console,
@@ -28,7 +28,8 @@ from repomill.cli.common import (
     validated,
 )
 from repomill.config import load_config
-from repomill.errors import warn
+from repomill.errors import UserError, warn
+from repomill.export.schema import SPLITS
 from repomill.recipes.base import Recipe, config_section
 
 SHARED: dict[str, Any] = {
@@ -37,6 +38,8 @@ SHARED: dict[str, Any] = {
     "workers": WorkersOpt,
     "executor": opt(str | None, "local | ray: where the stages run"),
     "ray_address": opt(str | None, "Ray cluster (auto, ray://host:10001); default: start one here"),
+    "repos": opt(Path | None, "a file naming many repositories (paths or git URLs)"),
+    "split_by": opt(str | None, "with --repos: time (per repository) | repo (hold out whole ones)"),
     "config": ConfigOpt,
     "quiet": QuietOpt,
     "curate": opt(bool | None, "curate at all"),
@@ -69,17 +72,23 @@ def recipe_command(recipe: Recipe):
         raise ValueError(f"recipe {recipe.name}: settings {clash} clash with shared options")
 
     @user_errors
-    def command(repo: Path, **flags: Any) -> None:
+    def command(repo: Path | None = None, **flags: Any) -> None:
+        if (repo is None) == (flags["repos"] is None):
+            raise UserError("give a repository (REPO) or a file of them (--repos FILE)")
+        if flags["split_by"] not in (None, "time", "repo"):
+            raise UserError("--split-by: time or repo")
+        if flags["split_by"] and repo is not None:
+            raise UserError("--split-by is for --repos")
         _build(recipe, repo, flags, list(own))
 
     params = [inspect.Parameter("repo", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                annotation=RepoArg)]  # fmt: skip
+                                annotation=OptionalRepoArg, default=None)]  # fmt: skip
     params += keyword_params({**shared, **own}, {"quiet": False, "out": ...})
     command.__signature__ = inspect.Signature(params)
     return command
 
 
-def _build(recipe: Recipe, repo: Path, flags: dict[str, Any], own: list[str]) -> None:
+def _build(recipe: Recipe, repo: Path | None, flags: dict[str, Any], own: list[str]) -> None:
     from repomill.export.nothing_kept import require_rows
     from repomill.recipes.run import run_recipe
     from repomill.sources import open_source
@@ -104,17 +113,30 @@ def _build(recipe: Recipe, repo: Path, flags: dict[str, Any], own: list[str]) ->
         given = {"backend": backend, "base_url": base_url, "model": flags["model"],
                  "timeout": flags["timeout"]}  # fmt: skip
         llm = validated(loaded.llm, given)
-    source = open_source(repo, index.rev)
     out = output_dir(flags["out"])
-    manifest = run_recipe(recipe, source, settings, index, curate, llm, out, not flags["quiet"],
-                          engine)  # fmt: skip
+    if repo is None:
+        manifest = _build_repos(recipe, flags, settings, index, curate, llm, out, engine)
+    else:
+        manifest = run_recipe(recipe, open_source(repo, index.rev), settings, index, curate,
+                              llm, out, not flags["quiet"], engine)  # fmt: skip
     for warning in manifest.warnings:
         warn(warning)
     counts = manifest.counts
     why = counts["rejected"] or _stage_skips(manifest)
     require_rows(counts, out, recipe.no_input, why, recipe.nothing_kept_hint(llm))
     if not flags["quiet"]:
-        _print_summary(recipe, counts, out)
+        (_print_summary if repo is not None else _print_repos_summary)(recipe, counts, out)
+
+
+def _build_repos(recipe, flags, settings, index, curate, llm, out, engine):
+    from repomill.recipes.repos import run_repos
+    from repomill.sources.repo_list import read_repo_list
+
+    if index.rev is not None:
+        raise UserError("--rev is per repository with --repos: put it after the path")
+    entries = read_repo_list(flags["repos"], out / ".cache" / "repos")
+    return run_repos(recipe, entries, settings, index, curate, llm, out, not flags["quiet"],
+                     engine, flags["split_by"] or "time")  # fmt: skip
 
 
 def _stage_skips(manifest) -> dict[str, int]:
@@ -124,6 +146,18 @@ def _stage_skips(manifest) -> dict[str, int]:
         for reason, n in run.skipped.items():
             merged[reason] = merged.get(reason, 0) + n
     return merged
+
+
+def _print_repos_summary(recipe: Recipe, counts: dict[str, Any], out: Path) -> None:
+    table = Table(title=f"repomill build {recipe.name} --repos → {out}")
+    for column in ("repository", *SPLITS):
+        table.add_column(column)
+    for name, splits in counts["repos"].items():
+        table.add_row(name, *(str(splits[split]) for split in SPLITS))
+    table.add_row("all", *(str(counts["splits"].get(split, 0)) for split in SPLITS))
+    console.print(table)
+    (_, rows), (_, kept), _ = counts["funnel"]
+    console.print(f"removed as copies across repositories: {rows - kept}")
 
 
 def _print_summary(recipe: Recipe, counts: dict[str, Any], out: Path) -> None:

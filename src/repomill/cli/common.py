@@ -24,6 +24,9 @@ from repomill.errors import UserError
 console = Console(stderr=True)
 
 RepoArg = Annotated[Path, typer.Argument(help="repository or directory to read")]
+OptionalRepoArg = Annotated[
+    Path | None, typer.Argument(help="repository or directory to read (or --repos FILE)")
+]
 RevOpt = Annotated[str | None, typer.Option(help="git revision (default HEAD)")]
 WorkersOpt = Annotated[int | None, typer.Option(help="worker processes (default: cores)")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file")]

@@ -20,6 +20,7 @@ import os
 import socket
 from collections import OrderedDict, deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from repomill.engine.stage import ShardResult, Stage
@@ -53,6 +54,36 @@ def _check_reachable(address: str | None) -> None:
         raise UserError(f"--ray-address {address}: nothing answers there ({exc})") from None
 
 
+def connect(workers: int | None, address: str | None) -> bool:
+    """Joins the cluster at `address`, or starts Ray here with `workers` CPUs; False (and
+    nothing done) when this process is connected already."""
+    ray = _ray()
+    if ray.is_initialized():
+        return False
+    _check_reachable(address)
+    local = {"num_cpus": workers} if address is None else {}
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                 logging_level=logging.ERROR, **local)  # fmt: skip
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        where = address or "a Ray instance on this machine"
+        raise UserError(f"--executor ray: cannot reach {where} ({first})") from None
+    return True
+
+
+@contextmanager
+def ray_session(workers: int | None, address: str | None) -> Iterator[None]:
+    """One connection for several builds (each RayExecutor inside joins it), closed at the
+    end if this started it."""
+    owns = connect(workers, address)
+    try:
+        yield
+    finally:
+        if owns:
+            _ray().shutdown()
+
+
 class _Worker:
     """One Ray actor: runs shards of any stage, keeping the last stages it unpickled."""
 
@@ -83,17 +114,7 @@ class RayExecutor:
 
     def __init__(self, workers: int | None, address: str | None):
         ray = _ray()
-        self._owns_ray = not ray.is_initialized()
-        if self._owns_ray:
-            _check_reachable(address)
-            local = {"num_cpus": workers} if address is None else {}
-            try:
-                ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                         logging_level=logging.ERROR, **local)  # fmt: skip
-            except (ConnectionError, ValueError, RuntimeError) as exc:
-                first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-                where = address or "a Ray instance on this machine"
-                raise UserError(f"--executor ray: cannot reach {where} ({first})") from None
+        self._owns_ray = connect(workers, address)
         self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         actor = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=0)(_Worker)
         self._actors = [actor.remote() for _ in range(self.workers)]
