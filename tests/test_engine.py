@@ -69,7 +69,10 @@ def test_config_change_invalidates_the_cache(tmp_path):
 
 
 STAGES = {
-    "mine_commits": (MineCommitsStage("/repo", 100, 1000, 100_000, 4000), {"root"}),
+    "mine_commits": (
+        MineCommitsStage(SourceSpec("/repo", True, "c0ffee"), 100, 1000, 100_000, 4000),
+        {"source"},
+    ),
     "index_files": (IndexFilesStage(SourceSpec("/repo", True, "c0ffee"), 4000), {"source"}),
 }
 
@@ -101,7 +104,7 @@ def test_an_unpickled_stage_has_the_same_key(name):
 
 
 def test_process_caches_are_not_pickled():
-    stage = MineCommitsStage("/repo", 100, 1000, 100_000, 4000)
+    stage = MineCommitsStage(SourceSpec("/repo", True, "c0ffee"), 100, 1000, 100_000, 4000)
     stage._parsed["python:blob"] = (None, "binary")  # something this process learnt
     copy = pickle.loads(pickle.dumps(stage))
     assert not copy._parsed and copy._parser is not stage._parser

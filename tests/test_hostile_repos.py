@@ -199,7 +199,7 @@ def test_mining_returns_a_picklable_record_for_any_git_error(tmp_path, monkeypat
         raise pygit2.GitError("unrecoverable internal error")
 
     monkeypatch.setattr(mine, "commit_changes", failing)
-    stage = MineCommitsStage(str(repo), 100, 1000, 100_000, 4000)
+    stage = MineCommitsStage(open_source(repo), 100, 1000, 100_000, 4000)
     sha = git(repo, "rev-parse", "HEAD")
     meta = {"sha": sha, "parents": [], "author_name": "Test", "author_email": "t@e.com",
             "time": T0, "message": "Add the first helper function", "shallow": False}  # fmt: skip

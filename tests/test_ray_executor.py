@@ -10,7 +10,7 @@ import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -24,8 +24,11 @@ from repomill.engine.settings import EngineConfig
 from repomill.engine.stage import process_local
 from repomill.errors import UserError
 from repomill.llm.factory import LLMConfig
+from repomill.recipes.commits.mine import MineCommitsStage
 from repomill.recipes.commits.settings import CommitsConfig
 from repomill.recipes.self_align.settings import SelfAlignConfig
+from repomill.sources import open_source
+from repomill.sources.git_history import list_commits
 from repomill.verify import sandbox
 
 from .builds import build_recipe
@@ -40,11 +43,14 @@ RAY = EngineConfig(executor="ray")
 
 
 @pytest.fixture(scope="module")
-def ray_instance():
+def ray_instance(tmp_path_factory):
     """One local Ray instance for the module (each start costs seconds); executors made
-    while it runs use it and leave it running."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    yield
+    while it runs use it and leave it running. Its workers' own clones go to a folder
+    of the test's."""
+    clones = {"REPOMILL_CLONES": str(tmp_path_factory.mktemp("worker-clones"))}
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
+             runtime_env={"env_vars": clones})  # fmt: skip
+    yield clones["REPOMILL_CLONES"]
     ray.shutdown()
 
 
@@ -207,6 +213,25 @@ def _history(root: Path, language: str) -> Path:
                f"Use step {20 + n} in the target and record why in the notes",
                when=1_700_000_000 + 3600 * n)  # fmt: skip
     return root
+
+
+def test_ray_workers_that_do_not_see_the_path_mine_their_own_clone_of_the_url(ray_instance,
+                                                                           tmp_path):  # fmt: skip
+    repo = _history(tmp_path / "repo", "python")
+    seen = open_source(repo)
+    unseen = replace(seen, root="/nowhere/on/the/workers", url=f"file://{repo}")
+    metas, _ = list_commits(str(repo), seen.commit)
+    shards = [[meta.to_json() for meta in metas[n : n + 3]] for n in range(0, len(metas), 3)]
+    stage = MineCommitsStage(unseen, 100, 1000, 100_000, 4000)
+    executor = RayExecutor(2, None)
+    try:
+        on_ray, _ = run_stage(stage, shards, executor, ShardCache(None), False)
+    finally:
+        executor.close()
+    local, _ = run_stage(replace(stage, source=seen), shards, SerialExecutor(), ShardCache(None),
+                         False)  # fmt: skip
+    assert on_ray == local and sum(record["status"] == "ok" for record in on_ray) >= 10
+    assert list(Path(ray_instance).glob("repo-*.git"))  # the workers' clone
 
 
 def _dataset_bytes(out: Path) -> dict[str, bytes]:

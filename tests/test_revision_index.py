@@ -9,6 +9,7 @@ import pytest
 from repomill.code.revision_index import RevisionIndex
 from repomill.recipes.commits.mine import MineCommitsStage
 from repomill.recipes.commits.walk import chain_order
+from repomill.sources import open_source
 from repomill.sources.git_history import list_commits
 
 from .conftest import commit, git, make_repo
@@ -80,7 +81,7 @@ def test_moved_by_tree_diffs_it_equals_an_index_built_at_each_commit(history):
 
 def test_advanced_by_each_commit_s_own_files_it_equals_a_fresh_index(history):
     metas, _ = list_commits(str(history), git(history, "rev-parse", "HEAD"))
-    stage = MineCommitsStage(str(history), 100, 10_000, MAX_FILE_BYTES, MAX_CHUNK_BYTES)
+    stage = MineCommitsStage(open_source(history), 100, 10_000, MAX_FILE_BYTES, MAX_CHUNK_BYTES)
     walked = RevisionIndex(str(history), MAX_FILE_BYTES, MAX_CHUNK_BYTES)
     advanced = 0
     for meta in chain_order(metas):

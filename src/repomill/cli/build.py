@@ -72,7 +72,7 @@ def recipe_command(recipe: Recipe):
         raise ValueError(f"recipe {recipe.name}: settings {clash} clash with shared options")
 
     @user_errors
-    def command(repo: Path | None = None, **flags: Any) -> None:
+    def command(repo: str | None = None, **flags: Any) -> None:
         if (repo is None) == (flags["repos"] is None):
             raise UserError("give a repository (REPO) or a file of them (--repos FILE)")
         if flags["split_by"] not in (None, "time", "repo"):
@@ -88,10 +88,9 @@ def recipe_command(recipe: Recipe):
     return command
 
 
-def _build(recipe: Recipe, repo: Path | None, flags: dict[str, Any], own: list[str]) -> None:
+def _build(recipe: Recipe, repo: str | None, flags: dict[str, Any], own: list[str]) -> None:
     from repomill.export.nothing_kept import require_rows
     from repomill.recipes.run import run_recipe
-    from repomill.sources import open_source
 
     loaded = load_config(flags["config"])
     index = index_config(loaded.index, rev=flags["rev"], workers=flags["workers"])
@@ -117,7 +116,7 @@ def _build(recipe: Recipe, repo: Path | None, flags: dict[str, Any], own: list[s
     if repo is None:
         manifest = _build_repos(recipe, flags, settings, index, curate, llm, out, engine)
     else:
-        manifest = run_recipe(recipe, open_source(repo, index.rev), settings, index, curate,
+        manifest = run_recipe(recipe, _source(repo, index.rev, out), settings, index, curate,
                               llm, out, not flags["quiet"], engine)  # fmt: skip
     for warning in manifest.warnings:
         warn(warning)
@@ -126,6 +125,16 @@ def _build(recipe: Recipe, repo: Path | None, flags: dict[str, Any], own: list[s
     require_rows(counts, out, recipe.no_input, why, recipe.nothing_kept_hint(llm))
     if not flags["quiet"]:
         (_print_summary if repo is not None else _print_repos_summary)(recipe, counts, out)
+
+
+def _source(repo: str, rev: str | None, out: Path):
+    """A path, or a git URL cloned (bare) into OUT/.cache/repos/ the first time."""
+    from repomill.sources import open_source
+    from repomill.sources.repo_list import URL, repo_entry
+
+    if not URL.match(repo):
+        return open_source(repo, rev)
+    return repo_entry(repo, rev, Path.cwd(), out / ".cache" / "repos", set(), "REPO").source()
 
 
 def _build_repos(recipe, flags, settings, index, curate, llm, out, engine):

@@ -24,8 +24,8 @@ from repomill.errors import UserError
 console = Console(stderr=True)
 
 RepoArg = Annotated[Path, typer.Argument(help="repository or directory to read")]
-OptionalRepoArg = Annotated[
-    Path | None, typer.Argument(help="repository or directory to read (or --repos FILE)")
+OptionalRepoArg = Annotated[  # str: a Path would fold a URL's "//"
+    str | None, typer.Argument(help="repository, directory or git URL (or --repos FILE)")
 ]
 RevOpt = Annotated[str | None, typer.Option(help="git revision (default HEAD)")]
 WorkersOpt = Annotated[int | None, typer.Option(help="worker processes (default: cores)")]

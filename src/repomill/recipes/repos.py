@@ -35,7 +35,6 @@ from repomill.export.writer import NOWHERE, DatasetWriter, write_rejected
 from repomill.llm.factory import LLMConfig
 from repomill.recipes.base import Recipe
 from repomill.recipes.run import run_recipe
-from repomill.sources.files import open_source
 from repomill.sources.repo_list import RepoEntry
 
 SplitBy = Literal["time", "repo"]
@@ -51,7 +50,7 @@ def run_repos(recipe: Recipe, entries: list[RepoEntry], settings: Any, index: In
         for entry in entries:
             sub = out / "repos" / entry.name
             sub.mkdir(parents=True, exist_ok=True)
-            manifest = run_recipe(recipe, open_source(entry.path, entry.rev), settings, index,
+            manifest = run_recipe(recipe, entry.source(), settings, index,
                                   curate, llm, sub, show_progress, engine)  # fmt: skip
             built.append((entry, read_dataset(sub), manifest))
     rows, routes, names = [], [], []

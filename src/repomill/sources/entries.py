@@ -20,7 +20,11 @@ class SourceSpec:
     root: str  # absolute path of the directory or the git repository
     is_git: bool
     commit: str | None = None  # resolved commit id for git sources
+    # a git URL the source was cloned from: where a worker machine that does not see
+    # `root` clones it itself (sources.clones)
+    url: str | None = None
 
     def describe(self) -> dict[str, object]:
         """The source as a manifest records it."""
-        return {"root": self.root, "git": self.is_git, "commit": self.commit}
+        url = {"url": self.url} if self.url else {}
+        return {"root": self.root, "git": self.is_git, "commit": self.commit, **url}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pygit2
 
 from repomill.errors import UserError
+from repomill.sources.clones import readable_root
 from repomill.sources.directory import list_directory_entries
 from repomill.sources.entries import FileEntry, SourceSpec
 from repomill.sources.git_objects import read_object
@@ -73,14 +74,20 @@ def source_name(spec: SourceSpec) -> str:
     return Path(spec.root.rstrip("/")).name.removesuffix(".git")
 
 
+def source_repository(spec: SourceSpec) -> pygit2.Repository:
+    """The source's repository as this process reads it: at its path, or, on a worker
+    machine that does not see that path, the machine's own clone of its URL."""
+    return git_repository(readable_root(spec.root, spec.url, spec.commit))
+
+
 def list_entries(spec: SourceSpec) -> list[FileEntry]:
     """Every entry of the source, sorted by path."""
     if spec.is_git:
-        return list_git_entries(git_repository(spec.root), spec.commit)
+        return list_git_entries(source_repository(spec), spec.commit)
     return list_directory_entries(Path(spec.root))
 
 
 def read_entry(spec: SourceSpec, entry: FileEntry) -> bytes:
     if spec.is_git:
-        return read_object(git_repository(spec.root), entry.blob).data
+        return read_object(source_repository(spec), entry.blob).data
     return (Path(spec.root) / entry.path).read_bytes()

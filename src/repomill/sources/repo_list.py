@@ -4,18 +4,16 @@ skipped. A URL is cloned once (bare) into the cache folder given, and reused aft
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from repomill.errors import UserError
+from repomill.sources.clones import clone_bare
+from repomill.sources.entries import SourceSpec
+from repomill.sources.files import open_source
 
-_URL = re.compile(r"^(\w+://|git@)")
-# a clone asks for nothing: no password, no ssh host-key question (unless the user set ssh)
-_NO_PROMPTS = {"GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}
+URL = re.compile(r"^(\w+://|git@)")
 
 
 @dataclass(frozen=True)
@@ -24,6 +22,14 @@ class RepoEntry:
     path: Path  # the repository on this machine
     rev: str | None
     name: str  # unique among the entries: a folder name and the card's label
+
+    @property
+    def url(self) -> str | None:
+        """What a worker machine clones when it does not see `path`."""
+        return self.location if URL.match(self.location) else None
+
+    def source(self) -> SourceSpec:
+        return replace(open_source(self.path, self.rev), url=self.url)
 
 
 def read_repo_list(file: Path, clones: Path) -> list[RepoEntry]:
@@ -41,18 +47,24 @@ def read_repo_list(file: Path, clones: Path) -> list[RepoEntry]:
             continue
         if len(words) > 2:
             raise UserError(f"{file}:{number}: expected a path or URL, then a revision at most")
-        location, rev = words[0], (words[1] if len(words) == 2 else None)
-        name = _unique(re.sub(r"\.git$", "", location.rstrip("/").rsplit("/", 1)[-1]), names)
-        if _URL.match(location):
-            path = _clone(location, clones / name, f"{file}:{number}")
-        else:
-            path = (file.parent / location).resolve()
-            if not path.is_dir():
-                raise UserError(f"{file}:{number}: {location}: no such directory")
-        entries.append(RepoEntry(location, path, rev, name))
+        rev = words[1] if len(words) == 2 else None
+        entries.append(repo_entry(words[0], rev, file.parent, clones, names, f"{file}:{number}"))
     if not entries:
         raise UserError(f"--repos {file}: lists no repository")
     return entries
+
+
+def repo_entry(location: str, rev: str | None, base: Path, clones: Path, names: set[str],
+               where: str) -> RepoEntry:  # fmt: skip
+    """A path (relative to `base`) or a URL (cloned under `clones`), named apart from
+    `names`; errors start with `where`."""
+    name = _unique(re.sub(r"\.git$", "", location.rstrip("/").rsplit("/", 1)[-1]), names)
+    if URL.match(location):
+        return RepoEntry(location, clone_bare(location, clones / name, where), rev, name)
+    path = (base / location).resolve()
+    if not path.is_dir():
+        raise UserError(f"{where}: {location}: no such directory")
+    return RepoEntry(location, path, rev, name)
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -62,19 +74,3 @@ def _unique(name: str, taken: set[str]) -> str:
         candidate, n = f"{name}-{n}", n + 1
     taken.add(candidate)
     return candidate
-
-
-def _clone(url: str, target: Path, where: str) -> Path:
-    if (target / "HEAD").is_file():
-        return target  # cloned by an earlier run
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)  # what a killed run left
-    done = subprocess.run(["git", "clone", "--quiet", "--bare", url, str(partial)],
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                          env=_NO_PROMPTS | os.environ | {"GIT_TERMINAL_PROMPT": "0"})  # fmt: skip
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["git clone failed"])[-1]
-        raise UserError(f"{where}: cannot clone {url} ({last})")
-    partial.rename(target)
-    return target

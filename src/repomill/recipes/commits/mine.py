@@ -22,7 +22,8 @@ from repomill.code.units import Side, Unit, changed_units
 from repomill.engine.stage import ShardResult, Stage, process_local
 from repomill.recipes.commits.messages import REWRITABLE, commit_reject_reason
 from repomill.recipes.commits.mined import MinedCommit
-from repomill.sources.files import git_repository
+from repomill.sources.entries import SourceSpec
+from repomill.sources.files import source_repository
 from repomill.sources.filters import blob_skip_reason, path_skip_reason
 from repomill.sources.git_diff import FileChange, commit_changes
 from repomill.sources.git_history import CommitMeta
@@ -48,11 +49,11 @@ class MineCommitsStage(Stage):
     # before as its old_start_line (a removed one, the new line it was before); 14: hints
     # carry CommonJS `module.exports = f` as a default export
     version = 14
-    # root: the repository read from; a commit id names its content (tree, parents and
+    # source: the repository read from; a commit id names its content (tree, parents and
     # message), so which copy of the repository is read does not change the records.
-    cache_exclude = frozenset({"root"})
+    cache_exclude = frozenset({"source"})
 
-    root: str
+    source: SourceSpec
     max_files: int
     max_lines: int
     max_file_bytes: int
@@ -88,7 +89,7 @@ class MineCommitsStage(Stage):
             mined.message_issue, reason = reason, None
         if reason is not None:
             return mined.reject(reason)
-        repo = git_repository(self.root)
+        repo = source_repository(self.source)
         unsafe: list[str] = []
         try:
             changes = commit_changes(repo, meta.parent, meta.sha, self._is_code_path, unsafe)
@@ -142,7 +143,7 @@ class MineCommitsStage(Stage):
         key = f"{language_for_path(path)}:{blob}"
         if key not in self._parsed:
             self._parsed[key] = self._parse_blob(
-                path, read_object(git_repository(self.root), blob).data
+                path, read_object(source_repository(self.source), blob).data
             )
             while len(self._parsed) > PARSED_BLOBS_KEPT:
                 self._parsed.popitem(last=False)

@@ -69,7 +69,7 @@ class CommitsRecipe:
             raise UserError("--rewrite-instructions needs a model: --llm openai --base-url URL "
                             "--model NAME, or --llm embedded")  # fmt: skip
         metas = _listed(ctx)
-        stage = MineCommitsStage(source.root, config.max_files, config.max_lines,
+        stage = MineCommitsStage(source, config.max_files, config.max_lines,
                                  ctx.index.max_file_bytes, ctx.index.max_chunk_bytes,
                                  config.rewrite_instructions)  # fmt: skip
         shards = content_defined_shards([m.to_json() for m in metas], lambda item: item["sha"],

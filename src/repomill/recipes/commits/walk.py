@@ -4,6 +4,7 @@ kept at each commit's parent, so context comes from the code as it was before th
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 from repomill.code.build import build_index
@@ -58,7 +59,7 @@ class HistoryWalk:
         if not self.started:
             self.started = True
             if parent is not None:
-                spec = SourceSpec(self.source.root, True, parent)
+                spec = replace(self.source, commit=parent)
                 built = build_index(spec, self.index_config, self.out, "build",
                                     self.progress, self.executor)  # fmt: skip
                 self.index_run = built.manifest.stages["index_files"]
