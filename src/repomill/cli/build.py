@@ -28,16 +28,19 @@ from repomill.cli.common import (
     validated,
 )
 from repomill.config import load_config
+from repomill.engine.settings import EngineConfig
+from repomill.engine.storage import FsspecStorage, is_url
 from repomill.errors import UserError, warn
 from repomill.export.schema import SPLITS
 from repomill.recipes.base import Recipe, config_section
 
 SHARED: dict[str, Any] = {
-    "out": opt(Path, "output directory"),
+    "out": opt(str, "output directory, or a URL (s3://…) the outputs are copied to at the end"),
     "rev": RevOpt,
     "workers": WorkersOpt,
     "executor": opt(str | None, "local | ray: where the stages run"),
     "ray_address": opt(str | None, "Ray cluster (auto, ray://host:10001); default: start one here"),
+    "shard_cache": opt(str | None, "finished shards: a folder or URL (s3://…); default OUT/.cache"),
     "repos": opt(Path | None, "a file naming many repositories (paths or git URLs)"),
     "split_by": opt(str | None, "with --repos: time (per repository) | repo (hold out whole ones)"),
     "config": ConfigOpt,
@@ -90,12 +93,12 @@ def recipe_command(recipe: Recipe):
 
 def _build(recipe: Recipe, repo: str | None, flags: dict[str, Any], own: list[str]) -> None:
     from repomill.export.nothing_kept import require_rows
+    from repomill.export.publish import publish, shard_cache_at, staging_dir
     from repomill.recipes.run import run_recipe
 
     loaded = load_config(flags["config"])
     index = index_config(loaded.index, rev=flags["rev"], workers=flags["workers"])
-    engine = validated(loaded.engine, {"executor": flags["executor"],
-                                       "ray_address": flags["ray_address"]})  # fmt: skip
+    engine = validated(loaded.engine, {name: flags[name] for name in EngineConfig.model_fields})
     settings = validated(getattr(loaded, config_section(recipe.name)),
                          {name: flags[name] for name in own})  # fmt: skip
     extra = [str(p) for p in flags["decontaminate"] or []]
@@ -112,7 +115,12 @@ def _build(recipe: Recipe, repo: str | None, flags: dict[str, Any], own: list[st
         given = {"backend": backend, "base_url": base_url, "model": flags["model"],
                  "timeout": flags["timeout"]}  # fmt: skip
         llm = validated(loaded.llm, given)
-    out = output_dir(flags["out"])
+    target = flags["out"]
+    if is_url(target):
+        FsspecStorage(target)  # a URL that cannot be opened fails now, not after the build
+        if engine.shard_cache is None:
+            engine = engine.model_copy(update={"shard_cache": shard_cache_at(target)})
+    out = output_dir(staging_dir(target) if is_url(target) else Path(target))
     if repo is None:
         manifest = _build_repos(recipe, flags, settings, index, curate, llm, out, engine)
     else:
@@ -123,8 +131,10 @@ def _build(recipe: Recipe, repo: str | None, flags: dict[str, Any], own: list[st
     counts = manifest.counts
     why = counts["rejected"] or _stage_skips(manifest)
     require_rows(counts, out, recipe.no_input, why, recipe.nothing_kept_hint(llm))
+    if is_url(target):
+        publish(out, target)
     if not flags["quiet"]:
-        (_print_summary if repo is not None else _print_repos_summary)(recipe, counts, out)
+        (_print_summary if repo is not None else _print_repos_summary)(recipe, counts, target)
 
 
 def _source(repo: str, rev: str | None, out: Path):
@@ -157,8 +167,8 @@ def _stage_skips(manifest) -> dict[str, int]:
     return merged
 
 
-def _print_repos_summary(recipe: Recipe, counts: dict[str, Any], out: Path) -> None:
-    table = Table(title=f"repomill build {recipe.name} --repos → {out}")
+def _print_repos_summary(recipe: Recipe, counts: dict[str, Any], target: str) -> None:
+    table = Table(title=f"repomill build {recipe.name} --repos → {target}")
     for column in ("repository", *SPLITS):
         table.add_column(column)
     for name, splits in counts["repos"].items():
@@ -169,8 +179,8 @@ def _print_repos_summary(recipe: Recipe, counts: dict[str, Any], out: Path) -> N
     console.print(f"removed as copies across repositories: {rows - kept}")
 
 
-def _print_summary(recipe: Recipe, counts: dict[str, Any], out: Path) -> None:
-    table = Table(title=f"repomill build {recipe.name} → {out}", show_header=False)
+def _print_summary(recipe: Recipe, counts: dict[str, Any], target: str) -> None:
+    table = Table(title=f"repomill build {recipe.name} → {target}", show_header=False)
     for label, n in counts["funnel"]:
         table.add_row(label, str(n))
     table.add_row(f"{recipe.group_noun} kept", str(counts[f"{recipe.group_noun}_kept"]))

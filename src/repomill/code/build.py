@@ -68,9 +68,11 @@ def build_index(
     command: str = "index",
     show_progress: bool = True,
     executor: Executor | None = None,
+    shards: ShardCache | None = None,
 ) -> BuiltIndex:
     """The index of `source`. `executor`: the run's pool, used and left open (its worker
-    count wins over `config.workers`); None makes a pool for this build and closes it."""
+    count wins over `config.workers`); None makes a pool for this build and closes it.
+    `shards`: the run's shard cache; None: OUT_DIR/.cache (none without `out_dir`)."""
     manifest = Manifest(command, config.model_dump(), source.describe())
     listing = StageRun("list_files", 1)
     entries = list_entries(source)
@@ -81,12 +83,13 @@ def build_index(
     manifest.add(listing)
 
     stage = IndexFilesStage(source, config.max_chunk_bytes)
-    shards = content_defined_shards(todo, lambda item: item[0].path, average=config.shard_files,
+    batches = content_defined_shards(todo, lambda item: item[0].path, average=config.shard_files,
                                     maximum=4 * config.shard_files)  # fmt: skip
-    cache = ShardCache(out_dir / ".cache" if out_dir is not None else None)
+    if shards is None:
+        shards = ShardCache(out_dir / ".cache" if out_dir is not None else None)
     own = make_executor(config.workers, (IndexFilesStage.__module__,)) if executor is None else None
     try:
-        records, run = run_stage(stage, shards, executor or own, cache, show_progress)
+        records, run = run_stage(stage, batches, executor or own, shards, show_progress)
     finally:
         if own is not None:
             own.close()

@@ -15,3 +15,8 @@ class EngineConfig(BaseModel):
     ray_address: str | None = Field(
         None, description="Ray cluster (auto, ray://host:10001); none: start Ray on this machine"
     )
+    shard_cache: str | None = Field(
+        None,
+        description="where finished shards are kept: a folder or a URL (s3://…, any "
+        "fsspec file system); default OUT/.cache",
+    )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from repomill.code.settings import IndexConfig
 from repomill.curate.settings import CurateConfig
 from repomill.engine import Manifest
+from repomill.engine.cache import ShardCache
 from repomill.engine.executors import Executor
 from repomill.export.records import Rejected, Sample
 from repomill.llm.factory import LLMConfig
@@ -54,6 +55,7 @@ class RecipeContext:
     show_progress: bool
     executor: Executor
     manifest: Manifest
+    shards: ShardCache  # finished shards: OUT/.cache, or `[engine] shard_cache`
     counts: dict[str, Any] = field(default_factory=dict)  # the recipe's own, for the manifest
     funnel: list[list] = field(default_factory=list)  # [label, count] up to its samples
     warnings: list[str] = field(default_factory=list)

@@ -15,6 +15,7 @@ from repomill.curate.secrets import SHARED_IDENTIFIERS, redact
 from repomill.curate.settings import CurateConfig
 from repomill.curate.steps import Deduplicator, curation_steps
 from repomill.engine import Manifest, make_executor
+from repomill.engine.cache import ShardCache
 from repomill.engine.runner import StageRun
 from repomill.engine.settings import EngineConfig
 from repomill.engine.steps import Dropped, Row, Step, StepChain
@@ -47,8 +48,9 @@ def run_recipe(recipe: Recipe, source: SourceSpec, settings: Any, index: IndexCo
     manifest = Manifest(f"build {recipe.name}", config, source.describe())
     schema = sample_schema(recipe.columns)
     executor = make_executor(index.workers, recipe.preload, engine)
+    shards = ShardCache(engine.shard_cache or out / ".cache")
     ctx = RecipeContext(source, index, settings, curate, llm, out, show_progress, executor,
-                        manifest)  # fmt: skip
+                        manifest, shards)  # fmt: skip
     finish = _Finish(recipe, ctx, schema)
     try:
         finish.consume(recipe.samples(ctx))

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pyarrow as pa
 
 from repomill.code.index_stage import IndexFilesStage
-from repomill.engine.cache import ShardCache
 from repomill.engine.runner import StageRun, iter_stage
 from repomill.engine.sharding import content_defined_shards
 from repomill.errors import UserError, warn
@@ -78,7 +77,7 @@ class CommitsRecipe:
         mining = StageRun(stage.name, stage.version)
         examples = StageRun("examples", 1)
         # the walk's index, built mid-run, uses the run's one pool too
-        walk = HistoryWalk(source, ctx.index, ctx.out, ctx.show_progress, ctx.executor)
+        walk = HistoryWalk(source, ctx.index, ctx.shards, ctx.show_progress, ctx.executor)
         ctx.manifest.add(mining)
         ctx.manifest.add(examples)
         yield from _examples(ctx, stage, shards, walk, mining, examples)
@@ -139,7 +138,7 @@ def _examples(ctx, stage, shards, walk, mining, examples) -> Iterator[Sample | R
     writer = InstructionWriter(ctx, settings.repo)
     contexts = ContextCache(ctx.out / ".cache" / "context.sqlite", stage)
     try:
-        for result in iter_stage(stage, shards, ctx.executor, ShardCache(ctx.out / ".cache"),
+        for result in iter_stage(stage, shards, ctx.executor, ctx.shards,
                                  mining, ctx.show_progress):  # fmt: skip
             batch = list(map(MinedCommit.from_json, result.records))
             writer.write(batch)

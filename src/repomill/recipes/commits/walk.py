@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
-from pathlib import Path
 
 from repomill.code.build import build_index
 from repomill.code.revision_index import RevisionIndex
 from repomill.code.settings import IndexConfig
+from repomill.engine.cache import ShardCache
 from repomill.engine.executors import Executor
 from repomill.engine.runner import StageRun
 from repomill.recipes.commits.mined import MinedCommit
@@ -43,11 +43,11 @@ class HistoryWalk:
     parent to parent: by the commit's own file list when the next commit is its child,
     by a tree diff otherwise."""
 
-    def __init__(self, source: SourceSpec, index_config: IndexConfig, out: Path, progress: bool,
-                 executor: Executor):  # fmt: skip
+    def __init__(self, source: SourceSpec, index_config: IndexConfig, shards: ShardCache,
+                 progress: bool, executor: Executor):  # fmt: skip
         self.source = source
         self.index_config = index_config
-        self.out = out
+        self.shards = shards
         self.progress = progress
         self.executor = executor  # the run's pool, for the index built at the first parent
         self.index = RevisionIndex(source.root, index_config.max_file_bytes,
@@ -60,8 +60,8 @@ class HistoryWalk:
             self.started = True
             if parent is not None:
                 spec = replace(self.source, commit=parent)
-                built = build_index(spec, self.index_config, self.out, "build",
-                                    self.progress, self.executor)  # fmt: skip
+                built = build_index(spec, self.index_config, None, "build", self.progress,
+                                    self.executor, self.shards)  # fmt: skip
                 self.index_run = built.manifest.stages["index_files"]
                 self.index.load(parent, built.file_records,
                                 built.index.resolver.layout.project_files)  # fmt: skip

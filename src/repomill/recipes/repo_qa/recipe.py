@@ -81,7 +81,9 @@ class RepoQARecipe:
 
 
 def _analysed(ctx: RecipeContext) -> Analysis:
-    built = build_index(ctx.source, ctx.index, ctx.out, "build", ctx.show_progress, ctx.executor)
+    built = build_index(
+        ctx.source, ctx.index, None, "build", ctx.show_progress, ctx.executor, ctx.shards
+    )
     ctx.manifest.add(built.manifest.stages["index_files"])
     entries = {e.path: e for e in list_entries(ctx.source)}
 

@@ -101,7 +101,9 @@ HOW = ("Made by `repomill build self-align` (SelfCodeAlign style): documented, "
 
 def _seeds(ctx: RecipeContext) -> tuple[list[Seed], dict[str, Api]]:
     """The seeds, and with --grounded the API each one is (by seed id)."""
-    built = build_index(ctx.source, ctx.index, ctx.out, "build", ctx.show_progress, ctx.executor)
+    built = build_index(
+        ctx.source, ctx.index, None, "build", ctx.show_progress, ctx.executor, ctx.shards
+    )
     ctx.manifest.add(built.manifest.stages["index_files"])
     seeding = StageRun("seeds", 1)
     config: SelfAlignConfig = ctx.settings
