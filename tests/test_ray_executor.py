@@ -4,10 +4,12 @@ one-line errors where Ray is missing or a cluster does not answer."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -33,8 +35,11 @@ from repomill.verify import sandbox
 
 from .builds import build_recipe
 from .conftest import commit, make_repo
+from .digests import dataset_digest
 from .openai_server import FakeOpenAI
 from .projects import PROJECTS
+from .test_cli import run_cli
+from .test_output_dir import many_commits, wait_for
 
 ray = pytest.importorskip("ray")
 from repomill.engine.ray_executor import RayExecutor  # noqa: E402  (needs ray)
@@ -338,3 +343,38 @@ def test_tests_run_on_ray_workers_see_nothing_of_ray(ray_instance):
     finally:
         executor.close()
     assert verdict.passed, verdict.execution and verdict.execution.stderr[-500:]
+
+
+def test_a_driver_killed_mid_build_then_run_again_writes_the_same_bytes(ray_instance, tmp_path):
+    """The driver dies (kill -9) with the cluster left running, as on a real one; the re-run,
+    from another staging folder, redoes no shard that reached the URL's shard cache."""
+    repo = many_commits(tmp_path / "repo", 240)
+    common = ("--shard-commits", "4", "--max-commits", "240", "--quiet")
+    local = tmp_path / "local"
+    assert run_cli("build", "commits", str(repo), "--out", str(local), *common).returncode == 0
+    remote = tmp_path / "bucket/ds"
+    args = ("build", "commits", str(repo), "--out", f"file://{remote}", "--executor", "ray",
+            "--ray-address", ray.get_runtime_context().gcs_address, *common)  # fmt: skip
+    env = {**os.environ, "REPOMILL_STAGING": str(tmp_path / "staging-1")}
+    driver = subprocess.Popen([sys.executable, "-m", "repomill.cli", *args], env=env,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        shards = remote / ".cache/mine_commits"
+        started = wait_for(lambda: driver.poll() is not None or (shards.is_dir()
+                                                                  and any(shards.rglob("*.json"))),
+                           120)  # fmt: skip
+        assert started and driver.poll() is None, "the build ended before it could be killed"
+        os.kill(driver.pid, signal.SIGKILL)
+    finally:
+        driver.kill()
+        driver.communicate()
+    assert not (remote / "manifest.json").exists()  # nothing was published
+    env["REPOMILL_STAGING"] = str(tmp_path / "staging-2")
+    again = subprocess.run([sys.executable, "-m", "repomill.cli", *args], env=env,
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    mined = json.loads((remote / "manifest.json").read_text())["stages"]["mine_commits"]
+    assert 0 < mined["shards_cached"] < mined["shards"]  # killed mid-stage, not redone
+    assert dataset_digest(remote) == dataset_digest(local)
+    assert _dataset_bytes(remote) == _dataset_bytes(local)

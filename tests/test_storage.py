@@ -79,7 +79,9 @@ def test_out_url_writes_the_local_builds_bytes_and_a_rerun_elsewhere_redoes_no_s
     monkeypatch.setenv("REPOMILL_STAGING", str(tmp_path / "machine-a"))
     done = run_cli("build", "commits", str(repo), "--out", url)
     assert done.returncode == 0, done.stderr
-    assert url in "".join((done.stdout + done.stderr).split())  # the summary names where it went (wrapped)
+    assert url in "".join(
+        (done.stdout + done.stderr).split()
+    )  # the summary names where it went (wrapped)
     assert dataset_digest(remote) == dataset_digest(local)
     for name in ("dataset/README.md", "report.html"):
         assert (remote / name).is_file()
