@@ -14,6 +14,7 @@ import pytest
 
 from repomill.code.settings import IndexConfig
 from repomill.curate.settings import CurateConfig
+from repomill.engine.ray_executor import RayExecutor
 from repomill.engine.settings import EngineConfig
 from repomill.export.read import read_dataset, read_rejected
 from repomill.recipes.commits.settings import CommitsConfig
@@ -152,18 +153,25 @@ def test_a_repository_and_a_list_are_not_both_given(tmp_path):
         assert "give a repository (REPO) or a file of them (--repos FILE)" in done.stderr
 
 
-def test_on_ray_the_repositories_share_one_ray_instance_and_the_same_bytes(three, monkeypatch):
+def test_on_ray_the_repositories_share_one_ray_instance_one_pool_and_the_same_bytes(
+    three, monkeypatch
+):
     ray = pytest.importorskip("ray")
     local, done = _build(three, "py\nts\n")
     assert done.returncode == 0, done.stderr
     starts = []
     real_init = ray.init
     monkeypatch.setattr(ray, "init", lambda *a, **k: starts.append(1) or real_init(*a, **k))
+    pools = []
+    real_pool = RayExecutor.__init__
+    monkeypatch.setattr(RayExecutor, "__init__",
+                        lambda self, *a: pools.append(1) or real_pool(self, *a))  # fmt: skip
     entries = read_repo_list(three / "repos.txt", three / "clones")
     on_ray = three / "on-ray"
     run_repos(RECIPES["commits"], entries, CommitsConfig(), IndexConfig(workers=2),
               CurateConfig(), None, on_ray, False, EngineConfig(executor="ray"))  # fmt: skip
     assert len(starts) == 1 and not ray.is_initialized()  # started once, stopped at the end
+    assert len(pools) == 1  # one set of workers for both repositories
     assert _data(on_ray) == _data(local)
 
 

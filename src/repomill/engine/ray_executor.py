@@ -9,9 +9,10 @@ again on the restarted worker, up to MAX_ATTEMPTS times in all; then the build s
 a one-line error. Results go back to the runner, which caches and orders them: the output's
 bytes do not depend on the executor.
 
-Workers read the repository at the path the stage names, so on a cluster that path must be
-on storage every node mounts at the same place; the shard cache and the output are written
-by the driver."""
+Workers read the repository at the path the stage names where their node has it (storage
+every node mounts at the same place), else their own clone of the source's git URL
+(`sources/clones.py`). The shard cache and the output are written by the driver, to a
+folder or a URL (`engine/storage.py`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ import os
 import socket
 from collections import OrderedDict, deque
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from repomill.engine.stage import ShardResult, Stage
@@ -70,18 +70,6 @@ def connect(workers: int | None, address: str | None) -> bool:
         where = address or "a Ray instance on this machine"
         raise UserError(f"--executor ray: cannot reach {where} ({first})") from None
     return True
-
-
-@contextmanager
-def ray_session(workers: int | None, address: str | None) -> Iterator[None]:
-    """One connection for several builds (each RayExecutor inside joins it), closed at the
-    end if this started it."""
-    owns = connect(workers, address)
-    try:
-        yield
-    finally:
-        if owns:
-            _ray().shutdown()
 
 
 class _Worker:

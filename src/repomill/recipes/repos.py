@@ -15,14 +15,13 @@ then put together into OUT/dataset/:
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
 from repomill.code.settings import IndexConfig
 from repomill.curate.settings import CurateConfig
 from repomill.curate.steps import Deduplicator
-from repomill.engine import Manifest
+from repomill.engine import Manifest, make_executor
 from repomill.engine.keys import stable_hash
 from repomill.engine.settings import EngineConfig
 from repomill.export.card import dataset_card
@@ -46,13 +45,18 @@ def run_repos(recipe: Recipe, entries: list[RepoEntry], settings: Any, index: In
               engine: EngineConfig, split_by: SplitBy = "time") -> Manifest:  # fmt: skip
     """Build each repository, then the one dataset; returns the manifest written."""
     built: list[tuple[RepoEntry, dict[str, list[dict[str, Any]]], Manifest]] = []
-    with _one_engine(engine, index.workers):
+    # one pool for all the builds: Ray joined and its workers started once, not per
+    # repository, and each worker keeps its parsers from one repository to the next
+    executor = make_executor(index.workers, recipe.preload, engine)
+    try:
         for entry in entries:
             sub = out / "repos" / entry.name
             sub.mkdir(parents=True, exist_ok=True)
             manifest = run_recipe(recipe, entry.source(), settings, index,
-                                  curate, llm, sub, show_progress, engine)  # fmt: skip
+                                  curate, llm, sub, show_progress, engine, executor)  # fmt: skip
             built.append((entry, read_dataset(sub), manifest))
+    finally:
+        executor.close()
     rows, routes, names = [], [], []
     for entry, splits, _ in built:
         for split, split_rows in splits.items():
@@ -71,15 +75,6 @@ def run_repos(recipe: Recipe, entries: list[RepoEntry], settings: Any, index: In
         rejected.append(Rejected(row["id"], row["recipe"], row["commit"], reason, CROSS_DEDUP,
                                  {"repo": names[position]}).row())  # fmt: skip
     return _write(recipe, built, rows, routes, names, rejected, settings, out, split_by)
-
-
-def _one_engine(engine: EngineConfig, workers: int | None):
-    """Ray is started (or joined) once for all the repositories' builds, not once each."""
-    if engine.executor != "ray":
-        return nullcontext()
-    from repomill.engine.ray_executor import ray_session
-
-    return ray_session(workers, engine.ray_address)
 
 
 def _repo_splits(names: list[str], sizes: Counter, settings) -> dict[str, str]:

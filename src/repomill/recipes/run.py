@@ -16,6 +16,7 @@ from repomill.curate.settings import CurateConfig
 from repomill.curate.steps import Deduplicator, curation_steps
 from repomill.engine import Manifest, make_executor
 from repomill.engine.cache import ShardCache
+from repomill.engine.executors import Executor
 from repomill.engine.runner import StageRun
 from repomill.engine.settings import EngineConfig
 from repomill.engine.steps import Dropped, Row, Step, StepChain
@@ -36,9 +37,12 @@ from repomill.tokens import cached_counter
 
 def run_recipe(recipe: Recipe, source: SourceSpec, settings: Any, index: IndexConfig,
                curate: CurateConfig, llm: LLMConfig | None, out: Path, show_progress: bool = True,
-               engine: EngineConfig | None = None) -> Manifest:  # fmt: skip
+               engine: EngineConfig | None = None, executor: Executor | None = None
+               ) -> Manifest:  # fmt: skip
     """Build `recipe`'s dataset from `source` into `out`; returns the manifest written.
-    `engine`: where the stages run (None: local processes)."""
+    `engine`: where the stages run (None: local processes). `executor`: a pool made for
+    that engine, used and left open (builds of many repositories share one); None: one
+    made for this build and closed at its end."""
     engine = EngineConfig() if engine is None else engine
     config = {"index": index.model_dump(), "engine": engine.model_dump(),
               config_section(recipe.name): settings.model_dump(),
@@ -47,7 +51,8 @@ def run_recipe(recipe: Recipe, source: SourceSpec, settings: Any, index: IndexCo
         config["llm"] = llm.model_dump()
     manifest = Manifest(f"build {recipe.name}", config, source.describe())
     schema = sample_schema(recipe.columns)
-    executor = make_executor(index.workers, recipe.preload, engine)
+    own = make_executor(index.workers, recipe.preload, engine) if executor is None else None
+    executor = executor or own
     shards = ShardCache(engine.shard_cache or out / ".cache")
     ctx = RecipeContext(source, index, settings, curate, llm, out, show_progress, executor,
                         manifest, shards)  # fmt: skip
@@ -55,7 +60,8 @@ def run_recipe(recipe: Recipe, source: SourceSpec, settings: Any, index: IndexCo
     try:
         finish.consume(recipe.samples(ctx))
     finally:
-        executor.close()
+        if own is not None:
+            own.close()
     finish.write()
     return manifest
 
