@@ -51,8 +51,9 @@ def run_recipe(recipe: Recipe, source: SourceSpec, settings: Any, index: IndexCo
         config["llm"] = llm.model_dump()
     manifest = Manifest(f"build {recipe.name}", config, source.describe())
     schema = sample_schema(recipe.columns)
-    own = make_executor(index.workers, recipe.preload, engine) if executor is None else None
-    executor = executor or own
+    owns_executor = executor is None
+    if executor is None:
+        executor = make_executor(index.workers, recipe.preload, engine)
     shards = ShardCache(engine.shard_cache or out / ".cache")
     ctx = RecipeContext(source, index, settings, curate, llm, out, show_progress, executor,
                         manifest, shards)  # fmt: skip
@@ -60,8 +61,8 @@ def run_recipe(recipe: Recipe, source: SourceSpec, settings: Any, index: IndexCo
     try:
         finish.consume(recipe.samples(ctx))
     finally:
-        if own is not None:
-            own.close()
+        if owns_executor:
+            executor.close()
     finish.write()
     return manifest
 
