@@ -95,3 +95,41 @@ def test_advanced_by_each_commit_s_own_files_it_equals_a_fresh_index(history):
             walked.visible_from(path)
         assert snapshot(walked) == fresh(history, meta.sha), meta.message
     assert advanced >= 5
+
+
+def test_the_miner_s_symbol_tables_are_the_index_s_own_and_spare_it_a_parse(history, monkeypatch):
+    metas, _ = list_commits(str(history), git(history, "rev-parse", "HEAD"))
+    stage = MineCommitsStage(open_source(history), 100, 10_000, MAX_FILE_BYTES, MAX_CHUNK_BYTES)
+    walked = RevisionIndex(str(history), MAX_FILE_BYTES, MAX_CHUNK_BYTES)
+    handed = 0
+    for meta in chain_order(metas):
+        mined = stage.mine(meta)
+        walked.move_to(meta.sha)
+        changed = [(path, blob) for _, _, path, blob in mined.files if blob in mined.tables]
+        expected = {}
+        for path, _ in changed:
+            own = RevisionIndex(str(history), MAX_FILE_BYTES, MAX_CHUNK_BYTES)
+            own.move_to(meta.sha)
+            expected[path] = [own.defined_in(path, name) for name in own.facts[path].names]
+        walked.remember(mined.hints, mined.tables)
+        with monkeypatch.context() as patched:
+            patched.setattr("repomill.code.revision_index.index_blob", _no_parse)
+            for path, _ in changed:
+                names = walked.facts[path].names
+                assert [walked.defined_in(path, name) for name in names] == expected[path]
+                handed += 1
+    assert handed >= 4
+
+
+def _no_parse(*args, **kwargs):
+    raise AssertionError("parsed a blob the miner had handed over")
+
+
+def test_a_copy_of_a_blob_elsewhere_gets_a_table_naming_its_own_path(tmp_path):
+    text = "def shared():\n    pass\n"
+    repo = make_repo(tmp_path, {"a/one.py": text, "b/two.py": text})
+    index = RevisionIndex(str(repo), MAX_FILE_BYTES, MAX_CHUNK_BYTES)
+    index.move_to(git(repo, "rev-parse", "HEAD"))
+    assert index.files["a/one.py"][0] == index.files["b/two.py"][0]  # one blob, two paths
+    for path in ("a/one.py", "b/two.py", "a/one.py"):
+        assert [s["path"] for s in index.defined_in(path, "shared")] == [path]

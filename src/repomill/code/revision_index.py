@@ -2,8 +2,9 @@
 only what changed between two revisions (a tree diff), never by re-indexing everything.
 
 Per file it keeps just the names it defines and its imports; full symbol tables are built on
-demand for the files context actually reads, and kept in a bounded cache keyed by blob id,
-so memory depends on the repository's size, not on how many commits are walked."""
+demand for the files context actually reads (or handed over by the commit miner, which
+parsed the blob already), and kept in a bounded cache keyed by blob id, so memory depends
+on the repository's size, not on how many commits are walked."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ class RevisionIndex:
         root: str,
         max_file_bytes: int,
         max_chunk_bytes: int,
-        cached_tables: int = 512,
+        cached_tables: int = 2048,
         cached_facts: int = 16384,
     ):
         self.repo = git_repository(root)
@@ -180,11 +181,15 @@ class RevisionIndex:
         if self.packages.pop(path, None) is not None:
             self._resolver = None
 
-    def remember(self, hints: dict[str, FileFacts]) -> None:
-        """Keep facts that were computed elsewhere (by `mine_commits`): a walk that jumps
-        between branches meets the blobs other branches' commits created."""
+    def remember(self, hints: dict[str, FileFacts],
+                 tables: dict[str, list[dict[str, Any]]] | None = None) -> None:  # fmt: skip
+        """Keep facts and symbol tables computed elsewhere (by `mine_commits`): a walk that
+        jumps between branches meets the blobs other branches' commits created, and context
+        reads the files commits just changed."""
         for blob, facts in hints.items():
             self._keep_facts(blob, facts)
+        for blob, symbols in (tables or {}).items():
+            self._remember(blob, SymbolTable(symbols))
 
     def _keep_facts(self, blob: str, facts: FileFacts | None) -> None:
         self._blob_facts[blob] = facts
@@ -254,7 +259,8 @@ class RevisionIndex:
             return None
         blob, _ = self.files[path]
         table = self._tables.get(blob)
-        if table is not None:
+        # symbols name their path: a copy of the blob elsewhere has a table of its own
+        if table is not None and (not table.symbols or table.symbols[0]["path"] == path):
             self._tables.move_to_end(blob)
             return table
         obj = self._blob(blob)

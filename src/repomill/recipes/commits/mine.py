@@ -47,8 +47,9 @@ class MineCommitsStage(Stage):
     # values (constants) too; 12: module units grow to the whole multi-line constant
     # their lines fall in; 13: a unit new to an existing file has the old line it goes
     # before as its old_start_line (a removed one, the new line it was before); 14: hints
-    # carry CommonJS `module.exports = f` as a default export
-    version = 14
+    # carry CommonJS `module.exports = f` as a default export; 15: `tables`, the symbol
+    # table of each new blob (so the history walk does not parse it a second time)
+    version = 15
     # source: the repository read from; a commit id names its content (tree, parents and
     # message), so which copy of the repository is read does not change the records.
     cache_exclude = frozenset({"source"})
@@ -123,6 +124,7 @@ class MineCommitsStage(Stage):
                 continue
             if new is not None and new["source"]:
                 mined.hints[change.new_blob] = FileFacts.of(new)
+                mined.tables[change.new_blob] = new["symbols"]
             if old is not None and new is not None and _whitespace_only(old, new):
                 whitespace_only += 1
                 continue
@@ -154,11 +156,13 @@ class MineCommitsStage(Stage):
         if not data:  # an empty file is a side with no code, not a skip
             return {"language": language_for_path(path), "symbols": [], "imports": [],
                     "source": data}, None  # fmt: skip
+        # with chunks, as the revision index builds a symbol table (its chunk ids, texts
+        # and signatures), so the table shipped in `tables` is the one it would build
         indexed = index_blob(path, data, self.max_file_bytes, self.max_chunk_bytes,
-                             False, self._parser)  # fmt: skip
+                             True, self._parser, chunk_references=False)  # fmt: skip
         if indexed is None:
             return None, blob_skip_reason(path, data, self.max_file_bytes) or "unindexable"
-        return {**indexed, "source": data}, None
+        return {**indexed, "chunks": [], "source": data}, None
 
     def _units(self, change: FileChange, old, new) -> list[dict[str, Any]]:
         language = (new or old)["language"]

@@ -26,6 +26,8 @@ class MinedCommit:
     files: list[list] = field(default_factory=list)
     # the facts of the new blobs mining parsed, so the index need not parse them again
     hints: dict[str, FileFacts] = field(default_factory=dict)
+    # and their symbol tables (`index_blob`'s symbols, with chunk ids and texts)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Unit JSON + old_file (the file's path at the parent, "" for an added file), language
     units: list[dict[str, Any]] = field(default_factory=list)
     file_skips: dict[str, int] = field(default_factory=dict)  # changed files left out, by reason

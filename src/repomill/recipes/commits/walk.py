@@ -72,7 +72,7 @@ class HistoryWalk:
         """Keep what mining learnt of the blobs a batch of commits created: a tree diff
         that jumps to another branch (or ahead) meets them before their commits' turn."""
         for mined in batch:
-            self.index.remember(mined.hints)
+            self.index.remember(mined.hints, mined.tables)
 
     def passed(self, mined: MinedCommit) -> None:
         """The example of `mined` is built: step the index onto its commit when it stands
