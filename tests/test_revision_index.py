@@ -6,6 +6,7 @@ unindexable on the way, and across branches."""
 
 import pytest
 
+from repomill.code.blob_index import FileFacts
 from repomill.code.revision_index import RevisionIndex
 from repomill.recipes.commits.mine import MineCommitsStage
 from repomill.recipes.commits.walk import chain_order
@@ -133,3 +134,21 @@ def test_a_copy_of_a_blob_elsewhere_gets_a_table_naming_its_own_path(tmp_path):
     assert index.files["a/one.py"][0] == index.files["b/two.py"][0]  # one blob, two paths
     for path in ("a/one.py", "b/two.py", "a/one.py"):
         assert [s["path"] for s in index.defined_in(path, "shared")] == [path]
+
+
+def test_facts_keep_one_string_per_distinct_statement_across_files():
+    def statement():  # an equal string, but a new object each time (as JSON decoding makes)
+        return "".join(["use crate::", "{a, b};"])
+
+    def name():
+        return "".join(["hel", "per"])
+
+    first = FileFacts.from_json({"names": [name()], "imports": [
+        {"module": "crate", "names": ["a"], "statement": statement()},
+        {"module": "crate", "names": ["b"], "statement": statement()}]})  # fmt: skip
+    second = FileFacts.from_json({"names": [name()], "imports": [
+        {"module": "crate", "names": ["a"], "statement": statement()}]})  # fmt: skip
+    shared = first.imports[0]["statement"]
+    assert shared == statement() and shared is not statement()
+    assert first.imports[1]["statement"] is shared and second.imports[0]["statement"] is shared
+    assert first.names[0] is second.names[0]

@@ -127,11 +127,12 @@ def _imports(language, source, root, spec) -> list[dict[str, Any]]:
     cursor = QueryCursor(import_query(language))
     cursor.set_max_start_depth(IMPORT_MAX_DEPTH)
     captures = cursor.captures(root)
-    return [
-        {**raw.to_json(), "statement": source[node.start_byte : node.end_byte].decode("utf-8")}
-        for node in sorted(captures.get("import", ()), key=lambda n: n.start_byte)
-        for raw in spec.extract_imports(node)
-    ]
+    imports = []
+    for node in sorted(captures.get("import", ()), key=lambda n: n.start_byte):
+        statement = source[node.start_byte : node.end_byte].decode("utf-8")  # one per node
+        imports.extend({**raw.to_json(), "statement": statement}
+                       for raw in spec.extract_imports(node))  # fmt: skip
+    return imports
 
 
 def _symbol(

@@ -4,8 +4,8 @@ and are cached; each worker parses a blob once (commit N's new blob is commit N+
 
 Each commit gives a `MinedCommit` (mined.py), cached as its JSON: a rejection (`status` is
 the reason) or a candidate example: cleaned message, units, every changed path (so the
-revision index can follow), and the facts of the new blobs it parsed (so the index need
-not parse them again)."""
+revision index can follow), and the facts and symbol tables of the new blobs it parsed
+(so the index need not parse them again)."""
 
 from __future__ import annotations
 
