@@ -464,3 +464,24 @@ def test_go_methods_of_what_a_method_returns(context_of):
     assert context_of(files, "cmd/run.go", 4) == {
         ("cmd/command.go", "Command"), ("cmd/command.go", "Command.Find"),
         ("cmd/exec.go", "Command.Execute")}  # fmt: skip
+
+
+def test_javascript_commonjs_exports_of_names(context_of):
+    """module.exports = {a, b: c} and exports.d = e export the file's own definitions, the
+    renamed ones under their new names, for a destructuring require and a module value."""
+    files = {
+        "lib/math.js": (
+            "function alpha(n) {\n  return n + 1;\n}\n\n"
+            "function beta(n) {\n  return n * 2;\n}\n\n"
+            "const gamma = (n) => n - 1;\n\n"
+            "function unused() {}\n\n"
+            "module.exports = { alpha, twice: beta, count: 3 };\n"
+            "exports.less = gamma;\n"
+        ),
+        "app.js": (
+            "const math = require('./lib/math');\nconst { twice } = require('./lib/math');\n\n"
+            "function run(n) {\n  return math.alpha(n) + twice(n) + math.less(n) + math.count;\n}\n"
+        ),
+    }  # fmt: skip
+    assert context_of(files, "app.js", 5) == {
+        ("lib/math.js", "alpha"), ("lib/math.js", "beta"), ("lib/math.js", "gamma")}  # fmt: skip

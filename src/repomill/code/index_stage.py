@@ -24,8 +24,9 @@ class IndexFilesStage(Stage):
     # `mod x;` and `extern crate` bind a name, paths inside inline modules rebased; 6:
     # top-level named values are symbols (kind "constant"); 7: symbols say the class a
     # function returns as written (`returns`); 8: CommonJS `exports.f = function…` are
-    # definitions, `module.exports = f` a default export; 9: Go functions' `returns`
-    version = 9
+    # definitions, `module.exports = f` a default export; 9: Go functions' `returns`; 10:
+    # CommonJS `module.exports = {a, b: c}` and `exports.b = c` export records
+    version = 10
     # source: where the files are read from; each item names its content (path and git
     # blob id, or size and mtime in a plain directory), so the records do not depend on it.
     cache_exclude = frozenset({"source"})

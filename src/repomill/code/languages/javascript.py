@@ -96,13 +96,8 @@ def _imports(node: Node) -> list[RawImport]:
         return [_required(node, string_content(strings[0]), line)] if strings else []
     if node.type == "default":  # the keyword of `export default …`
         return _default_export(node.parent, line)
-    if node.type == "assignment_expression":  # module.exports = f (CommonJS)
-        value = node.child_by_field_name("right")
-        while value is not None and value.type == "assignment_expression":
-            value = value.child_by_field_name("right")  # exports = module.exports = f
-        if value is None or value.type != "identifier":
-            return []
-        return [RawImport("", names=(("default", node_text(value)),), alias=EXPORT, line=line)]
+    if node.type == "assignment_expression":  # CommonJS exports
+        return _commonjs_export(node, line)
     if node.type == "export_clause":  # `export {a as b}`, no source
         renamed = tuple((new, own) for new, own in _specifiers(node, "export_specifier")
                         if new != own)  # fmt: skip
@@ -130,6 +125,42 @@ def _imports(node: Node) -> list[RawImport]:
     if node.type == "export_statement" and not names and result.alias is None:
         result = replace(result, wildcard=True)  # export * from "x"
     return [replace(result, names=tuple(names))]
+
+
+def _commonjs_export(node: Node, line: int) -> list[RawImport]:
+    """What an assignment to `module.exports` exports: `= f` is the default export, `= {a,
+    b: c}` names own definitions (c as b); `exports.b = c` (c a name) names c as b. A name
+    exported as itself is a definition of the file already."""
+    value = node.child_by_field_name("right")
+    while value is not None and value.type == "assignment_expression":
+        value = value.child_by_field_name("right")  # exports = module.exports = f
+    if value is None:
+        return []
+    member = _exports_member(node.child_by_field_name("left"))
+    if member is not None:  # exports.b = c
+        names = [(node_text(member), node_text(value))] if value.type == "identifier" else []
+    elif value.type == "identifier":
+        names = [("default", node_text(value))]
+    elif value.type == "object":
+        names = _object_names(value)
+    else:
+        names = []
+    renamed = tuple((new, own) for new, own in names if new != own)
+    return [RawImport("", names=renamed, alias=EXPORT, line=line)] if renamed else []
+
+
+def _object_names(value: Node) -> list[tuple[str, str]]:
+    """(key, name) of an object literal's `name` and `key: name` properties."""
+    names = []
+    for part in value.named_children:
+        if part.type == "shorthand_property_identifier":
+            names.append((node_text(part), node_text(part)))
+        elif part.type == "pair":
+            key, own = part.child_by_field_name("key"), part.child_by_field_name("value")
+            if key is not None and own is not None and own.type == "identifier" and (
+                    key.type == "property_identifier"):  # fmt: skip
+                names.append((node_text(key), node_text(own)))
+    return names
 
 
 def _required(call: Node, module: str, line: int) -> RawImport:
@@ -186,6 +217,8 @@ _IMPORT_QUERY = """
 ((call_expression function: (import) arguments: (arguments (string))) @import)
 ((assignment_expression left: (member_expression) @_left) @import
   (#eq? @_left "module.exports"))
+((assignment_expression left: (member_expression object: (_) @_object)) @import
+  (#match? @_object "^(module\\.)?exports$"))
 """
 
 _USES_QUERY = """

@@ -29,8 +29,9 @@ from repomill.recipes.commits.mined import MinedCommit
 # members through the class a fixture or a call returns; 5: Go methods of a typed receiver
 # or parameter, in any file of the type's package; 6: Go test files see their package's
 # test helpers, `x := &T{…}` and `var x T` give x its type; 7: CommonJS exports; 8:
-# chains from a typed value through what its methods return (Go, Python).
-CONTEXT_VERSION = 8
+# chains from a typed value through what its methods return (Go, Python); 9: CommonJS
+# exports of names (`module.exports = {a, b: c}`, `exports.b = c`).
+CONTEXT_VERSION = 9
 
 
 class ContextCache:

@@ -48,8 +48,9 @@ class MineCommitsStage(Stage):
     # their lines fall in; 13: a unit new to an existing file has the old line it goes
     # before as its old_start_line (a removed one, the new line it was before); 14: hints
     # carry CommonJS `module.exports = f` as a default export; 15: `tables`, the symbol
-    # table of each new blob (so the history walk does not parse it a second time)
-    version = 15
+    # table of each new blob (so the history walk does not parse it a second time); 16:
+    # hints carry CommonJS `module.exports = {a, b: c}` and `exports.b = c` exports
+    version = 16
     # source: the repository read from; a commit id names its content (tree, parents and
     # message), so which copy of the repository is read does not change the records.
     cache_exclude = frozenset({"source"})
