@@ -80,13 +80,17 @@ def test_moved_by_tree_diffs_it_equals_an_index_built_at_each_commit(history):
         assert snapshot(walked) == fresh(history, meta.sha), meta.message
 
 
+def mined_in_walk_order(repo):
+    """(meta, MinedCommit) of every commit, in the order the recipe walks them."""
+    metas, _ = list_commits(str(repo), git(repo, "rev-parse", "HEAD"))
+    stage = MineCommitsStage(open_source(repo), 100, 10_000, MAX_FILE_BYTES, MAX_CHUNK_BYTES)
+    return [(meta, stage.mine(meta)) for meta in chain_order(metas)]
+
+
 def test_advanced_by_each_commit_s_own_files_it_equals_a_fresh_index(history):
-    metas, _ = list_commits(str(history), git(history, "rev-parse", "HEAD"))
-    stage = MineCommitsStage(open_source(history), 100, 10_000, MAX_FILE_BYTES, MAX_CHUNK_BYTES)
     walked = RevisionIndex(str(history), MAX_FILE_BYTES, MAX_CHUNK_BYTES)
     advanced = 0
-    for meta in chain_order(metas):
-        mined = stage.mine(meta)
+    for meta, mined in mined_in_walk_order(history):
         if mined.files and walked.commit == meta.parent:
             walked.advance(meta.sha, mined.files, mined.hints)
             advanced += 1
@@ -99,12 +103,9 @@ def test_advanced_by_each_commit_s_own_files_it_equals_a_fresh_index(history):
 
 
 def test_the_miner_s_symbol_tables_are_the_index_s_own_and_spare_it_a_parse(history, monkeypatch):
-    metas, _ = list_commits(str(history), git(history, "rev-parse", "HEAD"))
-    stage = MineCommitsStage(open_source(history), 100, 10_000, MAX_FILE_BYTES, MAX_CHUNK_BYTES)
     walked = RevisionIndex(str(history), MAX_FILE_BYTES, MAX_CHUNK_BYTES)
     handed = 0
-    for meta in chain_order(metas):
-        mined = stage.mine(meta)
+    for meta, mined in mined_in_walk_order(history):
         walked.move_to(meta.sha)
         changed = [(path, blob) for _, _, path, blob in mined.files if blob in mined.tables]
         expected = {}
