@@ -107,16 +107,16 @@ def test_the_miner_s_symbol_tables_are_the_index_s_own_and_spare_it_a_parse(hist
     handed = 0
     for meta, mined in mined_in_walk_order(history):
         walked.move_to(meta.sha)
-        changed = [(path, blob) for _, _, path, blob in mined.files if blob in mined.tables]
+        changed = [path for _, _, path, blob in mined.files if blob in mined.tables]
         expected = {}
-        for path, _ in changed:
+        for path in changed:
             own = RevisionIndex(str(history), MAX_FILE_BYTES, MAX_CHUNK_BYTES)
             own.move_to(meta.sha)
             expected[path] = [own.defined_in(path, name) for name in own.facts[path].names]
         walked.remember(mined.hints, mined.tables)
         with monkeypatch.context() as patched:
             patched.setattr("repomill.code.revision_index.index_blob", _no_parse)
-            for path, _ in changed:
+            for path in changed:
                 names = walked.facts[path].names
                 assert [walked.defined_in(path, name) for name in names] == expected[path]
                 handed += 1

@@ -182,13 +182,13 @@ class RevisionIndex:
             self._resolver = None
 
     def remember(self, hints: dict[str, FileFacts],
-                 tables: dict[str, list[dict[str, Any]]] | None = None) -> None:  # fmt: skip
+                 tables: dict[str, list[dict[str, Any]]]) -> None:  # fmt: skip
         """Keep facts and symbol tables computed elsewhere (by `mine_commits`): a walk that
         jumps between branches meets the blobs other branches' commits created, and context
         reads the files commits just changed."""
         for blob, facts in hints.items():
             self._keep_facts(blob, facts)
-        for blob, symbols in (tables or {}).items():
+        for blob, symbols in tables.items():
             self._remember(blob, SymbolTable(symbols))
 
     def _keep_facts(self, blob: str, facts: FileFacts | None) -> None:
